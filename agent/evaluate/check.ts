@@ -1,0 +1,88 @@
+// A check is data (id, CIS id, severity, title, remediation) plus one small pure function over the snapshot.
+import { createHash } from 'node:crypto';
+import type { Evidence, Finding, Resource, Severity, Status } from '../../proto/report.js';
+import type { Snapshot } from '../snapshot.js';
+
+/** One verdict of a check on one resource. A check returns one per resource it judges (files, containers, ...). */
+export interface Verdict {
+  status: Status;
+  resource: Resource;
+  evidence: Evidence;
+  /** Overrides the check's severity for this verdict (e.g. critical when two facts combine). */
+  severity?: Severity;
+  /** Overrides the check's title (e.g. naming the hostPath that is mounted). */
+  title?: string;
+  /** Distinguishes verdicts of one check on one resource (e.g. the mounted path); part of the finding id. */
+  discriminator?: string;
+}
+
+export interface Check {
+  id: string;
+  cis: string | null;
+  title: string;
+  severity: Severity;
+  /** Component it judges (`kubelet`, `kube-apiserver`, `etcd`, ..., or `cluster`, `container`, `node`). */
+  component: string;
+  remediation: string;
+  /** Pod Security Admission check id and level, for container checks. */
+  pss?: string;
+  level?: 'baseline' | 'restricted';
+  /** Where Vigil's verdict intentionally differs from kube-bench's, and why. */
+  differsFromKubeBench?: string;
+  evaluate(snapshot: Snapshot): Verdict[];
+}
+
+/** A stable finding id: same check + same resource (+ discriminator) ⇒ same id, scan after scan. */
+export function findingId(checkId: string, resource: Resource, discriminator?: string): string {
+  const { kind } = resource;
+  let key: string;
+  switch (resource.kind) {
+    case 'file': key = resource.path; break;
+    case 'component': key = resource.component; break;
+    case 'container': key = resource.namespace && resource.pod && resource.container
+      ? `${resource.namespace}/${resource.pod}/${resource.container}` : resource.id; break;
+    case 'port': key = `${resource.protocol}/${resource.address}/${resource.port}`; break;
+    case 'certificate': key = resource.path; break;
+    case 'kernel': key = resource.key; break;
+    default: key = '';
+  }
+  const raw = `${checkId}|${kind}|${key}|${discriminator ?? ''}`;
+  return `${checkId}:${createHash('sha256').update(raw).digest('hex').slice(0, 16)}`;
+}
+
+export function toFinding(check: Check, verdict: Verdict): Finding {
+  const finding: Finding = {
+    id: findingId(check.id, verdict.resource, verdict.discriminator),
+    checkId: check.id,
+    cis: check.cis,
+    status: verdict.status,
+    severity: verdict.severity ?? check.severity,
+    title: verdict.title ?? check.title,
+    component: check.component,
+    resource: verdict.resource,
+    evidence: verdict.evidence,
+    remediation: check.remediation,
+  };
+  if (check.pss) finding.pss = check.pss;
+  if (check.level) finding.level = check.level;
+  return finding;
+}
+
+/** Runs checks; a check that throws becomes an `error` finding instead of ending the scan. */
+export function evaluate(snapshot: Snapshot, checks: readonly Check[]): Finding[] {
+  const findings: Finding[] = [];
+  for (const check of checks) {
+    let verdicts: Verdict[];
+    try {
+      verdicts = check.evaluate(snapshot);
+    } catch (err) {
+      verdicts = [{
+        status: 'error',
+        resource: { kind: 'node' },
+        evidence: { source: 'evaluator', detail: err instanceof Error ? err.message : String(err) },
+      }];
+    }
+    for (const v of verdicts) findings.push(toFinding(check, v));
+  }
+  return findings;
+}

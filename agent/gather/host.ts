@@ -1,0 +1,244 @@
+// The one door to the host. Every host file and every /proc entry is read through a HostAccess, rooted
+// at --host-root and --proc-root, so tests run on fixture trees and the DaemonSet reads the host at /host.
+//
+// Hostile data is normal here: files vanish between readdir and open, symlinks loop or point at absolute
+// host paths (which must resolve under the host root, not in the agent's own container), a FIFO sits
+// where a config should be, a config is 50 MB. None of these may crash a scan or block it: each becomes
+// a GatherError that the caller turns into an error finding or evidence.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FileFact, FileType, GatherError } from '../snapshot.js';
+
+export interface HostOptions {
+  hostRoot: string;
+  procRoot: string;
+}
+
+/** Default bound for config-like files; larger files are refused with EFBIG, not read. */
+export const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
+const MAX_SYMLINK_HOPS = 40;
+
+export type ReadResult = { ok: true; data: Buffer } | { ok: false; error: GatherError };
+export type TextResult = { ok: true; text: string } | { ok: false; error: GatherError };
+
+export function toGatherError(p: string, err: unknown): GatherError {
+  const e = err as NodeJS.ErrnoException;
+  const code = typeof e?.code === 'string' ? e.code : 'EIO';
+  const message = e instanceof Error ? e.message.replace(/^[A-Z]+: /, '') : String(err);
+  return { path: p, code, message };
+}
+
+function fileType(st: fs.Stats): FileType {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  return 'other';
+}
+
+export class HostAccess {
+  readonly hostRoot: string;
+  readonly procRoot: string;
+  private readonly identityRoot: boolean;
+  private users?: Map<number, string>;
+  private groups?: Map<number, string>;
+
+  constructor(opts: HostOptions) {
+    this.hostRoot = path.resolve(opts.hostRoot);
+    this.procRoot = path.resolve(opts.procRoot);
+    this.identityRoot = this.hostRoot === '/';
+  }
+
+  /**
+   * The agent-side path for a host path, with every symlink resolved inside the host root.
+   * With host root `/` the kernel resolves symlinks itself. Throws ELOOP after 40 hops.
+   */
+  resolve(hostPath: string): string {
+    const normal = path.posix.normalize('/' + hostPath);
+    if (this.identityRoot) return normal;
+    const pending = normal.split('/').filter(Boolean);
+    const resolved: string[] = [];
+    let hops = 0;
+    while (pending.length > 0) {
+      const part = pending.shift()!;
+      if (part === '.') continue;
+      if (part === '..') { resolved.pop(); continue; }
+      const candidate = path.join(this.hostRoot, ...resolved, part);
+      let st: fs.Stats | undefined;
+      try { st = fs.lstatSync(candidate); } catch { st = undefined; }
+      if (st?.isSymbolicLink()) {
+        if (++hops > MAX_SYMLINK_HOPS) {
+          throw Object.assign(new Error(`too many levels of symbolic links: ${normal}`), { code: 'ELOOP' });
+        }
+        const target = fs.readlinkSync(candidate);
+        if (target.startsWith('/')) resolved.length = 0;
+        pending.unshift(...target.split('/').filter(Boolean));
+        continue;
+      }
+      resolved.push(part);
+      // A missing component: nothing further can be a symlink, the final open reports ENOENT.
+      if (!st) { resolved.push(...pending); break; }
+    }
+    return path.join(this.hostRoot, ...resolved);
+  }
+
+  /** Agent-side path under the proc root, e.g. procPath(123, 'status'). Not symlink-resolved: /proc links are read, not followed. */
+  procPath(...parts: (string | number)[]): string {
+    return path.join(this.procRoot, ...parts.map(String));
+  }
+
+  /** Reads a regular host file, at most maxBytes (EFBIG beyond). Never blocks on FIFOs or devices. */
+  readFile(hostPath: string, maxBytes = DEFAULT_MAX_BYTES): ReadResult {
+    try {
+      return { ok: true, data: readBounded(this.resolve(hostPath), maxBytes, true) };
+    } catch (err) {
+      return { ok: false, error: toGatherError(hostPath, err) };
+    }
+  }
+
+  readText(hostPath: string, maxBytes = DEFAULT_MAX_BYTES): TextResult {
+    const r = this.readFile(hostPath, maxBytes);
+    return r.ok ? { ok: true, text: r.data.toString('utf8') } : r;
+  }
+
+  /** Reads a /proc file (size 0 in stat, so bounded by reading). Returns the error for a vanished pid. */
+  readProc(parts: (string | number)[], maxBytes = 1024 * 1024): ReadResult {
+    const p = this.procPath(...parts);
+    try {
+      return { ok: true, data: readBounded(p, maxBytes, false) };
+    } catch (err) {
+      return { ok: false, error: toGatherError(p, err) };
+    }
+  }
+
+  readProcText(parts: (string | number)[], maxBytes?: number): string | undefined {
+    const r = this.readProc(parts, maxBytes);
+    return r.ok ? r.data.toString('utf8') : undefined;
+  }
+
+  readProcLink(parts: (string | number)[]): string | undefined {
+    try { return fs.readlinkSync(this.procPath(...parts)); } catch { return undefined; }
+  }
+
+  listProc(parts: (string | number)[] = []): string[] {
+    try { return fs.readdirSync(this.procPath(...parts)); } catch { return []; }
+  }
+
+  /** Numeric entries of the proc root, ascending. */
+  listPids(): number[] {
+    return this.listProc()
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+
+  /** Entries of a host directory (names only), or the error. */
+  readDir(hostPath: string): { ok: true; entries: fs.Dirent[] } | { ok: false; error: GatherError } {
+    try {
+      return { ok: true, entries: fs.readdirSync(this.resolve(hostPath), { withFileTypes: true }) };
+    } catch (err) {
+      return { ok: false, error: toGatherError(hostPath, err) };
+    }
+  }
+
+  exists(hostPath: string): boolean {
+    try { fs.statSync(this.resolve(hostPath)); return true; } catch { return false; }
+  }
+
+  /** stat(2) of a host path (symlinks followed inside the host root), owner names from the host's passwd/group. */
+  stat(hostPath: string): FileFact {
+    const p = path.posix.normalize('/' + hostPath);
+    try {
+      const st = fs.statSync(this.resolve(p));
+      return {
+        path: p,
+        exists: true,
+        type: fileType(st),
+        mode: st.mode & 0o7777,
+        uid: st.uid,
+        gid: st.gid,
+        user: this.userName(st.uid),
+        group: this.groupName(st.gid),
+        size: st.size,
+      };
+    } catch (err) {
+      const error = toGatherError(p, err);
+      return error.code === 'ENOENT' || error.code === 'ENOTDIR' ? { path: p, exists: false } : { path: p, exists: false, error };
+    }
+  }
+
+  /**
+   * Every entry below a host dir (the dir itself first), depth-first, without following symlinked dirs.
+   * Bounded by maxEntries so a huge tree cannot stall a scan.
+   */
+  walk(hostDir: string, maxEntries = 10_000): FileFact[] {
+    const out: FileFact[] = [];
+    const root = this.stat(hostDir);
+    if (!root.exists) return root.error ? [root] : [];
+    out.push(root);
+    const stack = root.type === 'dir' ? [root.path] : [];
+    while (stack.length > 0 && out.length < maxEntries) {
+      const dir = stack.pop()!;
+      const listing = this.readDir(dir);
+      if (!listing.ok) continue;
+      for (const entry of listing.entries.sort((a, b) => a.name.localeCompare(b.name))) {
+        const child = path.posix.join(dir, entry.name);
+        const fact = this.stat(child);
+        if (!fact.exists && !fact.error) continue; // vanished between readdir and stat
+        out.push(fact);
+        if (entry.isDirectory()) stack.push(child);
+        if (out.length >= maxEntries) break;
+      }
+    }
+    return out;
+  }
+
+  userName(uid: number): string {
+    this.users ??= this.loadIds('/etc/passwd');
+    return this.users.get(uid) ?? String(uid);
+  }
+
+  groupName(gid: number): string {
+    this.groups ??= this.loadIds('/etc/group');
+    return this.groups.get(gid) ?? String(gid);
+  }
+
+  private loadIds(file: string): Map<number, string> {
+    const ids = new Map<number, string>();
+    const r = this.readText(file, 8 * 1024 * 1024);
+    if (!r.ok) return ids;
+    for (const line of r.text.split('\n')) {
+      const [name, , id] = line.split(':');
+      if (!name || id === undefined || !/^\d+$/.test(id)) continue;
+      if (!ids.has(Number(id))) ids.set(Number(id), name);
+    }
+    return ids;
+  }
+}
+
+function readBounded(p: string, maxBytes: number, regularOnly: boolean): Buffer {
+  const fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const st = fs.fstatSync(fd);
+    if (regularOnly && !st.isFile()) {
+      throw Object.assign(new Error(`not a regular file: ${p}`), { code: st.isDirectory() ? 'EISDIR' : 'EINVAL' });
+    }
+    if (st.size > maxBytes) {
+      throw Object.assign(new Error(`file is ${st.size} bytes, over the ${maxBytes}-byte bound`), { code: 'EFBIG' });
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const buf = Buffer.allocUnsafe(Math.min(maxBytes + 1, 64 * 1024));
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n <= 0) break;
+      total += n;
+      if (total > maxBytes) {
+        throw Object.assign(new Error(`file is over the ${maxBytes}-byte bound`), { code: 'EFBIG' });
+      }
+      chunks.push(Buffer.from(buf.subarray(0, n)));
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

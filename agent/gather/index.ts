@@ -1,0 +1,53 @@
+// gather: read the host into a typed Snapshot. Order matters only where one fact locates another
+// (the kubelet's flags name its config file; component flags name the files the checks judge).
+import { HostAccess } from './host.js';
+import type { GatherOptions } from './options.js';
+import type { Snapshot } from '../snapshot.js';
+import { discoverComponents } from './components.js';
+import { gatherKubeletConfig } from './kubelet-config.js';
+import { gatherFiles } from './files.js';
+import { gatherEncryptionConfig } from './encryption-config.js';
+import { gatherKubeProxyConfig } from './kube-proxy-config.js';
+import { gatherNodeInfo } from './node-info.js';
+import { gatherContainers } from './containers/index.js';
+import { gatherSockets } from './sockets/index.js';
+import { gatherPki } from './pki/index.js';
+import { gatherKernel } from './kernel/index.js';
+import { gatherCni } from './cni/index.js';
+
+export type { GatherOptions } from './options.js';
+
+export async function gatherSnapshot(opts: GatherOptions): Promise<Snapshot> {
+  const host = new HostAccess(opts);
+  const errors: Snapshot['errors'] = [];
+  const discovered = discoverComponents(host);
+  errors.push(...discovered.errors);
+  let components = discovered.components;
+  const kubelet = components.kubelet ? gatherKubeletConfig(host, components.kubelet) : undefined;
+  if (kubelet) errors.push(...kubelet.errors);
+  // Control-plane components that run as static pods not visible as processes (or not yet started).
+  const fromManifests = discovered.fromManifests(kubelet?.staticPodPath);
+  errors.push(...fromManifests.errors);
+  components = { ...fromManifests.components, ...components };
+
+  const containers = await gatherContainers(host, opts, components);
+  const pki = gatherPki(host, components, kubelet);
+  const snapshot: Snapshot = {
+    node: await gatherNodeInfo(host, components, kubelet, opts.nodeName),
+    hostRoot: host.hostRoot,
+    procRoot: host.procRoot,
+    components,
+    kubelet,
+    files: gatherFiles(host, components, kubelet),
+    encryptionConfig: gatherEncryptionConfig(host, components['kube-apiserver']),
+    kubeProxyConfig: gatherKubeProxyConfig(host, components['kube-proxy']),
+    containers,
+    sockets: gatherSockets(host, containers),
+    certificates: pki.certificates,
+    keys: pki.keys,
+    kernel: gatherKernel(host),
+    cni: gatherCni(host, components, kubelet),
+    errors,
+  };
+  return snapshot;
+}

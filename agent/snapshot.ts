@@ -1,0 +1,159 @@
+// The typed snapshot of one node: everything gather found, nothing judged yet.
+// Evaluation (agent/evaluate) is pure functions over this type. Paths are host paths (as the host
+// sees them, e.g. /etc/kubernetes/pki/ca.crt), never prefixed with --host-root.
+import type { ContainersFact } from './gather/containers/types.js';
+import type { SocketFact } from './gather/sockets/types.js';
+import type { CertificateFact, KeyFact } from './gather/pki/types.js';
+import type { KernelFact } from './gather/kernel/types.js';
+import type { CniFact } from './gather/cni/types.js';
+
+/** Something gather could not read; becomes an `error` finding or evidence, never a crash. */
+export interface GatherError {
+  /** Host path, or `/proc/<pid>/...` style path under the proc root. */
+  path: string;
+  /** errno-style code: ENOENT, EACCES, ELOOP, EFBIG (over the read bound), EINVAL (not a regular file / bad YAML) ... */
+  code: string;
+  message: string;
+}
+
+export type FileType = 'file' | 'dir' | 'symlink' | 'other';
+
+/** A file as stat(2) reports it (symlinks followed inside the host root), owner resolved through the host's /etc/passwd and /etc/group. */
+export interface FileFact {
+  path: string;
+  exists: boolean;
+  type?: FileType;
+  /** Permission bits including setuid/setgid/sticky (st_mode & 0o7777). */
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  /** Names from the host root's /etc/passwd and /etc/group; the numeric id as a string when unknown. */
+  user?: string;
+  group?: string;
+  size?: number;
+  error?: GatherError;
+}
+
+export const COMPONENTS = [
+  'kubelet',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'etcd',
+  'kube-proxy',
+  'containerd',
+  'crio',
+  'dockerd',
+] as const;
+export type ComponentName = (typeof COMPONENTS)[number];
+
+/** Command-line flags: name without leading dashes → every value given, in order (repeats kept). */
+export type FlagMap = Record<string, string[]>;
+
+/** A Kubernetes component found on the node, from a process's argv or, failing that, its static pod manifest. */
+export interface ComponentFact {
+  name: ComponentName;
+  /** `process`: a live process; `passthrough`: k3s/rke2 `--<component>-arg` values on the distribution's process; `manifest`: a static pod manifest only. */
+  source: 'process' | 'passthrough' | 'manifest';
+  pid?: number;
+  /** The manifest path when source is `manifest`; the distribution binary when `passthrough`. */
+  path?: string;
+  /** k3s / rke2 / hyperkube when the component runs inside one. */
+  distribution?: 'k3s' | 'rke2' | 'hyperkube';
+  argv: string[];
+  flags: FlagMap;
+  /** Only the variables a check reads (etcd's ETCD_*): never the whole environment. */
+  env: Record<string, string>;
+  version?: string;
+}
+
+export type SettingSource = 'flag' | 'env' | 'config-dir' | 'config-file' | 'default' | 'unset';
+
+/** An effective value and where it came from. */
+export interface Setting {
+  /** Config key (e.g. `authentication.anonymous.enabled`) or flag name. */
+  key: string;
+  flag?: string;
+  /** Raw value as found: string from a flag, typed (boolean, number, string[]) from a config file. Undefined when unset. */
+  value: unknown;
+  source: SettingSource;
+  /** File the value came from, for config-file and config-dir sources. */
+  path?: string;
+  /** Set when the default is not the same on every kubelet version. */
+  note?: string;
+}
+
+export interface KubeletConfigFact {
+  /** The `--config` path from the kubelet's command line (host path), if any. */
+  configPath?: string;
+  /** True when the config file was read and parsed. */
+  configLoaded: boolean;
+  configDir?: string;
+  /** Drop-in files merged over the config file, in the order applied. */
+  dropIns: string[];
+  /** Effective value for every setting the checks read, keyed by config key (`readOnlyPort`, `authentication.anonymous.enabled`, `featureGates.RotateKubeletServerCertificate`, ...). */
+  settings: Record<string, Setting>;
+  /** Static pod manifest dir: `staticPodPath` or `--pod-manifest-path`. */
+  staticPodPath?: string;
+  errors: GatherError[];
+}
+
+/** Files grouped by the role a check knows them by. Each role lists every file that plays it (one or many). */
+export type FileRole =
+  | 'apiserver.manifest'
+  | 'controller-manager.manifest'
+  | 'scheduler.manifest'
+  | 'etcd.manifest'
+  | 'etcd.data-dir'
+  | 'admin.kubeconfig'
+  | 'scheduler.kubeconfig'
+  | 'controller-manager.kubeconfig'
+  | 'pki.tree'
+  | 'pki.cert'
+  | 'pki.key'
+  | 'cni.file'
+  | 'kubelet.service'
+  | 'kubelet.kubeconfig'
+  | 'kubelet.config'
+  | 'kubelet.client-ca'
+  | 'kube-proxy.kubeconfig';
+
+export interface EncryptionConfigFact {
+  path: string;
+  /** For each resources[] entry: its resources and its providers in order (the first one encrypts new writes). */
+  resources: { resources: string[]; providers: string[] }[];
+  error?: GatherError;
+}
+
+export interface KubeProxyConfigFact {
+  path: string;
+  metricsBindAddress?: string;
+  error?: GatherError;
+}
+
+export interface Snapshot {
+  node: {
+    name: string;
+    roles: string[];
+    os?: string;
+    kernel?: string;
+    architecture?: string;
+    cpus?: number;
+    memoryBytes?: number;
+  };
+  hostRoot: string;
+  procRoot: string;
+  components: Partial<Record<ComponentName, ComponentFact>>;
+  /** Present when a kubelet runs on the node. */
+  kubelet?: KubeletConfigFact;
+  files: Partial<Record<FileRole, FileFact[]>>;
+  encryptionConfig?: EncryptionConfigFact;
+  kubeProxyConfig?: KubeProxyConfigFact;
+  containers: ContainersFact;
+  sockets: SocketFact[];
+  certificates: CertificateFact[];
+  keys: KeyFact[];
+  kernel: KernelFact;
+  cni: CniFact;
+  errors: GatherError[];
+}

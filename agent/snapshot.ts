@@ -111,7 +111,6 @@ export type FileRole =
   | 'pki.tree'
   | 'pki.cert'
   | 'pki.key'
-  | 'cni.file'
   | 'kubelet.service'
   | 'kubelet.kubeconfig'
   | 'kubelet.config'

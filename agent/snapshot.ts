@@ -58,6 +58,8 @@ export interface ComponentFact {
   pid?: number;
   /** The manifest path when source is `manifest`; the distribution binary when `passthrough`. */
   path?: string;
+  /** The static pod manifest that defines this component, when one exists (even if it also runs as a process). */
+  manifestPath?: string;
   /** k3s / rke2 / hyperkube when the component runs inside one. */
   distribution?: 'k3s' | 'rke2' | 'hyperkube';
   argv: string[];
@@ -127,6 +129,8 @@ export interface EncryptionConfigFact {
 export interface KubeProxyConfigFact {
   path: string;
   metricsBindAddress?: string;
+  /** clientConnection.kubeconfig */
+  kubeconfig?: string;
   error?: GatherError;
 }
 

@@ -3,7 +3,7 @@
 import { HostAccess } from './host.js';
 import type { GatherOptions } from './options.js';
 import type { Snapshot } from '../snapshot.js';
-import { discoverComponents } from './components.js';
+import { discoverProcesses, withStaticPods } from './components.js';
 import { gatherKubeletConfig } from './kubelet-config.js';
 import { gatherFiles } from './files.js';
 import { gatherEncryptionConfig } from './encryption-config.js';
@@ -20,16 +20,16 @@ export type { GatherOptions } from './options.js';
 export async function gatherSnapshot(opts: GatherOptions): Promise<Snapshot> {
   const host = new HostAccess(opts);
   const errors: Snapshot['errors'] = [];
-  const discovered = discoverComponents(host);
-  errors.push(...discovered.errors);
-  let components = discovered.components;
-  const kubelet = components.kubelet ? gatherKubeletConfig(host, components.kubelet) : undefined;
+  const processes = discoverProcesses(host);
+  errors.push(...processes.errors);
+  const kubelet = processes.components.kubelet ? gatherKubeletConfig(host, processes.components.kubelet) : undefined;
   if (kubelet) errors.push(...kubelet.errors);
-  // Control-plane components that run as static pods not visible as processes (or not yet started).
-  const fromManifests = discovered.fromManifests(kubelet?.staticPodPath);
-  errors.push(...fromManifests.errors);
-  components = { ...fromManifests.components, ...components };
+  // The kubelet's staticPodPath says where control-plane manifests live; they also cover components not visible as processes.
+  const discovered = withStaticPods(host, processes.components, kubelet?.staticPodPath);
+  errors.push(...discovered.errors);
+  const components = discovered.components;
 
+  const kubeProxyConfig = gatherKubeProxyConfig(host, components['kube-proxy']);
   const containers = await gatherContainers(host, opts, components);
   const pki = gatherPki(host, components, kubelet);
   const snapshot: Snapshot = {
@@ -38,9 +38,9 @@ export async function gatherSnapshot(opts: GatherOptions): Promise<Snapshot> {
     procRoot: host.procRoot,
     components,
     kubelet,
-    files: gatherFiles(host, components, kubelet),
+    files: gatherFiles(host, components, kubelet, kubeProxyConfig),
     encryptionConfig: gatherEncryptionConfig(host, components['kube-apiserver']),
-    kubeProxyConfig: gatherKubeProxyConfig(host, components['kube-proxy']),
+    kubeProxyConfig,
     containers,
     sockets: gatherSockets(host, containers),
     certificates: pki.certificates,

@@ -1,0 +1,34 @@
+// YAML/JSON config parsing for gather: never throws, bounded in aliases (billion-laughs), objects only.
+import { parse } from 'yaml';
+
+export type YamlResult = { ok: true; value: Record<string, unknown> } | { ok: false; message: string };
+
+export function parseConfig(text: string): YamlResult {
+  try {
+    const value: unknown = parse(text, { maxAliasCount: 100, prettyErrors: false });
+    if (value === null || value === undefined) return { ok: true, value: {} };
+    if (typeof value !== 'object' || Array.isArray(value)) return { ok: false, message: 'expected a mapping at the top level' };
+    return { ok: true, value: value as Record<string, unknown> };
+  } catch (err) {
+    return { ok: false, message: (err as Error).message.split('\n')[0] };
+  }
+}
+
+export function parseYamlObject(text: string): Record<string, unknown> | undefined {
+  const r = parseConfig(text);
+  return r.ok ? r.value : undefined;
+}
+
+/** Reads a dotted path (`authentication.anonymous.enabled`) from a parsed document. */
+export function getPath(doc: unknown, dotted: string): unknown {
+  let cur: unknown = doc;
+  for (const part of dotted.split('.')) {
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { renderReport } from '../../../agent/report/index.js';
+import { truncate, truncateLeft, visible } from '../../../agent/report/table.js';
+import { controlPlaneReport, noKubernetesReport } from './sample-report.js';
+
+const ESC = '\x1b';
+
+describe('table format', () => {
+  it('groups findings by component, one line per finding, with a summary line', () => {
+    const out = renderReport('table', controlPlaneReport());
+    const lines = out.trimEnd().split('\n');
+    expect(lines[0]).toContain('node cp-1 (control-plane)');
+    const headings = lines.filter((l) => /^\S/.test(l) && l.includes('  ('));
+    expect(headings.map((l) => l.split('  ')[0])).toEqual(['kube-apiserver', 'etcd', 'cluster', 'kubelet', 'node']);
+    // 10 findings, one line each (indented), none collapsed since no group is all-skip
+    expect(lines.filter((l) => /^ {2}(PASS|FAIL|WARN|SKIP|ERROR)/.test(l))).toHaveLength(10);
+    expect(lines.at(-1)).toBe('3 pass, 4 fail, 1 warn, 1 skip, 1 error');
+  });
+
+  it('shows CIS id, severity, resource and evidence value against expected', () => {
+    const out = renderReport('table', controlPlaneReport());
+    const kubelet = out.split('\n').find((l) => l.includes('4.2.1'))!;
+    expect(kubelet).toMatch(/^ {2}FAIL +critical +4\.2\.1 +Kubelet anonymous auth is disabled/);
+    expect(kubelet).toContain('true, want false');
+    const file = out.split('\n').find((l) => l.includes('1.1.1 '))!;
+    expect(file).toContain('…/kube-apiserver.yaml');
+  });
+
+  it('keeps every line within 120 columns and truncates long titles with an ellipsis', () => {
+    const out = renderReport('table', controlPlaneReport());
+    for (const line of out.split('\n')) expect([...line].length).toBeLessThanOrEqual(120);
+    const long = out.split('\n').find((l) => l.includes('1.2.1 '))!;
+    expect(long).toContain('…');
+    expect(long).not.toContain('force truncation');
+  });
+
+  it('uses no ANSI colour unless asked, and colours statuses when asked', () => {
+    const plain = renderReport('table', controlPlaneReport(), { color: false });
+    expect(plain).not.toContain(ESC);
+    const defaulted = renderReport('table', controlPlaneReport());
+    expect(defaulted).not.toContain(ESC);
+    const coloured = renderReport('table', controlPlaneReport(), { color: true });
+    expect(coloured).toContain(`${ESC}[31mFAIL `);
+    expect(coloured).toContain(`${ESC}[32mPASS `);
+  });
+
+  it('never passes control characters from host data to the terminal', () => {
+    const out = renderReport('table', controlPlaneReport(), { color: false });
+    expect(out).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+    expect(out).toContain('super\\x07admin.conf');
+    expect(out).toContain('EACCES\\x00\\x1b[31m');
+  });
+
+  it('says plainly when no Kubernetes component runs, and what was judged', () => {
+    const out = renderReport('table', noKubernetesReport());
+    expect(out).toContain('No Kubernetes components found on this node');
+    expect(out).toContain('2 CIS checks skipped');
+    expect(out).toContain('Judged instead: 2 host-level findings (kernel)');
+    expect(out).not.toContain('kube-apiserver  (');
+    expect(out).toMatch(/FAIL +medium +- +dmesg is restricted/);
+    expect(out.trimEnd().split('\n').at(-1)).toBe('1 pass, 1 fail, 0 warn, 2 skip, 0 error');
+  });
+
+  it('does not claim there are no components when one runs', () => {
+    expect(renderReport('table', controlPlaneReport())).not.toContain('No Kubernetes components');
+  });
+
+  it('collapses a component whose checks were all skipped into one line', () => {
+    const r = noKubernetesReport();
+    r.node.components = { kubelet: { version: 'v1.30.0', source: 'process' } };
+    r.findings.splice(2, 0, { ...r.findings[0], id: 'other', cis: '1.2.2', checkId: 'cis.1.2.2' });
+    const out = renderReport('table', r);
+    expect(out).not.toContain('No Kubernetes components');
+    expect(out).toContain('all 2 checks skipped: kube-apiserver is not running on this node');
+  });
+});
+
+describe('table text helpers', () => {
+  it('truncates at a word boundary near the end', () => {
+    expect(truncate('short', 10)).toBe('short');
+    expect(truncate('the quick brown fox jumps', 18)).toBe('the quick brown…');
+    expect([...truncate('x'.repeat(50), 20)]).toHaveLength(20);
+  });
+  it('keeps the end of long paths', () => {
+    expect(truncateLeft('/etc/kubernetes/pki/apiserver.key', 20)).toBe('…/pki/apiserver.key');
+  });
+  it('escapes C0 and C1 controls', () => {
+    expect(visible('a\u0000b\u009bc\td')).toBe('a\\x00b\\x9bc\\x09d');
+  });
+});

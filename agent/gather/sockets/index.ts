@@ -92,6 +92,6 @@ export function scanSockets(
 function ownNetnsContainers(items: ContainerFact[]): ContainerFact[] {
   return items
     .filter((c) => c.pid !== undefined && c.pid > 0)
-    .filter((c) => !c.declared.hostNamespaces.includes('network') && !c.kernel?.sharedWithHost.includes('net'))
+    .filter((c) => !c.declared?.hostNamespaces.includes('network') && !c.kernel?.sharedWithHost.includes('net'))
     .sort((a, b) => (a.type === b.type ? 0 : a.type === 'container' ? -1 : 1));
 }

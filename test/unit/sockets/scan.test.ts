@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HostAccess } from '../../../agent/gather/host.js';
 import { scanSockets } from '../../../agent/gather/sockets/index.js';
-import type { ContainerFact, ContainersFact } from '../../../agent/gather/containers/types.js';
+import type { ContainerFact, ContainersFact, DeclaredFact } from '../../../agent/gather/containers/types.js';
 import { buildHost, type BuiltHost, type FileSpec } from '../../fixtures/build.js';
 
 const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
@@ -11,19 +11,16 @@ const line = (local: string, st: string, inode: number, remote = '00000000:0000'
 const line6 = (local: string, inode: number): string =>
   line(local, '0A', inode, '00000000000000000000000000000000:0000');
 
-const NO_CONTAINERS: ContainersFact = { sources: [], items: [], errors: [] };
+const NO_CONTAINERS: ContainersFact = { sources: [], searched: [], items: [], errors: [] };
 const CID_A = 'a'.repeat(64);
 const CID_B = 'b'.repeat(64);
 const CID_SANDBOX = 'c'.repeat(64);
 
+/** Only the fields the socket scan reads; the rest of a container's facts do not matter here. */
 function container(id: string, pid: number, extra: Partial<ContainerFact> = {}): ContainerFact {
-  return {
-    id, runtime: 'containerd', type: 'container', pid,
-    declared: { capabilities: { effective: [], bounding: [] }, sysctls: {}, hostNamespaces: [], mounts: [], hostPorts: [], envNames: [] },
-    errors: [],
-    ...extra,
-  };
+  return { id, runtime: 'containerd', type: 'container', pid, errors: [], ...extra };
 }
+const hostNetwork = { hostNamespaces: ['network'] } as unknown as DeclaredFact;
 
 /** fd symlinks live under the proc root, which buildHost places at <hostRoot>/proc. */
 function fds(pid: number, links: Record<number, string>): Record<string, FileSpec> {
@@ -111,11 +108,11 @@ describe('scanSockets on a fixture host', () => {
       files: { ...fds(501, { 3: 'socket:[700]' }), ...fds(600, { 3: 'socket:[1]' }) },
     });
     const containers: ContainersFact = {
-      sources: [], errors: [],
+      sources: [], searched: [], errors: [],
       items: [
         container(CID_SANDBOX, 500, { type: 'sandbox' }),
         container(CID_A, 501),
-        container(CID_B, 600, { declared: { ...container('x', 1).declared, hostNamespaces: ['network'] } }),
+        container(CID_B, 600, { declared: hostNetwork }),
         container('d'.repeat(64), 999), // pid vanished: nothing to read, no crash
       ],
     };
@@ -131,7 +128,7 @@ describe('scanSockets on a fixture host', () => {
     built = buildHost({
       procs: [{ pid: 500, argv: ['app'], ns: { net: 'net:[1]' }, files: { 'net/udp6': HEADER + line('0000000000000000FFFF00000100007F:0035', '07', 42, '00000000000000000000000000000000:0000') } }],
     });
-    const { sockets } = scanSockets(new HostAccess(built), { sources: [], errors: [], items: [container(CID_A, 500)] });
+    const { sockets } = scanSockets(new HostAccess(built), { sources: [], searched: [], errors: [], items: [container(CID_A, 500)] });
     expect(sockets).toEqual([{ protocol: 'udp6', address: '127.0.0.1', port: 53, inode: 42, uid: 0, containerId: CID_A }]);
   });
 });

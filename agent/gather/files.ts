@@ -65,9 +65,9 @@ export function gatherFiles(
     files['pki.key'] = tree.filter((f) => f.type === 'file' && f.path.endsWith('.key'));
   }
   const scheduler = components['kube-scheduler'];
-  if (scheduler) files['scheduler.kubeconfig'] = stat([lastFlag(scheduler.flags, 'kubeconfig') ?? '/etc/kubernetes/scheduler.conf']);
+  if (scheduler) files['scheduler.kubeconfig'] = stat([lastFlag(scheduler.flags, 'kubeconfig') ?? defaultKubeconfig(scheduler, 'scheduler')]);
   const cm = components['kube-controller-manager'];
-  if (cm) files['controller-manager.kubeconfig'] = stat([lastFlag(cm.flags, 'kubeconfig') ?? '/etc/kubernetes/controller-manager.conf']);
+  if (cm) files['controller-manager.kubeconfig'] = stat([lastFlag(cm.flags, 'kubeconfig') ?? defaultKubeconfig(cm, 'controller')]);
 
   const k = components.kubelet;
   if (k) {
@@ -85,6 +85,12 @@ export function gatherFiles(
     files['kube-proxy.kubeconfig'] = kubeconfig ? stat([kubeconfig]) : firstExisting(PROXY_KUBECONFIGS);
   }
   return files;
+}
+
+/** kubeadm writes /etc/kubernetes/<x>.conf; k3s and rke2 keep their component kubeconfigs under server/cred. */
+function defaultKubeconfig(c: ComponentFact, which: 'scheduler' | 'controller'): string {
+  if (c.distribution === 'k3s' || c.distribution === 'rke2') return `/var/lib/rancher/${c.distribution}/server/cred/${which}.kubeconfig`;
+  return which === 'scheduler' ? '/etc/kubernetes/scheduler.conf' : '/etc/kubernetes/controller-manager.conf';
 }
 
 /** etcd's data dir: --data-dir, then ETCD_DATA_DIR, then the distributions' defaults. */

@@ -69,7 +69,7 @@ export function gatherKubeletConfig(host: HostAccess, kubelet: ComponentFact): K
     const doc = readConfigDoc(host, configPath, errors);
     if (doc) { layers.push({ source: 'config-file', path: configPath, doc }); configLoaded = true; }
   }
-  const configDir = absolute(lastFlag(kubelet.flags, 'config-dir'));
+  const configDir = absolute(lastFlag(kubelet.flags, 'config-dir')) ?? distributionConfigDir(host, kubelet);
   const dropIns: string[] = [];
   if (configDir) {
     const listing = host.readDir(configDir);
@@ -99,6 +99,13 @@ export function gatherKubeletConfig(host: HostAccess, kubelet: ComponentFact): K
     staticPodPath: typeof staticPodPath === 'string' && staticPodPath !== '' ? absolute(staticPodPath) : undefined,
     errors,
   };
+}
+
+/** k3s and rke2 run the kubelet in-process with a drop-in dir of their own defaults. */
+function distributionConfigDir(host: HostAccess, kubelet: ComponentFact): string | undefined {
+  if (kubelet.distribution !== 'k3s' && kubelet.distribution !== 'rke2') return undefined;
+  const dir = `/var/lib/rancher/${kubelet.distribution}/agent/etc/kubelet.conf.d`;
+  return host.exists(dir) ? dir : undefined;
 }
 
 function absolute(p: string | undefined): string | undefined {

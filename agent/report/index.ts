@@ -1,5 +1,9 @@
 // Output formats of `vigil-agent scan`. Each renderer turns a NodeReport into the text printed on stdout.
 import type { NodeReport } from '../../proto/report.js';
+import { render as renderTable } from './table.js';
+import { render as renderJunit } from './junit.js';
+import { render as renderSarif } from './sarif.js';
+import { render as renderKubeBench } from './kube-bench.js';
 
 export const FORMATS = ['table', 'json', 'junit', 'sarif', 'kube-bench'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -9,11 +13,19 @@ export interface RenderOptions {
   color?: boolean;
 }
 
-export function renderReport(format: Format, report: NodeReport, _opts: RenderOptions = {}): string {
+export function renderReport(format: Format, report: NodeReport, opts: RenderOptions = {}): string {
   switch (format) {
     case 'json':
       return JSON.stringify(report, null, 2) + '\n';
+    case 'table':
+      return renderTable(report, opts);
+    case 'junit':
+      return renderJunit(report);
+    case 'sarif':
+      return renderSarif(report);
+    case 'kube-bench':
+      return renderKubeBench(report);
     default:
-      throw new Error(`format ${format} is not implemented yet`);
+      throw new Error(`unknown format ${String(format)}; known: ${FORMATS.join(', ')}`);
   }
 }

@@ -1,0 +1,75 @@
+// Containers as the runtimes leave them on disk: containerd's v2 task bundles (config.json + init.pid)
+// and CRI-O's userdata dirs (config.json + pidfile). Read through HostAccess, bounded.
+import * as path from 'node:path';
+import type { HostAccess } from '../host.js';
+import type { GatherError } from '../../snapshot.js';
+import { parseOciSpec, type ParsedSpec } from './oci-spec.js';
+import type { RuntimeName } from './types.js';
+
+/** Kubernetes caps all annotations of an object at 256 KiB; a spec many times that is hostile or broken. */
+export const MAX_SPEC_BYTES = 2 * 1024 * 1024;
+
+export interface StateEntry {
+  id: string;
+  runtime: RuntimeName;
+  bundle: string;
+  spec?: ParsedSpec;
+  pid?: number;
+  errors: GatherError[];
+}
+
+const ID = /^[0-9a-zA-Z][0-9a-zA-Z_.-]{0,127}$/;
+
+export function readPidFile(host: HostAccess, file: string): { pid?: number; error?: GatherError } {
+  const r = host.readText(file, 64);
+  if (!r.ok) return { error: r.error };
+  const t = r.text.trim();
+  if (!/^\d{1,10}$/.test(t) || Number(t) < 1) return { error: { path: file, code: 'EINVAL', message: 'not a pid' } };
+  return { pid: Number(t) };
+}
+
+export function readSpec(host: HostAccess, file: string): { spec?: ParsedSpec; error?: GatherError } {
+  const r = host.readText(file, MAX_SPEC_BYTES);
+  if (!r.ok) return { error: r.error };
+  let raw: unknown;
+  try { raw = JSON.parse(r.text); } catch (err) {
+    return { error: { path: file, code: 'EINVAL', message: `not JSON: ${(err as Error).message.slice(0, 200)}` } };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { error: { path: file, code: 'EINVAL', message: 'not a JSON object' } };
+  }
+  return { spec: parseOciSpec(raw) };
+}
+
+function readBundles(host: HostAccess, dir: string, runtime: RuntimeName, specRel: string, pidRel: string): { entries: StateEntry[]; error?: GatherError } {
+  const listing = host.readDir(dir);
+  if (!listing.ok) return { entries: [], error: listing.error };
+  const entries: StateEntry[] = [];
+  for (const d of listing.entries) {
+    if (!d.isDirectory() || !ID.test(d.name)) continue;
+    const bundle = path.posix.join(dir, d.name);
+    const entry: StateEntry = { id: d.name, runtime, bundle, errors: [] };
+    const s = readSpec(host, path.posix.join(bundle, specRel));
+    if (s.error) entry.errors.push(s.error); else entry.spec = s.spec;
+    const p = readPidFile(host, path.posix.join(bundle, pidRel));
+    // A created-but-not-started task has no pid file yet: not an error.
+    if (p.error && p.error.code !== 'ENOENT') entry.errors.push(p.error);
+    entry.pid = p.pid;
+    entries.push(entry);
+  }
+  return { entries };
+}
+
+/** `<state>/io.containerd.runtime.v2.task/k8s.io/<id>/{config.json,init.pid}` */
+export function containerdTaskDir(stateDir: string): string {
+  return path.posix.join(stateDir, 'io.containerd.runtime.v2.task', 'k8s.io');
+}
+
+export function readContainerdState(host: HostAccess, stateDir: string) {
+  return readBundles(host, containerdTaskDir(stateDir), 'containerd', 'config.json', 'init.pid');
+}
+
+/** `<overlay-containers>/<id>/userdata/{config.json,pidfile}` */
+export function readCrioState(host: HostAccess, overlayContainersDir: string) {
+  return readBundles(host, overlayContainersDir, 'crio', 'userdata/config.json', 'userdata/pidfile');
+}

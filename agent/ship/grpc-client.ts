@@ -1,0 +1,184 @@
+// The gRPC transport: one long-lived bidirectional stream to the collector. Sends what the outbox holds
+// beyond the last acknowledged seq (a bounded window in flight), drops what the collector acks, and on any
+// break reconnects with backoff and resends everything unacknowledged. Deadlines: connecting, and each
+// message's ack; a stream that stops acking is cancelled and reopened.
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { envelopeToWire, loadVigilProto, type AgentMessage, type CollectorMessage } from '../../proto/wire.js';
+import { Backoff, sleep } from './backoff.js';
+import type { Outbox } from './outbox.js';
+import type { TlsFiles, Transport, TransportEvents } from './transport.js';
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+export interface GrpcSenderOptions extends TransportEvents {
+  target: string;
+  tls?: TlsFiles;
+  /** Plaintext, loopback targets only. */
+  insecure?: boolean;
+  /** Expected name in the collector's certificate when it differs from the target host. */
+  serverName?: string;
+  outbox: Outbox;
+  node: string;
+  cluster: string;
+  log: Logger;
+  maxMessageBytes?: number;
+  connectTimeoutMs?: number;
+  ackTimeoutMs?: number;
+  heartbeatMs?: number;
+  window?: number;
+  backoff?: Backoff;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+export function splitHostPort(addr: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(addr);
+  if (!m || Number(m[2]) > 65535) throw new Error(`expected HOST:PORT, got ${JSON.stringify(addr)}`);
+  return { host: m[1], port: Number(m[2]) };
+}
+
+export class GrpcSender implements Transport {
+  readonly name = 'grpc';
+  private readonly client: grpc.Client & { Report(): grpc.ClientDuplexStream<AgentMessage, CollectorMessage> };
+  private readonly abort = new AbortController();
+  private readonly backoff: Backoff;
+  private running?: Promise<void>;
+  private call?: grpc.ClientDuplexStream<AgentMessage, CollectorMessage>;
+  private sessions = 0;
+  connected = false;
+
+  constructor(private readonly opts: GrpcSenderOptions) {
+    const { host } = splitHostPort(opts.target);
+    let creds: grpc.ChannelCredentials;
+    if (opts.insecure) {
+      if (!isLoopbackHost(host)) throw new Error(`--insecure is for loopback collectors only, not ${host}`);
+      creds = grpc.credentials.createInsecure();
+    } else {
+      if (!opts.tls) throw new Error('gRPC needs --tls-ca, --tls-cert and --tls-key (or --insecure on loopback)');
+      creds = grpc.credentials.createSsl(opts.tls.ca, opts.tls.key, opts.tls.cert);
+    }
+    const max = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    const channelOptions: grpc.ChannelOptions = {
+      'grpc.max_send_message_length': max,
+      'grpc.max_receive_message_length': 1024 * 1024,
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.keepalive_permit_without_calls': 1,
+    };
+    if (opts.serverName) channelOptions['grpc.ssl_target_name_override'] = opts.serverName;
+    const { Client } = loadVigilProto();
+    this.client = new Client(opts.target, creds, channelOptions) as unknown as GrpcSender['client'];
+    this.backoff = opts.backoff ?? new Backoff();
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.call?.cancel();
+    await this.running;
+    this.client.close();
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.abort.signal.aborted) {
+      let progressed = false;
+      try {
+        progressed = await this.session();
+      } catch (err) {
+        this.opts.log.warn({ err: (err as Error).message, target: this.opts.target }, 'gRPC stream failed');
+      }
+      if (this.abort.signal.aborted) break;
+      if (progressed) this.backoff.reset();
+      await sleep(this.backoff.next(), this.abort.signal);
+    }
+  }
+
+  private waitForReady(): Promise<void> {
+    const deadline = Date.now() + (this.opts.connectTimeoutMs ?? 5_000);
+    return new Promise((resolve, reject) => this.client.waitForReady(deadline, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** One stream, until it breaks. Resolves true when at least one ack came back. */
+  private async session(): Promise<boolean> {
+    await this.waitForReady();
+    if (this.abort.signal.aborted) return false;
+    if (this.sessions++ > 0) this.opts.onReconnect?.(this.name);
+    const { outbox, log } = this.opts;
+    const window = this.opts.window ?? 256;
+    const ackTimeout = this.opts.ackTimeoutMs ?? 15_000;
+    const call = this.client.Report();
+    this.call = call;
+    let sentUpTo = outbox.cursor(this.name);
+    const sentAt = new Map<number, number>();
+    let acked = false;
+
+    const pump = (): void => {
+      const inFlight = sentAt.size;
+      if (inFlight >= window) return;
+      for (const e of outbox.pending(this.name, sentUpTo).slice(0, window - inFlight)) {
+        call.write(envelopeToWire(e));
+        sentAt.set(e.seq, Date.now());
+        sentUpTo = e.seq;
+      }
+    };
+    const settle = (seq: number): void => {
+      for (const s of sentAt.keys()) if (s <= seq) sentAt.delete(s);
+    };
+    const onData = (m: CollectorMessage): void => {
+      if (m.body === 'ack' && m.ack) {
+        acked = true;
+        this.connected = true;
+        settle(m.ack.seq);
+        outbox.ack(this.name, m.ack.seq);
+      } else if (m.body === 'reject' && m.reject) {
+        log.error({ seq: m.reject.seq, reason: m.reject.reason }, 'collector rejected a message; dropping it');
+        this.opts.onRejected?.(this.name, m.reject.seq, m.reject.reason);
+        settle(m.reject.seq);
+        outbox.ack(this.name, m.reject.seq);
+      } else if (m.body === 'resync') {
+        this.opts.onResync?.(m.resync?.reason ?? '');
+      }
+      pump();
+    };
+    const heartbeat = (): void => {
+      const hb = this.opts.heartbeat?.();
+      if (hb) call.write({ node: this.opts.node, cluster: this.opts.cluster, seq: outbox.lastSeq, heartbeat: hb });
+    };
+    const watchdog = setInterval(() => {
+      const oldest = Math.min(...sentAt.values());
+      if (sentAt.size > 0 && Date.now() - oldest > ackTimeout) {
+        log.warn({ ackTimeoutMs: ackTimeout, unacked: sentAt.size }, 'collector stopped acking; reopening the stream');
+        call.cancel();
+      }
+    }, Math.min(1_000, ackTimeout));
+    const beat = setInterval(heartbeat, this.opts.heartbeatMs ?? 10_000);
+    outbox.on('appended', pump);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        call.on('data', onData);
+        call.on('error', (err: grpc.ServiceError) => {
+          if (err.code === grpc.status.CANCELLED && this.abort.signal.aborted) resolve();
+          else reject(new Error(`${grpc.status[err.code] ?? err.code}: ${err.details || err.message}`));
+        });
+        call.on('end', () => resolve());
+        heartbeat();
+        pump();
+      });
+    } finally {
+      clearInterval(watchdog);
+      clearInterval(beat);
+      outbox.off('appended', pump);
+      this.connected = false;
+      call.cancel();
+      this.call = undefined;
+    }
+    return acked;
+  }
+}

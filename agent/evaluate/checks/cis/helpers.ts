@@ -141,12 +141,15 @@ export function flagsSet(...flags: string[]) {
     if (flags.length === 1) {
       return { status: missing.length === 0 ? 'pass' : 'fail', evidence: flagEvidence(c, flags[0], expected) };
     }
-    const evidence = flagEvidence(c, flags[0], expected, {
+    const evidence: Evidence = {
+      source: missing.length === flags.length ? 'default' : 'flag',
+      key: flags.map((f) => `--${f}`).join(', '),
       value: Object.fromEntries(flags.map((f) => [`--${f}`, lastFlag(c, f) ?? null])),
-      detail: missing.length > 0 ? `not set: ${missing.map((f) => `--${f}`).join(', ')}` : undefined,
-    });
-    evidence.key = flags.map((f) => `--${f}`).join(', ');
-    evidence.source = missing.length === flags.length ? 'default' : 'flag';
+      expected,
+      origin: c.source,
+      detail: `read from the ${flagOrigin(c)}${missing.length > 0 ? `; not set: ${missing.map((f) => `--${f}`).join(', ')}` : ''}`,
+    };
+    if (c.path) evidence.path = c.path;
     return { status: missing.length === 0 ? 'pass' : 'fail', evidence };
   };
 }

@@ -3,10 +3,10 @@
 import type { HostAccess } from '../host.js';
 import type { GatherOptions } from '../options.js';
 import type { ComponentFact, ComponentName, GatherError } from '../../snapshot.js';
-import type { ContainerFact, ContainersFact, DeclaredFact } from './types.js';
+import type { ContainerFact, ContainersFact, DeclaredFact, HostNamespace } from './types.js';
 import { readContainerdState, readCrioState, type StateEntry } from './runtime-state.js';
 import { gatherFromCri, type CriContainer, type CriResult, type CriSandbox } from './cri.js';
-import { parseOciSpec, type ContainerIdentity } from './oci-spec.js';
+import { markHostShm, parseOciSpec, type ContainerIdentity } from './oci-spec.js';
 import { findHostReference, readKernelFact } from './kernel.js';
 
 export const DEFAULT_CONTAINERD_STATE_DIRS = ['/run/containerd', '/run/k3s/containerd'];
@@ -16,6 +16,8 @@ export const DEFAULT_CRI_SOCKETS = [
   '/run/k3s/containerd/containerd.sock',
   '/var/run/crio/crio.sock',
 ];
+
+const HOST_NAMESPACES: readonly HostNamespace[] = ['pid', 'ipc', 'network', 'uts'];
 
 /** Explicit option, else the first default that exists under the host root. */
 function pick(host: HostAccess, explicit: string | undefined, defaults: string[]): string | undefined {
@@ -29,6 +31,8 @@ interface Draft {
   identity: ContainerIdentity;
   pid?: number;
   oci?: DeclaredFact;
+  specPath?: string;
+  joined: HostNamespace[];
   cri?: CriContainer['config'];
   errors: GatherError[];
 }
@@ -36,6 +40,7 @@ interface Draft {
 interface PodLevel {
   sysctls: Record<string, string>;
   hostPorts?: number[];
+  hostNamespaces?: HostNamespace[];
 }
 
 function fill(into: ContainerIdentity, from: ContainerIdentity): ContainerIdentity {
@@ -68,9 +73,17 @@ function mergeDeclared(d: Draft, pod: PodLevel | undefined): DeclaredFact | unde
     base.appArmorProfile ??= cri.appArmorProfile;
     base.procMount ??= cri.procMount;
   }
+  const host = new Set(base.hostNamespaces);
+  for (const ns of cri?.hostNamespaces ?? []) host.add(ns);
   if (pod) {
     base.sysctls = { ...pod.sysctls, ...base.sysctls };
     if (pod.hostPorts) base.hostPorts = pod.hostPorts;
+    for (const ns of d.joined) if (pod.hostNamespaces?.includes(ns)) host.add(ns);
+  }
+  base.hostNamespaces = HOST_NAMESPACES.filter((ns) => host.has(ns));
+  if (host.has('ipc')) {
+    base.mounts = base.mounts.map((m) => ({ ...m }));
+    markHostShm(base.mounts);
   }
   return base;
 }
@@ -78,7 +91,7 @@ function mergeDeclared(d: Draft, pod: PodLevel | undefined): DeclaredFact | unde
 function draftFromState(e: StateEntry): Draft {
   return {
     id: e.id, runtime: e.spec?.identity.runtime ?? e.runtime, identity: e.spec?.identity ?? {},
-    pid: e.pid, oci: e.spec?.declared, errors: [...e.errors],
+    pid: e.pid, oci: e.spec?.declared, specPath: e.specPath, joined: e.spec?.joinedNamespaces ?? [], errors: [...e.errors],
   };
 }
 
@@ -86,7 +99,7 @@ function draftFromCri(c: CriContainer | CriSandbox, runtime: ContainerFact['runt
   const spec = c.runtimeSpec !== undefined && typeof c.runtimeSpec === 'object' ? parseOciSpec(c.runtimeSpec) : undefined;
   return {
     id: c.id, runtime: spec?.identity.runtime ?? runtime, identity: fill(spec?.identity ?? {}, c.identity),
-    pid: c.pid, oci: spec?.declared, errors: [],
+    pid: c.pid, oci: spec?.declared, joined: spec?.joinedNamespaces ?? [], errors: [],
   };
 }
 
@@ -154,7 +167,7 @@ export async function gatherContainers(
     } else {
       drafts.set(s.id, draftFromCri(s, criRuntime));
     }
-    if (s.config) podLevel.set(s.id, { sysctls: s.config.sysctls, hostPorts: s.config.hostPorts });
+    if (s.config) podLevel.set(s.id, { sysctls: s.config.sysctls, hostPorts: s.config.hostPorts, hostNamespaces: s.config.hostNamespaces });
   }
   for (const c of cri?.containers ?? []) {
     const d = drafts.get(c.id) ?? draftFromCri(c, criRuntime);
@@ -167,7 +180,11 @@ export async function gatherContainers(
   for (const d of drafts.values()) {
     if (d.identity.type !== 'sandbox' || !d.oci) continue;
     const known = podLevel.get(d.id);
-    podLevel.set(d.id, { sysctls: { ...d.oci.sysctls, ...known?.sysctls }, hostPorts: known?.hostPorts });
+    podLevel.set(d.id, {
+      sysctls: { ...d.oci.sysctls, ...known?.sysctls },
+      hostPorts: known?.hostPorts,
+      hostNamespaces: [...new Set([...d.oci.hostNamespaces, ...known?.hostNamespaces ?? []])],
+    });
   }
 
   const ref = drafts.size > 0 ? findHostReference(host, components) : undefined;
@@ -184,6 +201,7 @@ export async function gatherContainers(
       image: d.identity.image,
       sandboxId: d.identity.sandboxId,
       pid: d.pid,
+      specPath: d.specPath,
       declared: mergeDeclared(d, d.identity.type === 'sandbox' ? undefined : podLevel.get(d.identity.sandboxId ?? '')),
       errors: d.errors,
     };

@@ -69,11 +69,19 @@ function parseJsonObject(text: string | undefined): Obj {
 
 const OCI_TO_HOST_NS: Record<string, HostNamespace> = { pid: 'pid', ipc: 'ipc', network: 'network', uts: 'uts' };
 
-/** Namespaces absent from linux.namespaces are the host's. */
-function hostNamespaces(linux: Obj): HostNamespace[] {
-  const own = new Set(Array.isArray(linux.namespaces)
-    ? linux.namespaces.slice(0, 64).map((n) => str(obj(n).type)).filter(Boolean) : []);
-  return (Object.keys(OCI_TO_HOST_NS) as string[]).filter((t) => !own.has(t)).map((t) => OCI_TO_HOST_NS[t]);
+/**
+ * Namespaces absent from linux.namespaces are the host's. Those with a `path` join another process's
+ * (for a pod's containers: the sandbox's), so they are the host's exactly when the sandbox's are.
+ */
+function namespaces(linux: Obj): { host: HostNamespace[]; joined: HostNamespace[] } {
+  const entries = Array.isArray(linux.namespaces) ? linux.namespaces.slice(0, 64).map(obj) : [];
+  const listed = new Set(entries.map((n) => str(n.type)).filter(Boolean));
+  const joined = new Set(entries.filter((n) => str(n.path)).map((n) => str(n.type)));
+  const types = Object.keys(OCI_TO_HOST_NS);
+  return {
+    host: types.filter((t) => !listed.has(t)).map((t) => OCI_TO_HOST_NS[t]),
+    joined: types.filter((t) => joined.has(t)).map((t) => OCI_TO_HOST_NS[t]),
+  };
 }
 
 function seccomp(linux: Obj): SeccompDeclared {
@@ -86,10 +94,11 @@ function seccomp(linux: Obj): SeccompDeclared {
   return 'profile';
 }
 
+/** The runtime always fills in user and role (system_u:system_r); only type and level say what the pod asked. */
 function seLinuxLabel(label: string | undefined): DeclaredFact['seLinux'] {
   if (!label) return undefined;
-  const [user, role, type, ...level] = label.split(':');
-  return { user: user || undefined, role: role || undefined, type: type || undefined, level: level.join(':') || undefined };
+  const [, , type, ...level] = label.split(':');
+  return { type: type || undefined, level: level.join(':') || undefined };
 }
 
 function mounts(raw: unknown): MountFact[] {
@@ -107,6 +116,11 @@ function mounts(raw: unknown): MountFact[] {
   return out;
 }
 
+/** With host IPC the runtime binds the host's /dev/shm: part of hostIPC, not a hostPath volume. */
+export function markHostShm(list: MountFact[]): void {
+  for (const m of list) if (m.source === '/dev/shm' && m.destination === '/dev/shm') m.origin = 'runtime';
+}
+
 /** containerd and CRI-O grant a privileged container every capability and lift the /proc and /sys masks. */
 function looksPrivileged(bounding: string[], linux: Obj): boolean {
   const caps = new Set(bounding);
@@ -118,6 +132,8 @@ function looksPrivileged(bounding: string[], linux: Obj): boolean {
 export interface ParsedSpec {
   identity: ContainerIdentity;
   declared: DeclaredFact;
+  /** Namespaces joined by path (a pod container's: its sandbox's). */
+  joinedNamespaces: HostNamespace[];
 }
 
 export function parseOciSpec(raw: unknown): ParsedSpec {
@@ -130,6 +146,9 @@ export function parseOciSpec(raw: unknown): ParsedSpec {
   const privileged = looksPrivileged(bounding, linux);
   const hasMasks = Array.isArray(linux.maskedPaths);
   const uid = obj(process.user).uid;
+  const ns = namespaces(linux);
+  const mountFacts = mounts(spec.mounts);
+  if (ns.host.includes('ipc')) markHostShm(mountFacts);
   const sysctls: Record<string, string> = {};
   for (const [k, v] of Object.entries(obj(linux.sysctl)).slice(0, MAX_LIST)) {
     if (typeof v === 'string') sysctls[k.slice(0, MAX_STRING)] = v.slice(0, MAX_STRING);
@@ -146,9 +165,9 @@ export function parseOciSpec(raw: unknown): ParsedSpec {
     uid: typeof uid === 'number' && Number.isInteger(uid) ? uid : undefined,
     procMount: privileged || !hasMasks ? undefined : strList(linux.maskedPaths).length === 0 ? 'Unmasked' : 'Default',
     sysctls,
-    hostNamespaces: hostNamespaces(linux),
-    mounts: mounts(spec.mounts),
+    hostNamespaces: ns.host,
+    mounts: mountFacts,
     env: strList(process.env).map((e) => ({ name: e.split('=', 1)[0] })).filter((e) => e.name.length > 0),
   };
-  return { identity: identityFromAnnotations(spec.annotations), declared };
+  return { identity: identityFromAnnotations(spec.annotations), declared, joinedNamespaces: ns.joined };
 }

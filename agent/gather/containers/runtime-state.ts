@@ -13,6 +13,7 @@ export interface StateEntry {
   id: string;
   runtime: RuntimeName;
   bundle: string;
+  specPath: string;
   spec?: ParsedSpec;
   pid?: number;
   errors: GatherError[];
@@ -48,8 +49,9 @@ function readBundles(host: HostAccess, dir: string, runtime: RuntimeName, specRe
   for (const d of listing.entries) {
     if (!d.isDirectory() || !ID.test(d.name)) continue;
     const bundle = path.posix.join(dir, d.name);
-    const entry: StateEntry = { id: d.name, runtime, bundle, errors: [] };
-    const s = readSpec(host, path.posix.join(bundle, specRel));
+    const specPath = path.posix.join(bundle, specRel);
+    const entry: StateEntry = { id: d.name, runtime, bundle, specPath, errors: [] };
+    const s = readSpec(host, specPath);
     if (s.error) entry.errors.push(s.error); else entry.spec = s.spec;
     const p = readPidFile(host, path.posix.join(bundle, pidRel));
     // A created-but-not-started task has no pid file yet: not an error.

@@ -97,7 +97,8 @@ export interface KernelFact {
 
 export interface ContainerFact {
   id: string;
-  runtime: RuntimeName;
+  /** `manifest`: a container of a rendered PodSpec (see pod-spec.ts), judged without running. */
+  runtime: RuntimeName | 'manifest';
   /** `sandbox` (pause) containers tell the pod's namespaces; only `container` ones are judged as workloads. */
   type: 'container' | 'sandbox';
   namespace?: string;
@@ -107,6 +108,8 @@ export interface ContainerFact {
   image?: string;
   sandboxId?: string;
   pid?: number;
+  /** The OCI spec read (host path), when it came from a state dir. */
+  specPath?: string;
   /** Absent when neither the OCI spec nor the CRI could be read (see errors). */
   declared?: DeclaredFact;
   kernel?: KernelFact;
@@ -115,7 +118,7 @@ export interface ContainerFact {
 
 export interface ContainersFact {
   /** Which runtimes were looked at and where; empty when none was found (checks then skip). */
-  sources: { runtime: 'containerd' | 'crio' | 'cri'; path: string }[];
+  sources: { runtime: 'containerd' | 'crio' | 'cri' | 'manifest'; path: string }[];
   /** Every place looked at, found or not: the skip reason names them. */
   searched: string[];
   /** The host process whose namespaces count as the host's. */

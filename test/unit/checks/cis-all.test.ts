@@ -4,23 +4,10 @@ import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FindingSchema } from '../../../proto/report.js';
-import { evaluate, type Check } from '../../../agent/evaluate/check.js';
+import { evaluate } from '../../../agent/evaluate/check.js';
 import { COMPONENTS } from '../../../agent/snapshot.js';
-import { masterFilesChecks } from '../../../agent/evaluate/checks/cis/master-files.js';
-import { apiserverChecks } from '../../../agent/evaluate/checks/cis/apiserver.js';
-import { controllerManagerChecks } from '../../../agent/evaluate/checks/cis/controller-manager.js';
-import { schedulerChecks } from '../../../agent/evaluate/checks/cis/scheduler.js';
-import { etcdChecks } from '../../../agent/evaluate/checks/cis/etcd.js';
-import { controlPlaneConfigChecks } from '../../../agent/evaluate/checks/cis/control-plane-config.js';
-import { kubeletChecks } from '../../../agent/evaluate/checks/cis/kubelet.js';
-import { kubeProxyChecks } from '../../../agent/evaluate/checks/cis/kube-proxy.js';
 import { emptySnapshot } from './snapshot-factory.js';
-import { MANUAL_REVIEW, hardenedNode, weakNode } from './cis-profiles.js';
-
-const CIS_CHECKS: Check[] = [
-  ...masterFilesChecks, ...apiserverChecks, ...controllerManagerChecks, ...schedulerChecks,
-  ...etcdChecks, ...controlPlaneConfigChecks, ...kubeletChecks, ...kubeProxyChecks,
-];
+import { CIS_CHECKS, MANUAL_REVIEW, hardenedNode, weakNode } from './cis-profiles.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const TSV_CANDIDATES = ['/work/shared/reference/cis-checks.tsv', path.resolve(repoRoot, '../shared/reference/cis-checks.tsv')];

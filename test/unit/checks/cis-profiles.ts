@@ -1,5 +1,14 @@
 // Two whole control-plane nodes for the CIS checks: one configured the way the benchmark asks, one the opposite.
 import type { Snapshot } from '../../../agent/snapshot.js';
+import type { Check, Verdict } from '../../../agent/evaluate/check.js';
+import { masterFilesChecks } from '../../../agent/evaluate/checks/cis/master-files.js';
+import { apiserverChecks } from '../../../agent/evaluate/checks/cis/apiserver.js';
+import { controllerManagerChecks } from '../../../agent/evaluate/checks/cis/controller-manager.js';
+import { schedulerChecks } from '../../../agent/evaluate/checks/cis/scheduler.js';
+import { etcdChecks } from '../../../agent/evaluate/checks/cis/etcd.js';
+import { controlPlaneConfigChecks } from '../../../agent/evaluate/checks/cis/control-plane-config.js';
+import { kubeletChecks } from '../../../agent/evaluate/checks/cis/kubelet.js';
+import { kubeProxyChecks } from '../../../agent/evaluate/checks/cis/kube-proxy.js';
 import { emptySnapshot, file, setKubelet, withComponent, withFiles, withKubelet } from './snapshot-factory.js';
 
 const ETCD_USER = { uid: 999, gid: 999, user: 'etcd', group: 'etcd' };
@@ -132,3 +141,24 @@ export function weakNode(): Snapshot {
 
 /** Checks that are manual reviews: they warn whatever the configuration. */
 export const MANUAL_REVIEW = new Set(['cis-1.2.20', 'cis-3.1.1', 'cis-3.1.2', 'cis-3.1.3', 'cis-3.2.2']);
+
+export const CIS_CHECKS: Check[] = [
+  ...masterFilesChecks, ...apiserverChecks, ...controllerManagerChecks, ...schedulerChecks,
+  ...etcdChecks, ...controlPlaneConfigChecks, ...kubeletChecks, ...kubeProxyChecks,
+];
+
+export function check(id: string): Check {
+  const found = CIS_CHECKS.find((c) => c.id === id);
+  if (!found) throw new Error(`no check ${id}`);
+  return found;
+}
+
+/** Verdicts of one check on a snapshot. */
+export const run = (id: string, s: Snapshot): Verdict[] => check(id).evaluate(s);
+
+/** The single verdict of a check that judges one component. */
+export function one(id: string, s: Snapshot): Verdict {
+  const verdicts = run(id, s);
+  if (verdicts.length !== 1) throw new Error(`${id}: expected one verdict, got ${verdicts.length}`);
+  return verdicts[0];
+}

@@ -45,6 +45,7 @@ while [ $# -gt 0 ]; do
     -d) DAYS=${2:?-d needs a number of days}; shift 2 ;;
     --cluster-domain) CLUSTER_DOMAIN=${2:?--cluster-domain needs a domain}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
+    --) shift; NODES+=("$@"); break ;;
     -*) echo "gen-certs.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
     *) NODES+=("$1"); shift ;;
   esac

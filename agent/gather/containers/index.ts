@@ -144,7 +144,9 @@ export async function gatherContainers(
   const socket = pick(host, opts.criSocket, DEFAULT_CRI_SOCKETS);
   fact.searched.push(...(opts.criSocket ? [opts.criSocket] : DEFAULT_CRI_SOCKETS));
   let cri: CriResult | undefined;
-  if (socket) {
+  if (socket && !host.exists(socket)) {
+    fact.errors.push({ path: socket, code: 'ENOENT', message: 'CRI socket not found' });
+  } else if (socket) {
     let resolved: string | undefined;
     try { resolved = host.resolve(socket); } catch (err) {
       fact.errors.push({ path: socket, code: 'ELOOP', message: (err as Error).message });

@@ -3,6 +3,7 @@
 import type { Evidence } from '../../../../proto/report.js';
 import type { Check } from '../../check.js';
 import type { ComponentFact, Snapshot } from '../../../snapshot.js';
+import type { CertificateFact } from '../../../gather/pki/types.js';
 import { componentCheck, flagOrigin, lastFlag, parseGoBool, type Judgement } from './helpers.js';
 
 interface EtcdValue {
@@ -83,7 +84,7 @@ function dedicatedCa(c: ComponentFact, s: Snapshot): Judgement {
     return {
       status: 'fail',
       evidence: evidenceOf(c, v, 'set, to a CA used only by etcd',
-        `the same CA as kube-apiserver --client-ca-file ${clusterCa}: any certificate of the cluster CA can talk to etcd`),
+        `shares a CA with kube-apiserver --client-ca-file ${clusterCa}: any certificate of the cluster CA can talk to etcd`),
     };
   }
   return {
@@ -93,12 +94,17 @@ function dedicatedCa(c: ComponentFact, s: Snapshot): Judgement {
   };
 }
 
+/** Same path, or a certificate (of a bundle, too) that both files hold: by fingerprint, else by subject and validity. */
 function sameCa(s: Snapshot, a: string, b: string): boolean {
   if (a === b) return true;
-  const ca = (p: string) => s.certificates.find((cert) => cert.path === p && !cert.error);
-  const x = ca(a);
-  const y = ca(b);
-  return !!x && !!y && x.subject !== undefined && x.subject === y.subject && x.notBefore === y.notBefore && x.notAfter === y.notAfter;
+  const certsOf = (p: string) => s.certificates.filter((cert) => !cert.error && (cert.path === p || cert.aliases?.includes(p)));
+  const identity = (cert: CertificateFact) => cert.fingerprint256
+    ?? (cert.subject !== undefined ? `${cert.subject}|${cert.serialNumber ?? ''}|${cert.notBefore ?? ''}|${cert.notAfter ?? ''}` : undefined);
+  const inA = new Set(certsOf(a).map(identity).filter((id): id is string => id !== undefined));
+  return certsOf(b).some((cert) => {
+    const id = identity(cert);
+    return id !== undefined && inA.has(id);
+  });
 }
 
 const inEtcd = (change: string) =>
@@ -139,6 +145,6 @@ export const etcdChecks: Check[] = [
     id: 'cis-2.7', cis: '2.7', title: 'etcd uses its own dedicated CA', severity: 'medium',
     component: 'etcd', judge: viaConfigFile(dedicatedCa, 'trusted-ca-file', 'set, to a CA used only by etcd'),
     remediation: inEtcd('set --trusted-ca-file (ETCD_TRUSTED_CA_FILE) to a CA used only for etcd, not the cluster CA (kubeadm: /etc/kubernetes/pki/etcd/ca.crt)'),
-    differsFromKubeBench: 'kube-bench lists this as a manual check and only looks for the flag. Vigil also fails when the file is the kube-apiserver --client-ca-file or a certificate with the same subject and validity.',
+    differsFromKubeBench: 'kube-bench lists this as a manual check and only looks for the flag. Vigil also fails when the file is the kube-apiserver --client-ca-file or holds one of its CA certificates (same fingerprint, or same subject, serial and validity).',
   }),
 ];

@@ -116,10 +116,10 @@ function containerDeclared(spec: Obj, c: Obj, annotations: Record<string, string
     volumes,
     hostPorts: arr(c.ports).map((p) => int(p.hostPort) ?? 0).filter((p) => p > 0),
     env: envOf(c),
-    envFrom: arr(c.envFrom).flatMap((e) => {
+    envFrom: arr(c.envFrom).flatMap((e): NonNullable<DeclaredFact['envFrom']> => {
       const secret = str(obj(e.secretRef).name);
       const configMap = str(obj(e.configMapRef).name);
-      return secret ? [{ from: 'secret' as const, name: secret }] : configMap ? [{ from: 'configMap' as const, name: configMap }] : [];
+      return secret ? [{ from: 'secret', name: secret }] : configMap ? [{ from: 'configMap', name: configMap }] : [];
     }),
   };
 }

@@ -9,7 +9,8 @@ import { NodeReportSchema, type NodeReport } from '../../../proto/report.js';
 import { buildHost, type BuiltHost } from '../../fixtures/build.js';
 import { kubeadmControlPlane } from '../../fixtures/hosts/kubeadm-control-plane.js';
 import { hardenedWorker } from '../../fixtures/hosts/hardened-worker.js';
-import { insecureNode } from '../../fixtures/hosts/insecure-node.js';
+import { INSECURE_PLANTED, insecureNode } from '../../fixtures/hosts/insecure-node.js';
+import { evidenceMentions, evidenceShowsMode } from '../../unit/scan/verdicts.js';
 import { CONTROL_PLANE_NODE } from '../../fixtures/hosts/pki.js';
 
 const REPO = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
@@ -130,10 +131,13 @@ describe('vigil-agent scan (built CLI)', () => {
     expect(parseReport(good.stdout).summary.fail).toBe(0);
   });
 
-  it('without --fail-on, failing findings still exit 0', async () => {
+  it('without --fail-on exits 0, and reports every planted misconfiguration as fail with its evidence', async () => {
     const r = await run(scanArgs(insecure, '--format', 'json'));
     expect(r.code).toBe(0);
-    expect(parseReport(r.stdout).summary.fail).toBeGreaterThan(30);
+    const report = parseReport(r.stdout);
+    const missing = INSECURE_PLANTED.filter((p) => !report.findings.some((f) => f.cis === p.cis && f.status === 'fail' &&
+      evidenceMentions(f, p.evidence) && (p.mode === undefined || evidenceShowsMode(f, p.mode))));
+    expect(missing.map((p) => `${p.cis} ${p.what}`)).toEqual([]);
   });
 
   it('--node-name overrides the host name', async () => {

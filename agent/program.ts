@@ -5,6 +5,7 @@ import { FORMATS, renderReport, type Format } from './report/index.js';
 import { scanNode } from './scan.js';
 import { log } from './log.js';
 import { AGENT_VERSION } from './version.js';
+import { DEFAULT_CLUSTER, DEFAULT_OUTBOX_BYTES, parsePositiveInt, parseRunDuration, runUntilSignalled, TRANSPORTS, type RunCliOptions } from './run.js';
 
 function parseList(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -17,22 +18,27 @@ function parseSeverity(value: string): Severity {
   return value as Severity;
 }
 
-export function buildProgram(): Command {
-  const program = new Command('vigil-agent')
-    .description('Vigil node agent: judges a Kubernetes node against the CIS Benchmark and Pod Security Standards')
-    .version(AGENT_VERSION);
-
-  program
-    .command('scan')
-    .description('scan this node once and print a report (like kube-bench, but on effective values)')
+/** Options shared by `scan` and `run`: where the host is and what to judge. */
+function addScanOptions(cmd: Command): Command {
+  return cmd
     .option('--host-root <dir>', 'where the host filesystem is mounted', '/')
     .option('--proc-root <dir>', "the host's /proc", '/proc')
     .option('--node-name <name>', 'node name (default: from the host)')
     .option('--containerd-state-dir <dir>', 'containerd state dir (default: autodetected under the host root)')
     .option('--crio-state-dir <dir>', 'CRI-O state dir (default: autodetected under the host root)')
     .option('--cri-socket <path>', 'CRI socket to ask for container status (default: autodetected)')
+    .option('--only <ids>', 'only these check ids or CIS ids (comma-separated; a CIS prefix selects a section)', parseList);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('vigil-agent')
+    .description('Vigil node agent: judges a Kubernetes node against the CIS Benchmark and Pod Security Standards')
+    .version(AGENT_VERSION);
+
+  addScanOptions(program
+    .command('scan')
+    .description('scan this node once and print a report (like kube-bench, but on effective values)'))
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table'))
-    .option('--only <ids>', 'only these check ids or CIS ids (comma-separated; a CIS prefix selects a section)', parseList)
     .option('--fail-on <severity>', 'exit 1 when a failing finding has at least this severity', parseSeverity)
     .action(async (opts: {
       hostRoot: string; procRoot: string; nodeName?: string; containerdStateDir?: string;
@@ -49,6 +55,29 @@ export function buildProgram(): Command {
           process.exitCode = 1;
         }
       }
+    });
+  addScanOptions(program
+    .command('run')
+    .description('run as a daemon: scan, watch the node, deliver every change to the collector'))
+    .option('--collector <host:port>', 'collector gRPC address')
+    .option('--nats-url <url>', 'publish to NATS JetStream (subject vigil.findings.<cluster>.<node>)')
+    .option('--nats-creds <file>', 'NATS credentials file')
+    .option('--nats-tls-ca <file>', 'CA bundle for the NATS server certificate')
+    .option('--nats-tls-cert <file>', 'client certificate for NATS')
+    .option('--nats-tls-key <file>', 'client key for NATS')
+    .addOption(new Option('--transport <transport>', 'grpc, nats or both (default: what the addresses given allow)').choices(TRANSPORTS))
+    .option('--outbox-dir <dir>', 'durable outbox for undelivered messages', '/var/lib/vigil/outbox')
+    .option('--outbox-max-bytes <bytes>', 'outbox bound; when full, pending deltas fold into a full snapshot', (v) => parsePositiveInt(v), DEFAULT_OUTBOX_BYTES)
+    .option('--rescan-interval <duration>', 'periodic full rescan (processes, sockets, containers)', parseRunDuration, 30_000)
+    .option('--cluster <name>', 'cluster name in NATS subjects', DEFAULT_CLUSTER)
+    .option('--metrics-listen <addr>', 'serve /metrics and /healthz on HOST:PORT')
+    .option('--tls-ca <file>', 'CA of the collector certificate')
+    .option('--tls-cert <file>', 'client certificate naming this node (CN or DNS SAN)')
+    .option('--tls-key <file>', 'client key')
+    .option('--tls-server-name <name>', 'name expected in the collector certificate (default: the --collector host)')
+    .option('--insecure', 'plaintext gRPC, loopback collectors only')
+    .action(async (opts: RunCliOptions) => {
+      await runUntilSignalled({ ...opts, rescanIntervalMs: opts.rescanInterval }, log);
     });
   return program;
 }

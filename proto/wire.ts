@@ -96,6 +96,9 @@ export interface Envelope {
   payload: Payload;
 }
 
+/** Largest gRPC message either end accepts by default (a full snapshot of a big node fits with room). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
+
 // ---- loader -------------------------------------------------------------------------------------------
 
 function protoPath(): string {

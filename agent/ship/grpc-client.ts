@@ -4,12 +4,12 @@
 // message's ack; a stream that stops acking is cancelled and reopened.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { envelopeToWire, loadVigilProto, type AgentMessage, type CollectorMessage } from '../../proto/wire.js';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES, envelopeToWire, loadVigilProto, type AgentMessage, type CollectorMessage,
+} from '../../proto/wire.js';
 import { Backoff, sleep } from './backoff.js';
 import type { Outbox } from './outbox.js';
 import type { TlsFiles, Transport, TransportEvents } from './transport.js';
-
-export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 export interface GrpcSenderOptions extends TransportEvents {
   target: string;

@@ -1,0 +1,309 @@
+// `vigil-agent run`: the daemon. A full scan at start, then watch: a change to anything the checks read
+// (or the periodic rescan of /proc and sockets) re-scans, and only the difference leaves as a delta,
+// through the durable outbox to every configured transport.
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { posix } from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import type { Logger } from 'pino';
+import { summarize, type Finding, type NodeReport } from '../proto/report.js';
+import type { WireHeartbeat } from '../proto/wire.js';
+import { diffReports, isEmptyDelta } from './diff/index.js';
+import { toFinding, type Check } from './evaluate/check.js';
+import { HostAccess } from './gather/host.js';
+import { scanNode, type ScanOptions } from './scan.js';
+import type { Snapshot } from './snapshot.js';
+import { GrpcSender } from './ship/grpc-client.js';
+import { AgentMetrics, serveMetrics } from './ship/metrics.js';
+import { NatsPublisher } from './ship/nats-publisher.js';
+import { DEFAULT_CLUSTER, findingsSubject } from './ship/nats-stream.js';
+import { Outbox } from './ship/outbox.js';
+import type { Transport } from './ship/transport.js';
+import { SensitiveFiles } from './watch/sensitive.js';
+import { sensitiveKind, watchTargets, type SensitiveKind, type WatchTarget } from './watch/targets.js';
+import { HostWatcher } from './watch/watcher.js';
+import { AGENT_VERSION } from './version.js';
+
+export const TRANSPORTS = ['grpc', 'nats', 'both'] as const;
+export type TransportChoice = (typeof TRANSPORTS)[number];
+
+export interface RunOptions extends ScanOptions {
+  collector?: string;
+  natsUrl?: string;
+  natsCreds?: string;
+  natsTlsCa?: string;
+  natsTlsCert?: string;
+  natsTlsKey?: string;
+  transport?: TransportChoice;
+  outboxDir: string;
+  outboxMaxBytes?: number;
+  rescanIntervalMs: number;
+  cluster?: string;
+  metricsListen?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsServerName?: string;
+  insecure?: boolean;
+  debounceMs?: number;
+}
+
+export interface Daemon {
+  readonly node: string;
+  readonly metricsPort?: number;
+  outbox: Outbox;
+  stop(): Promise<void>;
+}
+
+const pollingFallbackCheck: Check = {
+  id: 'vigil.watch.polling-fallback',
+  cis: null,
+  title: 'File watching fell back to polling (inotify limit reached)',
+  severity: 'low',
+  component: 'node',
+  remediation: 'Raise fs.inotify.max_user_watches / max_user_instances on the node. Until then the agent polls, '
+    + 'which notices changes later and costs more CPU.',
+  evaluate: () => [],
+};
+
+/** Parses 30s, 500ms, 2m, 1h (a bare number is seconds). */
+export function parseDuration(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) throw new Error(`expected a duration like 30s, 500ms or 2m, got ${JSON.stringify(value)}`);
+  const n = Number(m[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  if (n < 1) throw new Error(`duration ${value} is too short`);
+  return n;
+}
+
+function resolveTransport(opts: RunOptions): TransportChoice {
+  const choice = opts.transport ?? (opts.collector && opts.natsUrl ? 'both' : opts.natsUrl ? 'nats' : 'grpc');
+  if ((choice === 'grpc' || choice === 'both') && !opts.collector) throw new Error(`--transport ${choice} needs --collector HOST:PORT`);
+  if ((choice === 'nats' || choice === 'both') && !opts.natsUrl) throw new Error(`--transport ${choice} needs --nats-url`);
+  if (choice !== 'nats' && !opts.insecure && !(opts.tlsCa && opts.tlsCert && opts.tlsKey)) {
+    throw new Error('gRPC needs --tls-ca, --tls-cert and --tls-key (or --insecure for a loopback collector)');
+  }
+  return choice;
+}
+
+function withExtra(report: NodeReport, extra: Finding[]): NodeReport {
+  if (extra.length === 0) return report;
+  const findings = [...report.findings, ...extra];
+  return { ...report, findings, summary: summarize(findings) };
+}
+
+/** Sensitive files among the watch targets (dirs walked to their depth), with their kind. */
+function sensitivePaths(host: HostAccess, targets: WatchTarget[], snapshot: Snapshot): Array<[string, SensitiveKind]> {
+  const out = new Map<string, SensitiveKind>();
+  for (const t of targets) {
+    const paths = t.depth === undefined ? [t.path] : host.walk(t.path, 5_000)
+      .filter((f) => f.type !== 'dir' && posix.relative(t.path, f.path).split('/').length <= t.depth! + 1)
+      .map((f) => f.path);
+    for (const p of paths) {
+      const kind = sensitiveKind(p, snapshot);
+      if (kind) out.set(p, kind);
+    }
+  }
+  return [...out];
+}
+
+export async function startDaemon(opts: RunOptions, log: Logger): Promise<Daemon> {
+  const choice = resolveTransport(opts);
+  const cluster = opts.cluster ?? DEFAULT_CLUSTER;
+  const host = new HostAccess(opts);
+  let outbox: Outbox | undefined;
+  const metrics = new AgentMetrics(() => outbox);
+
+  const scan = async (trigger: string): Promise<{ report: NodeReport; snapshot: Snapshot; ms: number }> => {
+    const started = performance.now();
+    try {
+      const r = await scanNode(opts);
+      const ms = performance.now() - started;
+      metrics.scans.inc({ trigger, result: 'ok' });
+      metrics.scanDuration.observe(ms / 1000);
+      return { ...r, ms };
+    } catch (err) {
+      metrics.scans.inc({ trigger, result: 'error' });
+      throw err;
+    }
+  };
+
+  const first = await scan('start');
+  const node = first.report.node.name;
+  if (choice !== 'grpc') findingsSubject(cluster, node); // fail now on a name NATS cannot carry
+  let snapshot = first.snapshot;
+  let lastScanMs = first.ms;
+  let lastScanAt = Date.now();
+  const sensitive = new SensitiveFiles(host, opts.outboxDir);
+  let targets = watchTargets(snapshot, opts);
+  sensitive.observe(sensitivePaths(host, targets, snapshot));
+
+  let watcher: HostWatcher | undefined;
+  const extraFindings = (): Finding[] => {
+    const extra = sensitive.findings();
+    if (watcher?.mode === 'polling') {
+      extra.push(toFinding(pollingFallbackCheck, {
+        status: 'warn', resource: { kind: 'node' },
+        evidence: { source: 'watch', detail: `watching ${watcher.watchedTargets} targets by polling: ${watcher.fallbackReason}` },
+      }));
+    }
+    return extra;
+  };
+
+  let current = withExtra(first.report, extraFindings());
+  metrics.setFindings(current);
+  outbox = Outbox.open({
+    dir: opts.outboxDir, node, cluster, maxBytes: opts.outboxMaxBytes,
+    transports: choice === 'both' ? ['grpc', 'nats'] : [choice],
+    onWarning: (msg, detail) => log.warn(detail, msg),
+  });
+  const box = outbox;
+  const full = box.append({ kind: 'full', report: current }, () => current);
+  log.info({ node, seq: full.seq, findings: current.findings.length, ms: Math.round(first.ms), pending: box.depth }, 'initial scan queued');
+
+  // ---- rescans, serialized: a change during a scan runs one more scan after it ----
+  let scanning: Promise<void> | undefined;
+  let again = false;
+  const changed = new Set<string>();
+  const scanOnce = async (trigger: string): Promise<void> => {
+    const paths = [...changed];
+    changed.clear();
+    const r = await scan(trigger);
+    snapshot = r.snapshot;
+    lastScanMs = r.ms;
+    lastScanAt = Date.now();
+    if (trigger === 'interval') {
+      targets = watchTargets(snapshot, opts);
+      watcher?.add(targets);
+      sensitive.observe(sensitivePaths(host, targets, snapshot));
+    } else {
+      const touched = paths.flatMap((p) => { const k = sensitiveKind(p, snapshot); return k ? [[p, k] as [string, SensitiveKind]] : []; });
+      sensitive.observe(touched);
+    }
+    const next = withExtra(r.report, extraFindings());
+    const delta = diffReports(current, next);
+    current = next;
+    metrics.setFindings(current);
+    if (isEmptyDelta(delta)) return;
+    const e = box.append({ kind: 'delta', delta }, () => current);
+    metrics.deltas.inc();
+    log.info({ seq: e.seq, kind: e.payload.kind, trigger, added: delta.added.length, changed: delta.changed.length,
+      resolved: delta.resolved.length, paths: paths.slice(0, 5) }, 'change queued');
+  };
+  const rescan = (trigger: string): Promise<void> => {
+    if (scanning) { again = true; return scanning; }
+    scanning = (async () => {
+      do {
+        again = false;
+        try { await scanOnce(trigger); } catch (err) { log.error({ err: (err as Error).message, trigger }, 'rescan failed'); }
+      } while (again);
+    })().finally(() => { scanning = undefined; });
+    return scanning;
+  };
+
+  // ---- transports ----
+  const heartbeat = (): WireHeartbeat => ({
+    agentVersion: AGENT_VERSION, node, lastScanDurationMs: lastScanMs, outboxDepth: box.depth,
+    outboxBytes: box.bytes, foldedDeltas: box.foldedDeltas,
+  });
+  const events = {
+    onReconnect: (t: string) => { metrics.reconnects.inc({ transport: t }); log.info({ transport: t }, 'transport reconnected'); },
+    onRejected: (t: string) => metrics.rejected.inc({ transport: t }),
+    onResync: (reason: string) => {
+      metrics.resyncs.inc();
+      const e = box.append({ kind: 'full', report: current }, () => current);
+      log.info({ reason, seq: e.seq }, 'collector asked for a full snapshot');
+    },
+    heartbeat,
+  };
+  const transports: Transport[] = [];
+  if (choice !== 'nats') {
+    transports.push(new GrpcSender({
+      target: opts.collector!, insecure: opts.insecure, serverName: opts.tlsServerName,
+      tls: opts.insecure ? undefined : { ca: readFileSync(opts.tlsCa!), cert: readFileSync(opts.tlsCert!), key: readFileSync(opts.tlsKey!) },
+      outbox: box, node, cluster, log, ...events,
+    }));
+  }
+  if (choice !== 'grpc') {
+    transports.push(new NatsPublisher({
+      nats: { url: opts.natsUrl!, credsFile: opts.natsCreds, tlsCa: opts.natsTlsCa, tlsCert: opts.natsTlsCert, tlsKey: opts.natsTlsKey, name: `vigil-agent-${node}` },
+      outbox: box, node, cluster, log, ...events,
+    }));
+  }
+  for (const t of transports) t.start();
+
+  // ---- watching ----
+  watcher = new HostWatcher({
+    host,
+    debounceMs: opts.debounceMs,
+    onChange: (paths) => { for (const p of paths) changed.add(p); void rescan('watch'); },
+    onFallback: (reason) => {
+      metrics.watchPolling.set(1);
+      log.warn({ reason }, 'file watch limit reached; polling instead');
+      void rescan('watch');
+    },
+    onError: (err) => log.warn({ err: err.message }, 'file watcher error'),
+  });
+  watcher.add(targets);
+  const interval = setInterval(() => void rescan('interval'), opts.rescanIntervalMs);
+
+  let metricsServer: Server | undefined;
+  let metricsPort: number | undefined;
+  if (opts.metricsListen) {
+    const served = await serveMetrics(opts.metricsListen, metrics, () => ({
+      ok: Date.now() - lastScanAt < 3 * opts.rescanIntervalMs + 60_000,
+      detail: { node, lastScanAt: new Date(lastScanAt).toISOString(), lastSeq: box.lastSeq, outboxDepth: box.depth,
+        watch: watcher?.mode },
+    }));
+    metricsServer = served.server;
+    metricsPort = served.port;
+    log.info({ port: metricsPort }, 'metrics listening');
+  }
+
+  return {
+    node,
+    metricsPort,
+    outbox: box,
+    async stop() {
+      clearInterval(interval);
+      await watcher?.close();
+      await scanning;
+      await Promise.allSettled(transports.map((t) => t.stop()));
+      await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
+    },
+  };
+}
+
+// ---- command line ----
+
+export { DEFAULT_CLUSTER } from './ship/nats-stream.js';
+export { DEFAULT_OUTBOX_BYTES } from './ship/outbox.js';
+
+export type RunCliOptions = Omit<RunOptions, 'rescanIntervalMs'> & { rescanInterval: number };
+
+export function parseRunDuration(value: string): number {
+  try { return parseDuration(value); } catch (err) { throw new InvalidArgumentError((err as Error).message); }
+}
+
+export function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+/** Runs the daemon until SIGTERM or SIGINT, then stops it cleanly. */
+export async function runUntilSignalled(opts: RunOptions, log: Logger): Promise<void> {
+  const daemon = await startDaemon(opts, log);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      log.info({ signal }, 'stopping');
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      resolve();
+    };
+    const onTerm = (): void => stop('SIGTERM');
+    const onInt = (): void => stop('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+  });
+  await daemon.stop();
+}

@@ -1,0 +1,62 @@
+// The daemon's /metrics (prom-client, its own registry) and /healthz, on --metrics-listen.
+import { createServer, type Server } from 'node:http';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { STATUSES, type NodeReport } from '../../proto/report.js';
+import type { Outbox } from './outbox.js';
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+  readonly scans = new Counter({ name: 'vigil_agent_scans_total', help: 'Scans run', labelNames: ['trigger', 'result'], registers: [this.registry] });
+  readonly scanDuration = new Histogram({
+    name: 'vigil_agent_scan_duration_seconds', help: 'Scan duration (gather + evaluate)',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry],
+  });
+  readonly findings = new Gauge({ name: 'vigil_agent_findings', help: 'Current findings by status', labelNames: ['status'], registers: [this.registry] });
+  readonly deltas = new Counter({ name: 'vigil_agent_deltas_total', help: 'Deltas queued', registers: [this.registry] });
+  readonly reconnects = new Counter({ name: 'vigil_agent_reconnects_total', help: 'Transport reconnections', labelNames: ['transport'], registers: [this.registry] });
+  readonly rejected = new Counter({ name: 'vigil_agent_rejected_messages_total', help: 'Messages the collector refused as invalid (dropped)', labelNames: ['transport'], registers: [this.registry] });
+  readonly resyncs = new Counter({ name: 'vigil_agent_resync_requests_total', help: 'Full snapshots requested by the collector', registers: [this.registry] });
+  readonly watchPolling = new Gauge({ name: 'vigil_agent_watch_polling', help: '1 when file watching fell back to polling', registers: [this.registry] });
+
+  constructor(outbox: () => Outbox | undefined) {
+    const reg = [this.registry];
+    new Gauge({ name: 'vigil_agent_outbox_depth', help: 'Messages waiting in the outbox', registers: reg, collect() { this.set(outbox()?.depth ?? 0); } });
+    new Gauge({ name: 'vigil_agent_outbox_bytes', help: 'Bytes waiting in the outbox', registers: reg, collect() { this.set(outbox()?.bytes ?? 0); } });
+    new Gauge({ name: 'vigil_agent_outbox_folded_deltas', help: 'Deltas folded into a full snapshot because the outbox was full (since the outbox was created)', registers: reg, collect() { this.set(outbox()?.foldedDeltas ?? 0); } });
+    new Gauge({ name: 'vigil_agent_last_seq', help: 'Last sequence number assigned', registers: reg, collect() { this.set(outbox()?.lastSeq ?? 0); } });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  setFindings(report: NodeReport): void {
+    for (const s of STATUSES) this.findings.set({ status: s }, report.summary[s]);
+  }
+}
+
+export interface Health { ok: boolean; detail: Record<string, unknown> }
+
+export function parseListen(addr: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(addr);
+  if (!m || Number(m[2]) > 65535) throw new Error(`--metrics-listen expects HOST:PORT or :PORT, got ${JSON.stringify(addr)}`);
+  return { host: (m[1] || '0.0.0.0').replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+export async function serveMetrics(addr: string, metrics: AgentMetrics, health: () => Health): Promise<{ server: Server; port: number }> {
+  const { host, port } = parseListen(addr);
+  const server = createServer((req, res) => {
+    const url = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET') { res.writeHead(405).end(); return; }
+    if (url === '/metrics') {
+      metrics.registry.metrics().then((body) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body);
+      }, () => res.writeHead(500).end());
+    } else if (url === '/healthz') {
+      const h = health();
+      res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: h.ok ? 'ok' : 'unhealthy', ...h.detail }));
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host, () => resolve()); });
+  const a = server.address();
+  return { server, port: typeof a === 'object' && a ? a.port : port };
+}

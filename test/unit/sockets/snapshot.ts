@@ -3,7 +3,7 @@ import type { ComponentFact, ComponentName, Setting, Snapshot } from '../../../a
 import type { SocketFact } from '../../../agent/gather/sockets/types.js';
 
 export function emptySnapshot(over: Partial<Snapshot> = {}): Snapshot {
-  return {
+  const empty: Snapshot = {
     node: { name: 'node-1', roles: [] },
     hostRoot: '/', procRoot: '/proc',
     components: {}, files: {},
@@ -12,8 +12,8 @@ export function emptySnapshot(over: Partial<Snapshot> = {}): Snapshot {
     kernel: { sysctls: {}, missing: [], errors: [] },
     cni: { plugins: [], files: [], errors: [] },
     errors: [],
-    ...over,
-  } as Snapshot;
+  };
+  return { ...empty, ...over };
 }
 
 export function component(name: ComponentName, pid: number, argv: string[], env: Record<string, string> = {}): ComponentFact {

@@ -234,8 +234,9 @@ export function envelopeToWire(e: Envelope): AgentMessage {
 /** The report or delta in a wire message; undefined for heartbeats. Throws WireDecodeError on a body-less message. */
 export function envelopeFromWire(m: AgentMessage): Envelope | undefined {
   const base = { node: m.node, cluster: m.cluster, seq: Number(m.seq) };
-  if (m.body === 'heartbeat') return undefined;
-  if (m.body === 'report' && m.report) return { ...base, payload: { kind: 'full', report: reportFromWire(m.report) } };
-  if (m.body === 'delta' && m.delta) return { ...base, payload: { kind: 'delta', delta: deltaFromWire(m.delta) } };
+  const body = m.body ?? (m.report ? 'report' : m.delta ? 'delta' : m.heartbeat ? 'heartbeat' : undefined);
+  if (body === 'heartbeat') return undefined;
+  if (body === 'report' && m.report) return { ...base, payload: { kind: 'full', report: reportFromWire(m.report) } };
+  if (body === 'delta' && m.delta) return { ...base, payload: { kind: 'delta', delta: deltaFromWire(m.delta) } };
   throw new WireDecodeError('message has no report, delta or heartbeat');
 }

@@ -25,7 +25,13 @@ export function formatValue(value: unknown): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   if (Array.isArray(value)) return value.map(formatValue).join(',');
-  try { return JSON.stringify(value); } catch { return String(value); }
+  if (typeof value === 'object') {
+    // Several settings judged together ({"--tls-cert-file": "...", "tlsCertFile": null}): key=value each.
+    return Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `${k}=${v === null || v === undefined ? 'unset' : formatValue(v)}`)
+      .join(' ');
+  }
+  return String(value);
 }
 
 /** "value, want expected" — or the detail when the evidence has neither. */

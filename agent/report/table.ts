@@ -83,16 +83,17 @@ function groupLines(component: string, findings: Finding[], color: boolean): str
 }
 
 function noComponentsLines(report: NodeReport): string[] {
-  const judged = report.findings.filter((f) => f.cis === null);
-  const skipped = report.findings.length - judged.length;
+  const hostLevel = report.findings.filter((f) => f.cis === null);
+  const judged = hostLevel.filter((f) => f.status !== 'skip');
+  const skipped = report.findings.length - hostLevel.length;
   const lines = ['No Kubernetes components found on this node (no kubelet, control-plane, etcd or kube-proxy '
     + 'process or static pod manifest)'];
   if (skipped > 0) lines.push(`${INDENT}${skipped} CIS checks skipped.`);
   if (judged.length === 0) {
-    lines.push(`${INDENT}Nothing else was judged.`);
+    lines.push(`${INDENT}Nothing else could be judged${hostLevel.length > 0 ? ` (${hostLevel.length} host-level checks skipped too)` : ''}.`);
   } else {
     const components = [...groupByComponent(judged).keys()].map(visible).join(', ');
-    lines.push(`${INDENT}Judged instead: ${judged.length} host-level findings (${components}).`);
+    lines.push(`${INDENT}Judged instead: ${judged.length} host-level findings (${components}): ${summaryLine(countStatuses(judged))}.`);
   }
   return lines;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderReport } from '../../../agent/report/index.js';
 import { truncate, truncateLeft, visible } from '../../../agent/report/table.js';
+import { formatValue } from '../../../agent/report/common.js';
 import { controlPlaneReport, noKubernetesReport } from './sample-report.js';
 
 const ESC = '\x1b';
@@ -55,10 +56,18 @@ describe('table format', () => {
     const out = renderReport('table', noKubernetesReport());
     expect(out).toContain('No Kubernetes components found on this node');
     expect(out).toContain('2 CIS checks skipped');
-    expect(out).toContain('Judged instead: 2 host-level findings (kernel)');
+    expect(out).toContain('Judged instead: 2 host-level findings (kernel): 1 pass, 1 fail, 0 warn, 0 skip, 0 error.');
     expect(out).not.toContain('kube-apiserver  (');
     expect(out).toMatch(/FAIL +medium +- +dmesg is restricted/);
     expect(out.trimEnd().split('\n').at(-1)).toBe('1 pass, 1 fail, 0 warn, 2 skip, 0 error');
+  });
+
+  it('says when nothing at all could be judged', () => {
+    const r = noKubernetesReport();
+    r.findings = r.findings.map((f) => ({ ...f, status: 'skip' as const }));
+    const out = renderReport('table', r);
+    expect(out).toContain('No Kubernetes components found on this node');
+    expect(out).toContain('Nothing else could be judged (2 host-level checks skipped too).');
   });
 
   it('does not claim there are no components when one runs', () => {
@@ -76,6 +85,11 @@ describe('table format', () => {
 });
 
 describe('table text helpers', () => {
+  it('shows several settings judged together as key=value, unset for null', () => {
+    expect(formatValue({ '--tls-cert-file': '/a.crt', tlsCertFile: null })).toBe('--tls-cert-file=/a.crt tlsCertFile=unset');
+    expect(formatValue(['a', 1, true])).toBe('a,1,true');
+    expect(formatValue(undefined)).toBe('');
+  });
   it('truncates at a word boundary near the end', () => {
     expect(truncate('short', 10)).toBe('short');
     expect(truncate('the quick brown fox jumps', 18)).toBe('the quick brown…');

@@ -2,7 +2,7 @@
 // read from the API server's flags, so they only apply where the API server runs.
 import type { Check } from '../../check.js';
 import type { ComponentFact } from '../../../snapshot.js';
-import { componentCheck, flagEvidence, flagsSet, isSet, lastFlag, type Judgement } from './helpers.js';
+import { componentCheck, flagEvidence, flagsSet, isSet, lastFlag, parseGoBool, type Judgement } from './helpers.js';
 
 function review(flag: string, expected: string, detail: (c: ComponentFact) => string) {
   return (c: ComponentFact): Judgement => ({
@@ -42,7 +42,7 @@ export const controlPlaneConfigChecks: Check[] = [
     id: 'cis-3.1.3', cis: '3.1.3', title: 'Avoid bootstrap tokens for human users', severity: 'medium',
     component: 'cluster', runsOn: 'kube-apiserver',
     judge: review('enable-bootstrap-token-auth', 'bootstrap tokens used only to join nodes', (c) =>
-      isSet(c, 'enable-bootstrap-token-auth') && lastFlag(c, 'enable-bootstrap-token-auth')?.toLowerCase() !== 'false'
+      parseGoBool(lastFlag(c, 'enable-bootstrap-token-auth')) === true
         ? 'bootstrap token authentication is on; check that tokens in kube-system are short-lived and used only to join nodes'
         : 'bootstrap token authentication is off'),
     remediation: authReviewRemediation + ' Delete bootstrap tokens once nodes have joined (kubeadm token delete).',

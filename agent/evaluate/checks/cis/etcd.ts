@@ -54,10 +54,16 @@ function bothSet(first: string, second: string) {
   return viaConfigFile((c) => {
     const a = etcdSetting(c, first);
     const b = etcdSetting(c, second);
-    const missing = [a, b].filter((v) => !v.value?.trim()).map((v) => v.key);
-    const evidence = evidenceOf(c, a.value ? a : b, 'both set', missing.length ? `not set: ${missing.join(', ')}` : undefined);
-    evidence.key = `${a.key}, ${b.key}`;
-    evidence.value = { [a.key]: a.value ?? null, [b.key]: b.value ?? null };
+    const missing = [first, second].filter((_, i) => ![a, b][i].value?.trim());
+    const evidence: Evidence = {
+      source: a.value ? a.source : b.source,
+      key: `${a.key}, ${b.key}`,
+      value: { [a.key]: a.value ?? null, [b.key]: b.value ?? null },
+      expected: 'both set',
+      origin: c.source,
+    };
+    if (c.path) evidence.path = c.path;
+    if (missing.length > 0) evidence.detail = `not set: ${missing.map((f) => `--${f} (${envName(f)})`).join(', ')}`;
     return { status: missing.length === 0 ? 'pass' : 'fail', evidence };
   }, first, 'both set');
 }

@@ -1,0 +1,95 @@
+// What one message does to one node's findings, decided in pure code so both stores execute the same plan.
+import type { Finding, Status, Summary } from '../../proto/report.js';
+import { emptySummary, findingColumns, type FindingColumns } from '../store/rows.js';
+import type { FindingEvent } from '../store/types.js';
+import type { IngestMessage } from './types.js';
+
+/** The stored state of one of the node's findings, as the plan needs it. */
+export interface ExistingFinding {
+  fid: string;
+  checkId: string;
+  status: Status;
+  hash: string;
+  resolvedAt: number | null;
+}
+
+export interface CheckMeta {
+  checkId: string;
+  cis: string | null;
+  title: string;
+  component: string;
+  severity: Finding['severity'];
+}
+
+export interface IngestPlan {
+  /** New, changed or reopened findings: written in full, changed_at = at; first_seen kept when the row exists. */
+  upserts: FindingColumns[];
+  /** Open findings that are gone: resolved_at = at, last_seen = the node's previous scan. */
+  resolve: string[];
+  /** Status history beyond each finding's first status (which the row itself keeps). */
+  events: Omit<FindingEvent, 'node' | 'at'>[];
+  /** Change of open-finding counts per `checkId\u0000status`. */
+  countDeltas: Map<string, number>;
+  /** Metadata of every check seen in the message. */
+  checks: Map<string, CheckMeta>;
+  /** The node's open findings by status after the message. */
+  summary: Summary;
+}
+
+export const countKey = (checkId: string, status: string): string => `${checkId}\u0000${status}`;
+
+function bump(map: Map<string, number>, key: string, by: number): void {
+  const next = (map.get(key) ?? 0) + by;
+  if (next === 0) map.delete(key); else map.set(key, next);
+}
+
+export function planIngest(existing: readonly ExistingFinding[], message: IngestMessage): IngestPlan {
+  const byId = new Map(existing.map((e) => [e.fid, e]));
+  const incoming = new Map<string, Finding>();
+  for (const f of message.kind === 'full' ? message.report.findings : message.upserts) incoming.set(f.id, f);
+
+  const plan: IngestPlan = {
+    upserts: [], resolve: [], events: [], countDeltas: new Map(), checks: new Map(), summary: emptySummary(),
+  };
+  const open = new Map<string, { checkId: string; status: Status }>();
+  for (const e of existing) if (e.resolvedAt === null) open.set(e.fid, { checkId: e.checkId, status: e.status });
+
+  const resolveOne = (fid: string): void => {
+    const cur = open.get(fid);
+    if (!cur) return;
+    plan.resolve.push(fid);
+    plan.events.push({ findingId: fid, checkId: cur.checkId, status: 'resolved', event: 'resolved' });
+    bump(plan.countDeltas, countKey(cur.checkId, cur.status), -1);
+    open.delete(fid);
+  };
+
+  if (message.kind === 'full') {
+    for (const fid of [...open.keys()]) if (!incoming.has(fid)) resolveOne(fid);
+  } else {
+    for (const fid of message.resolved) if (!incoming.has(fid)) resolveOne(fid);
+  }
+
+  for (const f of incoming.values()) {
+    if (!plan.checks.has(f.checkId)) {
+      plan.checks.set(f.checkId, { checkId: f.checkId, cis: f.cis, title: f.title, component: f.component, severity: f.severity });
+    }
+    const cols = findingColumns(f);
+    const prev = byId.get(f.id);
+    const wasOpen = open.get(f.id);
+    if (!prev) {
+      plan.upserts.push(cols);
+    } else if (prev.resolvedAt !== null) {
+      plan.upserts.push(cols);
+      plan.events.push({ findingId: f.id, checkId: f.checkId, status: f.status, event: 'reopened' });
+    } else if (prev.hash !== cols.hash) {
+      plan.upserts.push(cols);
+      if (prev.status !== f.status) plan.events.push({ findingId: f.id, checkId: f.checkId, status: f.status, event: 'changed' });
+    }
+    if (wasOpen) bump(plan.countDeltas, countKey(wasOpen.checkId, wasOpen.status), -1);
+    bump(plan.countDeltas, countKey(f.checkId, f.status), +1);
+    open.set(f.id, { checkId: f.checkId, status: f.status });
+  }
+
+  for (const { status } of open.values()) plan.summary[status]++;
+  return plan;
+}

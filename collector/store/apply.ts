@@ -1,0 +1,78 @@
+// The per-message write sequence both stores follow: dedupe by (node, seq), plan, then execute the plan.
+import type { IngestMessage, IngestResult } from '../ingest/types.js';
+import { countKey, planIngest, type CheckMeta, type ExistingFinding, type IngestPlan } from '../ingest/plan.js';
+import { roleKey, sameSummary } from './rows.js';
+import type { NodeRecord } from './types.js';
+
+export interface NodeWrite {
+  name: string;
+  roles: string[];
+  roleKey: string;
+  agentVersion: string | null;
+  info: string;
+  firstSeen: number;
+  lastReport: number;
+  lastScan: number;
+  lastSeq: number | null;
+  summary: IngestPlan['summary'];
+  isNew: boolean;
+  scoreChanged: boolean;
+}
+
+export function isDuplicate(message: IngestMessage, node: NodeRecord | undefined): boolean {
+  return message.seq !== undefined && node?.lastSeq != null && message.seq <= node.lastSeq;
+}
+
+export function duplicateResult(node: NodeRecord | undefined): IngestResult {
+  return { applied: false, duplicate: true, lastSeq: node?.lastSeq ?? undefined };
+}
+
+export function scanTime(message: IngestMessage): number {
+  return Date.parse(message.kind === 'full' ? message.report.scannedAt : message.scannedAt);
+}
+
+export function nodeWrite(message: IngestMessage, node: NodeRecord | undefined, plan: IngestPlan, receivedAt: number): NodeWrite {
+  const full = message.kind === 'full' ? message.report.node : undefined;
+  const roles = full ? full.roles : node?.roles ?? [];
+  const lastSeq = message.seq === undefined ? node?.lastSeq ?? null : Math.max(message.seq, node?.lastSeq ?? -Infinity);
+  return {
+    name: message.node,
+    roles,
+    roleKey: roleKey(roles),
+    agentVersion: full ? full.agentVersion ?? null : node?.agentVersion ?? null,
+    info: JSON.stringify(full ?? node?.info ?? {}),
+    firstSeen: node?.firstSeen ?? receivedAt,
+    lastReport: receivedAt,
+    lastScan: scanTime(message),
+    lastSeq,
+    summary: plan.summary,
+    isNew: node === undefined,
+    scoreChanged: node === undefined || !sameSummary(node.summary, plan.summary),
+  };
+}
+
+export function makePlan(existing: ExistingFinding[], message: IngestMessage): IngestPlan {
+  return planIngest(existing, message);
+}
+
+export function splitCountKey(key: string): [string, string] {
+  const i = key.indexOf('\u0000');
+  return [key.slice(0, i), key.slice(i + 1)];
+}
+
+/** Remembers check metadata already written, so steady-state reports do not rewrite the checks table. */
+export class CheckMetaCache {
+  private readonly known = new Map<string, string>();
+  changed(checks: Iterable<CheckMeta>): CheckMeta[] {
+    const out: CheckMeta[] = [];
+    for (const c of checks) {
+      const key = JSON.stringify([c.cis, c.title, c.component, c.severity]);
+      if (this.known.get(c.checkId) !== key) { out.push(c); this.known.set(c.checkId, key); }
+    }
+    return out;
+  }
+  /** After a rollback nothing is known to be written. */
+  clear(): void { this.known.clear(); }
+}
+
+export { countKey };

@@ -1,0 +1,103 @@
+// Versioned schema for both stores. Append new versions; never edit an applied one.
+// Times are ms since the epoch (INTEGER / BIGINT). JSON is stored as text (inserted and read whole).
+import type { Dialect } from './sql.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+function schemaV1(d: Dialect): string[] {
+  const big = d === 'postgres' ? 'BIGINT' : 'INTEGER';
+  const autoId = d === 'postgres' ? 'BIGSERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT';
+  return [
+    `CREATE TABLE nodes (
+      name TEXT PRIMARY KEY,
+      roles TEXT NOT NULL,
+      role_key TEXT NOT NULL,
+      agent_version TEXT,
+      info TEXT NOT NULL,
+      first_seen ${big} NOT NULL,
+      last_report ${big} NOT NULL,
+      last_scan ${big} NOT NULL,
+      last_seq ${big},
+      pass INTEGER NOT NULL DEFAULT 0,
+      fail INTEGER NOT NULL DEFAULT 0,
+      warn INTEGER NOT NULL DEFAULT 0,
+      skip INTEGER NOT NULL DEFAULT 0,
+      error INTEGER NOT NULL DEFAULT 0
+    )`,
+    `CREATE TABLE checks (
+      check_id TEXT PRIMARY KEY,
+      cis TEXT,
+      title TEXT NOT NULL,
+      component TEXT NOT NULL,
+      severity TEXT NOT NULL
+    )`,
+    'CREATE INDEX checks_cis ON checks (cis)',
+    'CREATE INDEX checks_component ON checks (component)',
+    `CREATE TABLE check_counts (
+      check_id TEXT NOT NULL,
+      status TEXT NOT NULL,
+      n ${big} NOT NULL,
+      PRIMARY KEY (check_id, status)
+    )`,
+    `CREATE TABLE findings (
+      node TEXT NOT NULL,
+      fid TEXT NOT NULL,
+      check_id TEXT NOT NULL,
+      status TEXT NOT NULL,
+      severity TEXT NOT NULL,
+      sev_rank INTEGER NOT NULL,
+      resource_kind TEXT NOT NULL,
+      namespace TEXT,
+      pod TEXT,
+      evidence_key TEXT,
+      value_key TEXT,
+      hash TEXT NOT NULL,
+      body TEXT NOT NULL,
+      first_status TEXT NOT NULL,
+      first_seen ${big} NOT NULL,
+      changed_at ${big} NOT NULL,
+      last_seen ${big},
+      resolved_at ${big},
+      PRIMARY KEY (node, fid)
+    )`,
+    'CREATE INDEX findings_open_severity ON findings (sev_rank, changed_at, node, fid) WHERE resolved_at IS NULL',
+    'CREATE INDEX findings_open_recent ON findings (changed_at, node, fid) WHERE resolved_at IS NULL',
+    'CREATE INDEX findings_check ON findings (check_id, status)',
+    'CREATE INDEX findings_pod ON findings (namespace, pod) WHERE namespace IS NOT NULL',
+    'CREATE INDEX findings_resolved ON findings (resolved_at) WHERE resolved_at IS NOT NULL',
+    `CREATE TABLE finding_events (
+      id ${autoId},
+      node TEXT NOT NULL,
+      fid TEXT NOT NULL,
+      check_id TEXT NOT NULL,
+      at ${big} NOT NULL,
+      status TEXT NOT NULL,
+      event TEXT NOT NULL
+    )`,
+    'CREATE INDEX finding_events_node ON finding_events (node, at)',
+    `CREATE TABLE node_scores (
+      node TEXT NOT NULL,
+      at ${big} NOT NULL,
+      pass INTEGER NOT NULL,
+      fail INTEGER NOT NULL,
+      warn INTEGER NOT NULL,
+      skip INTEGER NOT NULL,
+      error INTEGER NOT NULL
+    )`,
+    'CREATE INDEX node_scores_node ON node_scores (node, at)',
+    `CREATE TABLE cluster_scores (
+      at ${big} PRIMARY KEY,
+      score TEXT NOT NULL
+    )`,
+  ];
+}
+
+export function migrations(d: Dialect): Migration[] {
+  return [{ version: 1, name: 'initial schema', statements: schemaV1(d) }];
+}
+
+export const SCHEMA_VERSION = 1;

@@ -1,0 +1,261 @@
+// PostgreSQL store (`--database-url`): for large clusters and several collector replicas sharing one database.
+// Each message locks its node row (SELECT ... FOR UPDATE), so replicas never interleave one node's writes.
+import pg from 'pg';
+import type { IngestMessage, IngestResult } from '../ingest/types.js';
+import type { ExistingFinding } from '../ingest/plan.js';
+import { CheckMetaCache, duplicateResult, isDuplicate, makePlan, nodeWrite, splitCountKey } from './apply.js';
+import { migrations } from './migrations.js';
+import { toCheckRecords, toNodeRecord, toStoredFinding, type CheckRowOut, type NodeRowOut } from './rows.js';
+import { factsQuery, findingsQuery, nodesQuery, sortKeyOf, type FindingRowOut } from './sql.js';
+import type {
+  CheckRecord, FactSelector, FindingEvent, FindingQuery, NodeQuery, NodeRecord, Page, ScorePoint, SettingRow, Store,
+  StoredFinding,
+} from './types.js';
+
+const INT8_OID = 20;
+/** Times are ms since the epoch: far inside Number's exact range, so BIGINT comes back as a number. */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+/** Arbitrary constant naming the migration advisory lock. */
+const MIGRATION_LOCK = 0x76_69_67_69;
+
+export interface PostgresOptions {
+  maxConnections?: number;
+  onPoolError?: (err: Error) => void;
+}
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private readonly checkCache = new CheckMetaCache();
+
+  constructor(connectionString: string, opts: PostgresOptions = {}) {
+    this.pool = new pg.Pool({ connectionString, max: opts.maxConnections ?? 8, types });
+    // An idle client losing its connection must not crash the collector; the next query reconnects.
+    this.pool.on('error', (err) => opts.onPoolError?.(err));
+  }
+
+  async migrate(): Promise<number> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+      const { rows } = await client.query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+      let current = rows[0].v ?? 0;
+      for (const m of migrations('postgres')) {
+        if (m.version <= current) continue;
+        await client.query('BEGIN');
+        try {
+          for (const s of m.statements) await client.query(s);
+          await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK');
+          throw err;
+        }
+        current = m.version;
+      }
+      return current;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+      client.release();
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  private async lockNode(c: pg.PoolClient, name: string, at: number): Promise<NodeRecord | undefined> {
+    for (;;) {
+      const found = await c.query<NodeRowOut>('SELECT * FROM nodes WHERE name = $1 FOR UPDATE', [name]);
+      if (found.rows.length) return toNodeRecord(found.rows[0]);
+      // A placeholder row to lock; nodeWrite fills it in. Another replica may win the insert: then lock theirs.
+      const inserted = await c.query(`INSERT INTO nodes (name, roles, role_key, info, first_seen, last_report, last_scan)
+        VALUES ($1, '[]', 'none', '{}', $2, $2, $2) ON CONFLICT (name) DO NOTHING RETURNING name`, [name, at]);
+      if (inserted.rows.length) return undefined;
+    }
+  }
+
+  private async applyOne(c: pg.PoolClient, message: IngestMessage, receivedAt: number): Promise<IngestResult> {
+    const node = await this.lockNode(c, message.node, receivedAt);
+    if (isDuplicate(message, node)) return duplicateResult(node);
+    const { rows: existing } = await c.query<ExistingFinding>(
+      'SELECT fid, check_id AS "checkId", status, hash, resolved_at AS "resolvedAt" FROM findings WHERE node = $1', [message.node]);
+    const plan = makePlan(existing, message);
+    const write = nodeWrite(message, node, plan, receivedAt);
+    const at = write.lastScan;
+    if (plan.resolve.length) {
+      await c.query('UPDATE findings SET resolved_at = $1, last_seen = $2 WHERE node = $3 AND fid = ANY($4::text[])',
+        [at, node?.lastScan ?? at, message.node, plan.resolve]);
+    }
+    if (plan.upserts.length) {
+      const u = plan.upserts;
+      await c.query(`INSERT INTO findings (node, fid, check_id, status, severity, sev_rank, resource_kind, namespace, pod,
+          evidence_key, value_key, hash, body, first_status, first_seen, changed_at)
+        SELECT $1, u.fid, u.check_id, u.status, u.severity, u.sev_rank, u.resource_kind, u.namespace, u.pod,
+          u.evidence_key, u.value_key, u.hash, u.body, u.status, $2, $2
+        FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[], $10::text[],
+          $11::text[], $12::text[], $13::text[], $14::text[])
+          AS u(fid, check_id, status, severity, sev_rank, resource_kind, namespace, pod, evidence_key, value_key, hash, body)
+        ON CONFLICT (node, fid) DO UPDATE SET check_id = excluded.check_id, status = excluded.status,
+          severity = excluded.severity, sev_rank = excluded.sev_rank, resource_kind = excluded.resource_kind,
+          namespace = excluded.namespace, pod = excluded.pod, evidence_key = excluded.evidence_key,
+          value_key = excluded.value_key, hash = excluded.hash, body = excluded.body,
+          changed_at = excluded.changed_at, last_seen = NULL, resolved_at = NULL`,
+      [message.node, at, u.map((x) => x.fid), u.map((x) => x.checkId), u.map((x) => x.status), u.map((x) => x.severity),
+        u.map((x) => x.sevRank), u.map((x) => x.resourceKind), u.map((x) => x.namespace), u.map((x) => x.pod),
+        u.map((x) => x.evidenceKey), u.map((x) => x.valueKey), u.map((x) => x.hash), u.map((x) => x.body)]);
+    }
+    if (plan.events.length) {
+      const e = plan.events;
+      await c.query(`INSERT INTO finding_events (node, fid, check_id, at, status, event)
+        SELECT $1, u.fid, u.check_id, $2, u.status, u.event FROM unnest($3::text[], $4::text[], $5::text[], $6::text[])
+          AS u(fid, check_id, status, event)`,
+      [message.node, at, e.map((x) => x.findingId), e.map((x) => x.checkId), e.map((x) => x.status), e.map((x) => x.event)]);
+    }
+    if (plan.countDeltas.size) {
+      const keys = [...plan.countDeltas.keys()].map(splitCountKey);
+      await c.query(`INSERT INTO check_counts (check_id, status, n) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+        ON CONFLICT (check_id, status) DO UPDATE SET n = check_counts.n + excluded.n`,
+      [keys.map((k) => k[0]), keys.map((k) => k[1]), [...plan.countDeltas.values()]]);
+    }
+    const checks = this.checkCache.changed(plan.checks.values());
+    if (checks.length) {
+      await c.query(`INSERT INTO checks (check_id, cis, title, component, severity)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+        ON CONFLICT (check_id) DO UPDATE SET cis = excluded.cis, title = excluded.title,
+          component = excluded.component, severity = excluded.severity`,
+      [checks.map((x) => x.checkId), checks.map((x) => x.cis), checks.map((x) => x.title), checks.map((x) => x.component),
+        checks.map((x) => x.severity)]);
+    }
+    const m = write.summary;
+    await c.query(`UPDATE nodes SET roles = $2, role_key = $3, agent_version = $4, info = $5, first_seen = $6,
+        last_report = $7, last_scan = $8, last_seq = $9, pass = $10, fail = $11, warn = $12, skip = $13, error = $14
+      WHERE name = $1`,
+    [write.name, JSON.stringify(write.roles), write.roleKey, write.agentVersion, write.info, write.firstSeen,
+      write.lastReport, write.lastScan, write.lastSeq, m.pass, m.fail, m.warn, m.skip, m.error]);
+    if (write.scoreChanged) {
+      await c.query('INSERT INTO node_scores (node, at, pass, fail, warn, skip, error) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [message.node, at, m.pass, m.fail, m.warn, m.skip, m.error]);
+    }
+    return { applied: true, duplicate: false, lastSeq: write.lastSeq ?? undefined };
+  }
+
+  async applyBatch(messages: IngestMessage[], receivedAt: number): Promise<IngestResult[]> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const results: IngestResult[] = [];
+      for (const m of messages) results.push(await this.applyOne(c, m, receivedAt));
+      await c.query('COMMIT');
+      return results;
+    } catch (err) {
+      this.checkCache.clear();
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  async lastSeq(node: string): Promise<number | undefined> {
+    const { rows } = await this.pool.query<{ last_seq: number | null }>('SELECT last_seq FROM nodes WHERE name = $1', [node]);
+    return rows[0]?.last_seq ?? undefined;
+  }
+
+  async findings(query: FindingQuery): Promise<Page<StoredFinding>> {
+    const { text, values } = findingsQuery('postgres', query);
+    const { rows } = await this.pool.query<FindingRowOut>(text, values);
+    const more = rows.length > query.limit;
+    if (more) rows.pop();
+    return { items: rows.map(toStoredFinding), nextAfter: more ? sortKeyOf(query.sort, rows[rows.length - 1]) : null };
+  }
+
+  async nodes(query: NodeQuery): Promise<Page<NodeRecord>> {
+    const { text, values } = nodesQuery('postgres', query);
+    const { rows } = await this.pool.query<NodeRowOut>(text, values);
+    const more = rows.length > query.limit;
+    if (more) rows.pop();
+    return { items: rows.map(toNodeRecord), nextAfter: more ? [rows[rows.length - 1].name] : null };
+  }
+
+  async node(name: string): Promise<NodeRecord | undefined> {
+    const { rows } = await this.pool.query<NodeRowOut>('SELECT * FROM nodes WHERE name = $1', [name]);
+    return rows.length ? toNodeRecord(rows[0]) : undefined;
+  }
+
+  async allNodes(): Promise<NodeRecord[]> {
+    const { rows } = await this.pool.query<NodeRowOut>('SELECT * FROM nodes ORDER BY name');
+    return rows.map(toNodeRecord);
+  }
+
+  async findingEvents(node: string, limit: number, findingId?: string): Promise<FindingEvent[]> {
+    const { rows } = await this.pool.query<{ node: string; fid: string; check_id: string; at: number; status: string; event: string }>(
+      `SELECT node, fid, check_id, at, status, event FROM finding_events WHERE node = $1 AND ($2::text IS NULL OR fid = $2)
+        ORDER BY at DESC, id DESC LIMIT $3`, [node, findingId ?? null, limit]);
+    return rows.map((r) => ({ node: r.node, findingId: r.fid, checkId: r.check_id, at: r.at, status: r.status, event: r.event }) as FindingEvent);
+  }
+
+  async nodeScores(node: string, limit: number): Promise<ScorePoint[]> {
+    const { rows } = await this.pool.query<{ at: number; pass: number; fail: number; warn: number; skip: number; error: number }>(
+      'SELECT * FROM node_scores WHERE node = $1 ORDER BY at DESC LIMIT $2', [node, limit]);
+    return rows.map((r) => ({ at: r.at, summary: { pass: r.pass, fail: r.fail, warn: r.warn, skip: r.skip, error: r.error } }));
+  }
+
+  async checks(): Promise<CheckRecord[]> {
+    const [checks, counts] = await Promise.all([
+      this.pool.query<CheckRowOut>('SELECT * FROM checks'),
+      this.pool.query<{ check_id: string; status: 'pass'; n: number }>('SELECT check_id, status, n FROM check_counts WHERE n <> 0'),
+    ]);
+    return toCheckRecords(checks.rows, counts.rows);
+  }
+
+  async settings(resourceKinds: string[]): Promise<SettingRow[]> {
+    const { rows } = await this.pool.query<SettingRow>(
+      `SELECT node, fid AS "findingId", check_id AS "checkId", status, severity, value_key AS "valueKey" FROM findings
+        WHERE resolved_at IS NULL AND resource_kind = ANY($1::text[])`, [resourceKinds]);
+    return rows;
+  }
+
+  async facts(selector: FactSelector): Promise<StoredFinding[]> {
+    const { text, values } = factsQuery('postgres', selector);
+    const { rows } = await this.pool.query<FindingRowOut>(text, values);
+    return rows.map(toStoredFinding);
+  }
+
+  async recordClusterScore(at: number, score: unknown): Promise<void> {
+    await this.pool.query('INSERT INTO cluster_scores (at, score) VALUES ($1, $2) ON CONFLICT (at) DO NOTHING', [at, JSON.stringify(score)]);
+  }
+
+  async clusterScores(limit: number): Promise<Array<{ at: number; score: unknown }>> {
+    const { rows } = await this.pool.query<{ at: number; score: string }>('SELECT at, score FROM cluster_scores ORDER BY at DESC LIMIT $1', [limit]);
+    return rows.map((r) => ({ at: r.at, score: JSON.parse(r.score) as unknown }));
+  }
+
+  async purgeResolved(before: number): Promise<number> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query(`DELETE FROM finding_events e USING findings f WHERE f.node = e.node AND f.fid = e.fid
+        AND f.resolved_at IS NOT NULL AND f.resolved_at < $1`, [before]);
+      await c.query('DELETE FROM node_scores WHERE at < $1', [before]);
+      await c.query('DELETE FROM cluster_scores WHERE at < $1', [before]);
+      const res = await c.query('DELETE FROM findings WHERE resolved_at IS NOT NULL AND resolved_at < $1', [before]);
+      await c.query('COMMIT');
+      return res.rowCount ?? 0;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

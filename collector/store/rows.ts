@@ -1,0 +1,114 @@
+// Mapping between findings and the columns both stores keep. Denormalised columns exist only to filter and sort.
+import { createHash } from 'node:crypto';
+import { severityRank, type Finding, type Severity, type Status, type Summary } from '../../proto/report.js';
+import type { CheckRecord, NodeRecord, StoredFinding } from './types.js';
+import type { FindingRowOut } from './sql.js';
+
+export interface FindingColumns {
+  fid: string;
+  checkId: string;
+  status: Status;
+  severity: Severity;
+  sevRank: number;
+  resourceKind: string;
+  namespace: string | null;
+  pod: string | null;
+  evidenceKey: string | null;
+  valueKey: string | null;
+  hash: string;
+  body: string;
+}
+
+const MAX_VALUE_KEY = 512;
+
+/** Canonical JSON (sorted keys) so equal settings compare equal across nodes. */
+export function valueKey(value: unknown): string | null {
+  if (value === undefined) return null;
+  const canonical = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(canonical);
+    if (v && typeof v === 'object') {
+      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+    }
+    return v;
+  };
+  const text = JSON.stringify(canonical(value)) ?? null;
+  if (text === null || text.length <= MAX_VALUE_KEY) return text;
+  return `sha1:${createHash('sha1').update(text).digest('base64')}`;
+}
+
+export function findingColumns(f: Finding): FindingColumns {
+  const body = JSON.stringify(f);
+  const r = f.resource as Record<string, unknown>;
+  const isContainer = f.resource.kind === 'container';
+  return {
+    fid: f.id,
+    checkId: f.checkId,
+    status: f.status,
+    severity: f.severity,
+    sevRank: severityRank(f.severity),
+    resourceKind: f.resource.kind,
+    namespace: isContainer && typeof r.namespace === 'string' ? r.namespace : null,
+    pod: isContainer && typeof r.pod === 'string' ? r.pod : null,
+    evidenceKey: f.evidence.key ?? null,
+    valueKey: valueKey(f.evidence.value),
+    hash: createHash('md5').update(body).digest('base64'),
+    body,
+  };
+}
+
+export const emptySummary = (): Summary => ({ pass: 0, fail: 0, warn: 0, skip: 0, error: 0 });
+
+export function summaryOf(row: { pass: number; fail: number; warn: number; skip: number; error: number }): Summary {
+  return { pass: Number(row.pass), fail: Number(row.fail), warn: Number(row.warn), skip: Number(row.skip), error: Number(row.error) };
+}
+
+export const sameSummary = (a: Summary, b: Summary): boolean =>
+  a.pass === b.pass && a.fail === b.fail && a.warn === b.warn && a.skip === b.skip && a.error === b.error;
+
+/** Role set as one comparable key: sorted, comma-joined; `none` for a node without roles. */
+export const roleKey = (roles: readonly string[]): string => (roles.length ? [...roles].sort().join(',') : 'none');
+
+export function toStoredFinding(row: FindingRowOut): StoredFinding {
+  const resolvedAt = row.resolved_at === null ? null : Number(row.resolved_at);
+  return {
+    node: row.node,
+    finding: JSON.parse(row.body) as Finding,
+    firstSeen: Number(row.first_seen),
+    changedAt: Number(row.changed_at),
+    resolvedAt,
+    lastSeen: resolvedAt === null ? Number(row.last_scan) : Number(row.last_seen),
+  };
+}
+
+export interface NodeRowOut {
+  name: string; roles: string; agent_version: string | null; info: string; first_seen: number; last_report: number;
+  last_scan: number; last_seq: number | null; pass: number; fail: number; warn: number; skip: number; error: number;
+}
+
+export function toNodeRecord(row: NodeRowOut): NodeRecord {
+  return {
+    name: row.name,
+    roles: JSON.parse(row.roles) as string[],
+    agentVersion: row.agent_version,
+    info: JSON.parse(row.info) as Record<string, unknown>,
+    firstSeen: Number(row.first_seen),
+    lastReport: Number(row.last_report),
+    lastScan: Number(row.last_scan),
+    lastSeq: row.last_seq === null ? null : Number(row.last_seq),
+    summary: summaryOf(row),
+  };
+}
+
+export interface CheckRowOut { check_id: string; cis: string | null; title: string; component: string; severity: Severity }
+
+export function toCheckRecords(checks: CheckRowOut[], counts: Array<{ check_id: string; status: Status; n: number }>): CheckRecord[] {
+  const byId = new Map<string, CheckRecord>();
+  for (const c of checks) {
+    byId.set(c.check_id, { checkId: c.check_id, cis: c.cis, title: c.title, component: c.component, severity: c.severity, counts: emptySummary() });
+  }
+  for (const c of counts) {
+    const rec = byId.get(c.check_id);
+    if (rec) rec.counts[c.status] = Number(c.n);
+  }
+  return [...byId.values()].sort((a, b) => a.checkId.localeCompare(b.checkId));
+}

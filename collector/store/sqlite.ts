@@ -1,0 +1,230 @@
+// The embedded store: better-sqlite3 in WAL mode, one file under --data-dir.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { IngestMessage, IngestResult } from '../ingest/types.js';
+import type { ExistingFinding } from '../ingest/plan.js';
+import { CheckMetaCache, duplicateResult, isDuplicate, makePlan, nodeWrite, splitCountKey } from './apply.js';
+import { migrations } from './migrations.js';
+import {
+  toCheckRecords, toNodeRecord, toStoredFinding, type CheckRowOut, type NodeRowOut,
+} from './rows.js';
+import { factsQuery, findingsQuery, nodesQuery, sortKeyOf, type FindingRowOut } from './sql.js';
+import type {
+  CheckRecord, FactSelector, FindingEvent, FindingQuery, NodeQuery, NodeRecord, Page, ScorePoint, SettingRow, Store,
+  StoredFinding,
+} from './types.js';
+
+export const SQLITE_FILE = 'vigil.db';
+
+export interface SqliteOptions {
+  /** `FULL` (default) fsyncs every commit; `NORMAL` is safe against corruption but may lose the last commits on power loss. */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly checkCache = new CheckMetaCache();
+  private readonly stmts;
+
+  constructor(readonly dataDir: string, opts: SqliteOptions = {}) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    this.db = new Database(join(dataDir, SQLITE_FILE));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+    this.db.pragma('busy_timeout = 5000');
+    // Index pages of a few hundred thousand findings must stay in memory or every insert becomes a page read.
+    this.db.pragma('cache_size = -131072');
+    this.db.pragma('temp_store = MEMORY');
+    this.migrateSync();
+    this.stmts = this.prepare();
+  }
+
+  private migrateSync(): number {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    const row = this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
+    let current = row.v ?? 0;
+    for (const m of migrations('sqlite')) {
+      if (m.version <= current) continue;
+      this.db.transaction(() => {
+        for (const s of m.statements) this.db.exec(s);
+        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+      })();
+      current = m.version;
+    }
+    return current;
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      node: db.prepare('SELECT * FROM nodes WHERE name = ?'),
+      existing: db.prepare('SELECT fid, check_id AS checkId, status, hash, resolved_at AS resolvedAt FROM findings WHERE node = ?'),
+      resolve: db.prepare('UPDATE findings SET resolved_at = ?, last_seen = ? WHERE node = ? AND fid = ?'),
+      upsert: db.prepare(`INSERT INTO findings (node, fid, check_id, status, severity, sev_rank, resource_kind, namespace, pod,
+          evidence_key, value_key, hash, body, first_status, first_seen, changed_at, last_seen, resolved_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
+        ON CONFLICT (node, fid) DO UPDATE SET check_id = excluded.check_id, status = excluded.status,
+          severity = excluded.severity, sev_rank = excluded.sev_rank, resource_kind = excluded.resource_kind,
+          namespace = excluded.namespace, pod = excluded.pod, evidence_key = excluded.evidence_key,
+          value_key = excluded.value_key, hash = excluded.hash, body = excluded.body,
+          changed_at = excluded.changed_at, last_seen = NULL, resolved_at = NULL`),
+      event: db.prepare('INSERT INTO finding_events (node, fid, check_id, at, status, event) VALUES (?, ?, ?, ?, ?, ?)'),
+      count: db.prepare(`INSERT INTO check_counts (check_id, status, n) VALUES (?, ?, ?)
+        ON CONFLICT (check_id, status) DO UPDATE SET n = check_counts.n + excluded.n`),
+      check: db.prepare(`INSERT INTO checks (check_id, cis, title, component, severity) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (check_id) DO UPDATE SET cis = excluded.cis, title = excluded.title,
+          component = excluded.component, severity = excluded.severity`),
+      insertNode: db.prepare(`INSERT INTO nodes (name, roles, role_key, agent_version, info, first_seen, last_report, last_scan,
+          last_seq, pass, fail, warn, skip, error)
+        VALUES (@name, @roles, @roleKey, @agentVersion, @info, @firstSeen, @lastReport, @lastScan, @lastSeq,
+          @pass, @fail, @warn, @skip, @error)
+        ON CONFLICT (name) DO UPDATE SET roles = excluded.roles, role_key = excluded.role_key,
+          agent_version = excluded.agent_version, info = excluded.info, last_report = excluded.last_report,
+          last_scan = excluded.last_scan, last_seq = excluded.last_seq, pass = excluded.pass, fail = excluded.fail,
+          warn = excluded.warn, skip = excluded.skip, error = excluded.error`),
+      score: db.prepare('INSERT INTO node_scores (node, at, pass, fail, warn, skip, error) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    };
+  }
+
+  async migrate(): Promise<number> {
+    return this.migrateSync();
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  private getNode(name: string): NodeRecord | undefined {
+    const row = this.stmts.node.get(name) as NodeRowOut | undefined;
+    return row ? toNodeRecord(row) : undefined;
+  }
+
+  private applyOne(message: IngestMessage, receivedAt: number): IngestResult {
+    const s = this.stmts;
+    const node = this.getNode(message.node);
+    if (isDuplicate(message, node)) return duplicateResult(node);
+    const existing = s.existing.all(message.node) as ExistingFinding[];
+    const plan = makePlan(existing, message);
+    const write = nodeWrite(message, node, plan, receivedAt);
+    const at = write.lastScan;
+    const previousScan = node?.lastScan ?? at;
+    for (const fid of plan.resolve) s.resolve.run(at, previousScan, message.node, fid);
+    for (const c of plan.upserts) {
+      s.upsert.run(message.node, c.fid, c.checkId, c.status, c.severity, c.sevRank, c.resourceKind, c.namespace, c.pod,
+        c.evidenceKey, c.valueKey, c.hash, c.body, c.status, at, at);
+    }
+    for (const e of plan.events) s.event.run(message.node, e.findingId, e.checkId, at, e.status, e.event);
+    for (const [key, delta] of plan.countDeltas) s.count.run(...splitCountKey(key), delta);
+    for (const c of this.checkCache.changed(plan.checks.values())) s.check.run(c.checkId, c.cis, c.title, c.component, c.severity);
+    s.insertNode.run({
+      name: write.name, roles: JSON.stringify(write.roles), roleKey: write.roleKey, agentVersion: write.agentVersion,
+      info: write.info, firstSeen: write.firstSeen, lastReport: write.lastReport, lastScan: write.lastScan,
+      lastSeq: write.lastSeq, ...write.summary,
+    });
+    if (write.scoreChanged) {
+      const m = write.summary;
+      s.score.run(message.node, at, m.pass, m.fail, m.warn, m.skip, m.error);
+    }
+    return { applied: true, duplicate: false, lastSeq: write.lastSeq ?? undefined };
+  }
+
+  async applyBatch(messages: IngestMessage[], receivedAt: number): Promise<IngestResult[]> {
+    try {
+      return this.db.transaction(() => messages.map((m) => this.applyOne(m, receivedAt)))();
+    } catch (err) {
+      this.checkCache.clear();
+      throw err;
+    }
+  }
+
+  async lastSeq(node: string): Promise<number | undefined> {
+    return this.getNode(node)?.lastSeq ?? undefined;
+  }
+
+  async findings(query: FindingQuery): Promise<Page<StoredFinding>> {
+    const { text, values } = findingsQuery('sqlite', query);
+    const rows = this.db.prepare(text).all(...values) as FindingRowOut[];
+    const more = rows.length > query.limit;
+    if (more) rows.pop();
+    return {
+      items: rows.map(toStoredFinding),
+      nextAfter: more ? sortKeyOf(query.sort, rows[rows.length - 1]) : null,
+    };
+  }
+
+  async nodes(query: NodeQuery): Promise<Page<NodeRecord>> {
+    const { text, values } = nodesQuery('sqlite', query);
+    const rows = this.db.prepare(text).all(...values) as NodeRowOut[];
+    const more = rows.length > query.limit;
+    if (more) rows.pop();
+    return { items: rows.map(toNodeRecord), nextAfter: more ? [rows[rows.length - 1].name] : null };
+  }
+
+  async node(name: string): Promise<NodeRecord | undefined> {
+    return this.getNode(name);
+  }
+
+  async allNodes(): Promise<NodeRecord[]> {
+    return (this.db.prepare('SELECT * FROM nodes ORDER BY name').all() as NodeRowOut[]).map(toNodeRecord);
+  }
+
+  async findingEvents(node: string, limit: number, findingId?: string): Promise<FindingEvent[]> {
+    const rows = findingId === undefined
+      ? this.db.prepare(`SELECT node, fid, check_id, at, status, event FROM finding_events WHERE node = ?
+          ORDER BY at DESC, id DESC LIMIT ?`).all(node, limit)
+      : this.db.prepare(`SELECT node, fid, check_id, at, status, event FROM finding_events WHERE node = ? AND fid = ?
+          ORDER BY at DESC, id DESC LIMIT ?`).all(node, findingId, limit);
+    return (rows as Array<{ node: string; fid: string; check_id: string; at: number; status: string; event: string }>)
+      .map((r) => ({ node: r.node, findingId: r.fid, checkId: r.check_id, at: r.at, status: r.status, event: r.event }) as FindingEvent);
+  }
+
+  async nodeScores(node: string, limit: number): Promise<ScorePoint[]> {
+    const rows = this.db.prepare('SELECT * FROM node_scores WHERE node = ? ORDER BY at DESC LIMIT ?').all(node, limit) as Array<
+      { at: number; pass: number; fail: number; warn: number; skip: number; error: number }>;
+    return rows.map((r) => ({ at: r.at, summary: { pass: r.pass, fail: r.fail, warn: r.warn, skip: r.skip, error: r.error } }));
+  }
+
+  async checks(): Promise<CheckRecord[]> {
+    const checks = this.db.prepare('SELECT * FROM checks').all() as CheckRowOut[];
+    const counts = this.db.prepare('SELECT check_id, status, n FROM check_counts WHERE n <> 0').all() as
+      Array<{ check_id: string; status: 'pass'; n: number }>;
+    return toCheckRecords(checks, counts);
+  }
+
+  async settings(resourceKinds: string[]): Promise<SettingRow[]> {
+    const rows = this.db.prepare(`SELECT node, fid, check_id, status, severity, value_key FROM findings
+      WHERE resolved_at IS NULL AND resource_kind IN (${resourceKinds.map(() => '?').join(', ')})`).raw().all(...resourceKinds) as
+      Array<[string, string, string, SettingRow['status'], SettingRow['severity'], string | null]>;
+    return rows.map(([node, findingId, checkId, status, severity, valueKey]) => ({ node, findingId, checkId, status, severity, valueKey }));
+  }
+
+  async facts(selector: FactSelector): Promise<StoredFinding[]> {
+    const { text, values } = factsQuery('sqlite', selector);
+    return (this.db.prepare(text).all(...values) as FindingRowOut[]).map(toStoredFinding);
+  }
+
+  async recordClusterScore(at: number, score: unknown): Promise<void> {
+    this.db.prepare('INSERT INTO cluster_scores (at, score) VALUES (?, ?) ON CONFLICT (at) DO NOTHING').run(at, JSON.stringify(score));
+  }
+
+  async clusterScores(limit: number): Promise<Array<{ at: number; score: unknown }>> {
+    const rows = this.db.prepare('SELECT at, score FROM cluster_scores ORDER BY at DESC LIMIT ?').all(limit) as Array<{ at: number; score: string }>;
+    return rows.map((r) => ({ at: r.at, score: JSON.parse(r.score) as unknown }));
+  }
+
+  async purgeResolved(before: number): Promise<number> {
+    return this.db.transaction(() => {
+      this.db.prepare(`DELETE FROM finding_events WHERE EXISTS (SELECT 1 FROM findings f WHERE f.node = finding_events.node
+        AND f.fid = finding_events.fid AND f.resolved_at IS NOT NULL AND f.resolved_at < ?)`).run(before);
+      this.db.prepare('DELETE FROM node_scores WHERE at < ?').run(before);
+      this.db.prepare('DELETE FROM cluster_scores WHERE at < ?').run(before);
+      return this.db.prepare('DELETE FROM findings WHERE resolved_at IS NOT NULL AND resolved_at < ?').run(before).changes;
+    })();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

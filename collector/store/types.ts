@@ -1,0 +1,143 @@
+// The one store interface. SQLite (embedded default) and PostgreSQL implement it and pass the same suite.
+import type { Finding, Severity, Status, Summary } from '../../proto/report.js';
+import type { IngestMessage, IngestResult } from '../ingest/types.js';
+
+/** A finding as stored: the agent's finding plus its life on the collector. Times are ms since the epoch. */
+export interface StoredFinding {
+  node: string;
+  finding: Finding;
+  firstSeen: number;
+  /** Open findings: the node's last scan (every report confirms the whole open set). Resolved: when last seen. */
+  lastSeen: number;
+  /** When the finding was first stored, or its status/content last changed, or it was reopened. */
+  changedAt: number;
+  resolvedAt: number | null;
+}
+
+export const FINDING_SORTS = ['severity', 'recent', 'node'] as const;
+export type FindingSort = (typeof FINDING_SORTS)[number];
+
+/** `resolved` selects resolved findings; the other statuses select open findings with that status. */
+export type LifecycleStatus = Status | 'resolved';
+
+export interface FindingQuery {
+  node?: string;
+  status?: LifecycleStatus[];
+  severity?: Severity[];
+  check?: string;
+  /** A CIS id or section prefix: `4.2` matches 4.2 and 4.2.*. */
+  cis?: string;
+  component?: string;
+  namespace?: string;
+  pod?: string;
+  /** Changed (new, status change, reopened) at or after this time. */
+  since?: number;
+  /** Case-insensitive substring of the finding's JSON (title, ids, resource, evidence, remediation). */
+  q?: string;
+  sort: FindingSort;
+  limit: number;
+  /** Sort key of the last item of the previous page (decoded cursor). */
+  after?: unknown[];
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Sort key of the last item when more may follow. */
+  nextAfter: unknown[] | null;
+}
+
+export interface NodeRecord {
+  name: string;
+  roles: string[];
+  agentVersion: string | null;
+  /** The node info of its last full report (os, kernel, components, ...). */
+  info: Record<string, unknown>;
+  firstSeen: number;
+  /** When the collector last received a report or delta (collector clock). */
+  lastReport: number;
+  /** The agent's scan time of that report. */
+  lastScan: number;
+  lastSeq: number | null;
+  /** Counts of the node's open findings by status. */
+  summary: Summary;
+}
+
+export interface NodeQuery {
+  role?: string;
+  /** Only nodes whose last report is before (silent) / at or after (reporting) this time. */
+  reportedBefore?: number;
+  reportedSince?: number;
+  limit: number;
+  after?: string;
+}
+
+export interface FindingEvent {
+  node: string;
+  findingId: string;
+  checkId: string;
+  at: number;
+  status: LifecycleStatus;
+  event: 'new' | 'changed' | 'resolved' | 'reopened';
+}
+
+export interface ScorePoint {
+  at: number;
+  summary: Summary;
+}
+
+export interface CheckRecord {
+  checkId: string;
+  cis: string | null;
+  title: string;
+  component: string;
+  severity: Severity;
+  /** Open findings of this check by status, across all nodes. */
+  counts: Summary;
+}
+
+/** A light row for drift: one open finding's effective setting. */
+export interface SettingRow {
+  node: string;
+  findingId: string;
+  checkId: string;
+  status: Status;
+  severity: Severity;
+  /** Canonical JSON of evidence.value, or null when the finding carries no value. */
+  valueKey: string | null;
+}
+
+/** Which open findings a correlation rule needs in full. Any match selects a finding. */
+export interface FactSelector {
+  checkIds?: string[];
+  checkIdPrefixes?: string[];
+  resourceKinds?: string[];
+  evidenceKeys?: string[];
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Applies pending migrations; returns the schema version. */
+  migrate(): Promise<number>;
+  ping(): Promise<void>;
+  /** Applies validated messages in order, in one transaction, deduping by (node, seq). */
+  applyBatch(messages: IngestMessage[], receivedAt: number): Promise<IngestResult[]>;
+  lastSeq(node: string): Promise<number | undefined>;
+
+  findings(query: FindingQuery): Promise<Page<StoredFinding>>;
+  nodes(query: NodeQuery): Promise<Page<NodeRecord>>;
+  node(name: string): Promise<NodeRecord | undefined>;
+  /** Every node (for correlation and summaries). */
+  allNodes(): Promise<NodeRecord[]>;
+  findingEvents(node: string, limit: number, findingId?: string): Promise<FindingEvent[]>;
+  nodeScores(node: string, limit: number): Promise<ScorePoint[]>;
+  checks(): Promise<CheckRecord[]>;
+
+  settings(resourceKinds: string[]): Promise<SettingRow[]>;
+  facts(selector: FactSelector): Promise<StoredFinding[]>;
+
+  recordClusterScore(at: number, score: unknown): Promise<void>;
+  clusterScores(limit: number): Promise<Array<{ at: number; score: unknown }>>;
+  /** Deletes findings resolved before `before` (with their events) and score history older than it; returns how many findings. */
+  purgeResolved(before: number): Promise<number>;
+  close(): Promise<void>;
+}

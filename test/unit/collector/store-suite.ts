@@ -1,0 +1,234 @@
+// The one Store suite: run against SQLite (unit) and a real PostgreSQL (integration) with the same expectations.
+import { beforeEach, afterEach, expect, it } from 'vitest';
+import type { Store } from '../../../collector/store/types.js';
+import { SCHEMA_VERSION } from '../../../collector/store/migrations.js';
+import { finding, full, iso, report, T0 } from './helpers.js';
+
+export interface StoreHandle {
+  store: Store;
+  cleanup(): Promise<void>;
+}
+
+const anon = (value: boolean, status: 'pass' | 'fail' = value ? 'fail' : 'pass') =>
+  finding({ checkId: 'cis-4.2.1', cis: '4.2.1', status, severity: 'high', value, component: 'kubelet' });
+const authz = (value: string) =>
+  finding({ checkId: 'cis-4.2.2', cis: '4.2.2', status: value === 'AlwaysAllow' ? 'fail' : 'pass', severity: 'critical', value });
+const etcdCert = finding({ checkId: 'cis-2.2', cis: '2.2', status: 'fail', severity: 'high', component: 'etcd', value: false,
+  resource: { kind: 'component', component: 'etcd' } });
+const podFinding = (pod: string, pss: string, status: 'pass' | 'fail' = 'fail') => finding({
+  checkId: `pss-${pss}`, pss, status, severity: 'low', component: 'container',
+  resource: { kind: 'container', id: `c-${pod}`, namespace: 'apps', pod, container: 'main' },
+  title: `container in pod ${pod}: ${pss}`,
+});
+
+export function defineStoreSuite(open: () => Promise<StoreHandle>): void {
+  let h: StoreHandle;
+  let store: Store;
+  beforeEach(async () => { h = await open(); store = h.store; });
+  afterEach(async () => { await h.cleanup(); });
+
+  it('migrates idempotently to the current schema version', async () => {
+    expect(await store.migrate()).toBe(SCHEMA_VERSION);
+    expect(await store.migrate()).toBe(SCHEMA_VERSION);
+    await store.ping();
+  });
+
+  it('stores a full report: findings with lifecycle times, the node with roles, version and summary', async () => {
+    const r = report('w1', [anon(false), authz('Webhook'), podFinding('web', 'privileged')], { roles: ['worker'], scannedAt: iso(T0) });
+    const [res] = await store.applyBatch([full(r, 1)], T0 + 500);
+    expect(res).toEqual({ applied: true, duplicate: false, lastSeq: 1 });
+    const node = await store.node('w1');
+    expect(node).toMatchObject({ name: 'w1', roles: ['worker'], agentVersion: '0.1.0', lastReport: T0 + 500, lastScan: T0, lastSeq: 1 });
+    expect(node?.summary).toEqual({ pass: 2, fail: 1, warn: 0, skip: 0, error: 0 });
+    const page = await store.findings({ sort: 'severity', limit: 10 });
+    expect(page.items).toHaveLength(3);
+    expect(page.nextAfter).toBeNull();
+    expect(page.items.map((i) => i.finding.checkId)).toEqual(['cis-4.2.2', 'cis-4.2.1', 'pss-privileged']);
+    for (const item of page.items) {
+      expect(item).toMatchObject({ node: 'w1', firstSeen: T0, lastSeen: T0, changedAt: T0, resolvedAt: null });
+    }
+    expect(page.items[0].finding).toEqual(authz('Webhook'));
+    expect(await store.lastSeq('w1')).toBe(1);
+    expect(await store.lastSeq('nobody')).toBeUndefined();
+  });
+
+  it('resolves findings absent from a later full report, and reopens them when they come back', async () => {
+    const a = anon(true);
+    const b = authz('AlwaysAllow');
+    await store.applyBatch([full(report('w1', [a, b], { scannedAt: iso(T0) }))], T0);
+    await store.applyBatch([full(report('w1', [b], { scannedAt: iso(T0 + 1000) }))], T0 + 1000);
+    let resolved = await store.findings({ sort: 'severity', limit: 10, status: ['resolved'] });
+    expect(resolved.items.map((i) => i.finding.id)).toEqual([a.id]);
+    expect(resolved.items[0]).toMatchObject({ resolvedAt: T0 + 1000, lastSeen: T0, firstSeen: T0 });
+    const open = await store.findings({ sort: 'severity', limit: 10 });
+    expect(open.items.map((i) => i.finding.id)).toEqual([b.id]);
+    expect(open.items[0].lastSeen).toBe(T0 + 1000);
+    expect((await store.node('w1'))?.summary.fail).toBe(1);
+
+    await store.applyBatch([full(report('w1', [a, b], { scannedAt: iso(T0 + 2000) }))], T0 + 2000);
+    resolved = await store.findings({ sort: 'severity', limit: 10, status: ['resolved'] });
+    expect(resolved.items).toHaveLength(0);
+    const back = await store.findings({ sort: 'severity', limit: 10, check: 'cis-4.2.1' });
+    expect(back.items[0]).toMatchObject({ firstSeen: T0, changedAt: T0 + 2000, resolvedAt: null });
+    const events = await store.findingEvents('w1', 10, a.id);
+    expect(events.map((e) => [e.event, e.status, e.at])).toEqual([['reopened', 'fail', T0 + 2000], ['resolved', 'resolved', T0 + 1000]]);
+  });
+
+  it('records status changes in the history and keeps first_seen', async () => {
+    await store.applyBatch([full(report('w1', [anon(false)], { scannedAt: iso(T0) }))], T0);
+    await store.applyBatch([full(report('w1', [anon(true)], { scannedAt: iso(T0 + 60_000) }))], T0 + 60_000);
+    const [item] = (await store.findings({ sort: 'severity', limit: 10 })).items;
+    expect(item).toMatchObject({ firstSeen: T0, changedAt: T0 + 60_000 });
+    expect(item.finding.status).toBe('fail');
+    expect(item.finding.evidence.value).toBe(true);
+    const events = await store.findingEvents('w1', 10);
+    expect(events).toEqual([{ node: 'w1', findingId: anon(true).id, checkId: 'cis-4.2.1', at: T0 + 60_000, status: 'fail', event: 'changed' }]);
+    const scores = await store.nodeScores('w1', 10);
+    expect(scores.map((s) => [s.at, s.summary.pass, s.summary.fail])).toEqual([[T0 + 60_000, 0, 1], [T0, 1, 0]]);
+  });
+
+  it('an unchanged report writes no history and moves lastSeen', async () => {
+    const r0 = report('w1', [anon(false)], { scannedAt: iso(T0) });
+    await store.applyBatch([full(r0)], T0);
+    await store.applyBatch([full(report('w1', [anon(false)], { scannedAt: iso(T0 + 5000) }))], T0 + 5000);
+    expect(await store.findingEvents('w1', 10)).toEqual([]);
+    expect(await store.nodeScores('w1', 10)).toHaveLength(1);
+    const [item] = (await store.findings({ sort: 'severity', limit: 10 })).items;
+    expect(item).toMatchObject({ firstSeen: T0, changedAt: T0, lastSeen: T0 + 5000 });
+  });
+
+  it('dedupes by (node, seq): a repeated or older seq changes nothing', async () => {
+    await store.applyBatch([full(report('w1', [anon(false)], { scannedAt: iso(T0) }), 5)], T0);
+    const dup = await store.applyBatch([
+      full(report('w1', [anon(true)], { scannedAt: iso(T0 + 1) }), 5),
+      full(report('w1', [anon(true)], { scannedAt: iso(T0 + 2) }), 4),
+      full(report('w2', [anon(true)], { scannedAt: iso(T0 + 2) }), 5),
+    ], T0 + 10);
+    expect(dup).toEqual([
+      { applied: false, duplicate: true, lastSeq: 5 },
+      { applied: false, duplicate: true, lastSeq: 5 },
+      { applied: true, duplicate: false, lastSeq: 5 },
+    ]);
+    const w1 = await store.findings({ sort: 'severity', limit: 10, node: 'w1' });
+    expect(w1.items[0].finding.status).toBe('pass');
+    // A message without seq (one-shot HTTP post) is always applied and keeps the stored seq.
+    const [oneShot] = await store.applyBatch([full(report('w1', [anon(true)], { scannedAt: iso(T0 + 3) }))], T0 + 20);
+    expect(oneShot).toEqual({ applied: true, duplicate: false, lastSeq: 5 });
+  });
+
+  it('applies deltas: upserts and resolved ids; a batch applies messages in order', async () => {
+    const a = anon(false);
+    const b = authz('Webhook');
+    await store.applyBatch([
+      full(report('w1', [a, b], { scannedAt: iso(T0) }), 1),
+      { kind: 'delta', node: 'w1', seq: 2, scannedAt: iso(T0 + 100), upserts: [anon(true)], resolved: [b.id, 'no-such-id'] },
+    ], T0 + 100);
+    const open = await store.findings({ sort: 'severity', limit: 10 });
+    expect(open.items.map((i) => [i.finding.checkId, i.finding.status])).toEqual([['cis-4.2.1', 'fail']]);
+    expect((await store.node('w1'))).toMatchObject({ lastSeq: 2, lastScan: T0 + 100, summary: { pass: 0, fail: 1 } });
+    const [dup] = await store.applyBatch([{ kind: 'delta', node: 'w1', seq: 2, scannedAt: iso(T0 + 200), upserts: [a], resolved: [] }], T0 + 200);
+    expect(dup.duplicate).toBe(true);
+  });
+
+  it('a delta for a node never seen creates it without roles', async () => {
+    await store.applyBatch([{ kind: 'delta', node: 'new', seq: 1, scannedAt: iso(T0), upserts: [anon(true)], resolved: [] }], T0);
+    expect(await store.node('new')).toMatchObject({ roles: [], lastSeq: 1, summary: { fail: 1 } });
+  });
+
+  it('filters findings by every field and pages with a stable cursor', async () => {
+    const nodes = ['a', 'b', 'c'];
+    for (const [i, n] of nodes.entries()) {
+      await store.applyBatch([full(report(n, [
+        anon(n === 'b'), authz(n === 'c' ? 'AlwaysAllow' : 'Webhook'), etcdCert,
+        podFinding(`web-${n}`, 'privileged'), podFinding(`db-${n}`, 'hostPathVolumes', 'pass'),
+      ], { roles: n === 'a' ? ['control-plane'] : ['worker'], scannedAt: iso(T0 + i * 1000) }))], T0 + i * 1000);
+    }
+    const ids = async (q: Partial<Parameters<Store['findings']>[0]>): Promise<string[]> =>
+      (await store.findings({ sort: 'severity', limit: 100, ...q })).items.map((i) => `${i.node}/${i.finding.checkId}`).sort();
+    expect(await ids({ node: 'b' })).toHaveLength(5);
+    expect(await ids({ status: ['fail'], check: 'cis-4.2.1' })).toEqual(['b/cis-4.2.1']);
+    expect(await ids({ severity: ['critical'], status: ['fail'] })).toEqual(['c/cis-4.2.2']);
+    expect(await ids({ cis: '4.2' })).toHaveLength(6);
+    expect(await ids({ cis: '4.2.1' })).toHaveLength(3);
+    expect(await ids({ cis: '4' })).toHaveLength(6);
+    expect(await ids({ component: 'etcd' })).toEqual(['a/cis-2.2', 'b/cis-2.2', 'c/cis-2.2']);
+    expect(await ids({ namespace: 'apps', pod: 'db-c' })).toEqual(['c/pss-hostPathVolumes']);
+    expect(await ids({ namespace: 'other' })).toEqual([]);
+    expect(await ids({ since: T0 + 1000 })).toHaveLength(10);
+    expect(await ids({ q: 'POD WEB-A' })).toEqual(['a/pss-privileged']);
+    expect(await ids({ q: "%' OR 1=1 --" })).toEqual([]);
+    expect(await ids({ node: "a' OR '1'='1" })).toEqual([]);
+    expect(await ids({ status: ['pass', 'warn'] })).toHaveLength(7);
+
+    for (const sort of ['severity', 'recent', 'node'] as const) {
+      const all = await store.findings({ sort, limit: 100 });
+      expect(all.items).toHaveLength(15);
+      const seen: string[] = [];
+      let after: unknown[] | undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await store.findings({ sort, limit: 4, after });
+        seen.push(...page.items.map((i) => `${i.node}/${i.finding.id}`));
+        if (!page.nextAfter) break;
+        after = page.nextAfter;
+      }
+      expect(seen).toEqual(all.items.map((i) => `${i.node}/${i.finding.id}`));
+    }
+    const bySeverity = (await store.findings({ sort: 'severity', limit: 100 })).items;
+    const ranks = bySeverity.map((i) => ['info', 'low', 'medium', 'high', 'critical'].indexOf(i.finding.severity));
+    expect(ranks).toEqual([...ranks].sort((x, y) => y - x));
+    const recent = (await store.findings({ sort: 'recent', limit: 100 })).items.map((i) => i.changedAt);
+    expect(recent).toEqual([...recent].sort((x, y) => y - x));
+  });
+
+  it('lists nodes by role and report time with a cursor; counts checks across nodes', async () => {
+    for (const [i, n] of ['n1', 'n2', 'n3', 'n4'].entries()) {
+      await store.applyBatch([full(report(n, [anon(i % 2 === 0)], { roles: i === 0 ? ['control-plane', 'worker'] : ['worker'], scannedAt: iso(T0) }))], T0 + i * 1000);
+    }
+    const names = async (q: Partial<Parameters<Store['nodes']>[0]>): Promise<string[]> =>
+      (await store.nodes({ limit: 100, ...q })).items.map((n) => n.name);
+    expect(await names({})).toEqual(['n1', 'n2', 'n3', 'n4']);
+    expect(await names({ role: 'control-plane' })).toEqual(['n1']);
+    expect(await names({ role: 'work' })).toEqual([]);
+    expect(await names({ reportedBefore: T0 + 2000 })).toEqual(['n1', 'n2']);
+    expect(await names({ reportedSince: T0 + 2000 })).toEqual(['n3', 'n4']);
+    const p1 = await store.nodes({ limit: 3 });
+    expect(p1.items.map((n) => n.name)).toEqual(['n1', 'n2', 'n3']);
+    const p2 = await store.nodes({ limit: 3, after: p1.nextAfter?.[0] as string });
+    expect(p2.items.map((n) => n.name)).toEqual(['n4']);
+    expect(p2.nextAfter).toBeNull();
+    expect((await store.allNodes()).map((n) => n.name)).toEqual(['n1', 'n2', 'n3', 'n4']);
+
+    const checks = await store.checks();
+    expect(checks).toEqual([{ checkId: 'cis-4.2.1', cis: '4.2.1', title: 'check cis-4.2.1', component: 'kubelet', severity: 'high',
+      counts: { pass: 2, fail: 2, warn: 0, skip: 0, error: 0 } }]);
+    await store.applyBatch([full(report('n1', [], { scannedAt: iso(T0 + 9000) }))], T0 + 9000);
+    expect((await store.checks())[0].counts).toMatchObject({ pass: 2, fail: 1 });
+  });
+
+  it('serves settings and facts for correlation', async () => {
+    await store.applyBatch([full(report('w1', [anon(true), etcdCert, podFinding('p', 'privileged'),
+      finding({ checkId: 'port-listen', component: 'node', resource: { kind: 'port', protocol: 'tcp', address: '0.0.0.0', port: 10250 } })]))], T0);
+    const settings = await store.settings(['component']);
+    expect(settings.map((s) => [s.checkId, s.valueKey]).sort()).toEqual([['cis-2.2', 'false'], ['cis-4.2.1', 'true']]);
+    const facts = await store.facts({ checkIds: ['cis-2.2'], checkIdPrefixes: ['port-'], resourceKinds: ['container'] });
+    expect(facts.map((f) => f.finding.checkId).sort()).toEqual(['cis-2.2', 'port-listen', 'pss-privileged']);
+    expect(await store.facts({})).toEqual([]);
+    expect((await store.facts({ evidenceKeys: ['cis-4.2.1'] })).map((f) => f.finding.checkId)).toEqual(['cis-4.2.1']);
+  });
+
+  it('purges findings resolved before the retention horizon, with their history', async () => {
+    await store.applyBatch([full(report('w1', [anon(true), authz('Webhook')], { scannedAt: iso(T0) }))], T0);
+    await store.applyBatch([full(report('w1', [authz('Webhook')], { scannedAt: iso(T0 + 1000) }))], T0 + 1000);
+    expect(await store.purgeResolved(T0 + 500)).toBe(0);
+    expect(await store.purgeResolved(T0 + 1001)).toBe(1);
+    expect((await store.findings({ sort: 'severity', limit: 10, status: ['resolved'] })).items).toEqual([]);
+    expect(await store.findingEvents('w1', 10)).toEqual([]);
+    expect((await store.findings({ sort: 'severity', limit: 10 })).items).toHaveLength(1);
+  });
+
+  it('keeps cluster score history', async () => {
+    await store.recordClusterScore(T0, { passRate: 0.5 });
+    await store.recordClusterScore(T0 + 1, { passRate: 0.75 });
+    expect(await store.clusterScores(10)).toEqual([{ at: T0 + 1, score: { passRate: 0.75 } }, { at: T0, score: { passRate: 0.5 } }]);
+  });
+}

@@ -100,9 +100,10 @@ function reasonOf(f: Finding): string | undefined {
   return undefined;
 }
 
-function auditOf(f: Finding): string {
-  const e = f.evidence;
-  return [`vigil ${f.checkId}:`, e.source, e.path, e.key].filter(Boolean).join(' ');
+/** kube-bench prints the shell audit it ran; Vigil says which check read what. */
+function auditOf(findings: Finding[]): string {
+  const read = distinct(findings.map((f) => [f.evidence.source, f.evidence.path, f.evidence.key].filter(Boolean).join(' ')));
+  return `vigil ${distinct(findings.map((f) => f.checkId)).join(', ')}: ${read.join('; ')}`;
 }
 
 function result(cis: string, findings: Finding[]): KbResult {
@@ -118,7 +119,7 @@ function result(cis: string, findings: Finding[]): KbResult {
   const r: KbResult = {
     test_number: cis,
     test_desc: findings[0].title,
-    audit: distinct(findings.map(auditOf)).join('; '),
+    audit: auditOf(findings),
     AuditEnv: '',
     AuditConfig: '',
     type: findings.every((f) => f.status === 'skip') ? 'skip' : '',

@@ -52,6 +52,7 @@ describe('kube-bench format', () => {
     expect(admin[0]).toMatchObject({
       status: 'FAIL', IsMultiple: true, expected_result: '600 or tighter',
       actual_value: '/etc/kubernetes/admin.conf: 600\n/etc/kubernetes/super\u0007admin.conf: 644',
+      audit: 'vigil cis.1.1.13: stat',
     });
   });
 

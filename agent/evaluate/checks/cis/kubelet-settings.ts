@@ -2,7 +2,7 @@
 import type { Evidence } from '../../../../proto/report.js';
 import type { Check } from '../../check.js';
 import type { KubeletConfigFact, Setting, Snapshot } from '../../../snapshot.js';
-import { componentResource, notRunning, type CheckMeta, type Judgement } from './helpers.js';
+import { componentResource, notRunning, parseGoBool, type CheckMeta, type Judgement } from './helpers.js';
 
 export type Settings = Record<string, Setting>;
 
@@ -68,15 +68,8 @@ export function parseGoDuration(text: string): number | undefined {
   return m[1] === '-' ? -total : total;
 }
 
-export function asBool(value: unknown): boolean | undefined {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'string') {
-    const v = value.trim().toLowerCase();
-    if (['1', 't', 'true'].includes(v)) return true;
-    if (['0', 'f', 'false'].includes(v)) return false;
-  }
-  return undefined;
-}
+/** Settings are normalised to booleans by gather; a stray string is read as Go would. */
+export const asBool = (value: unknown): boolean | undefined => parseGoBool(value);
 
 export function asNumber(value: unknown): number | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return value;

@@ -1,13 +1,15 @@
 // Component discovery through the gather contract (agent/snapshot.ts), on fixture hosts.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gatherSnapshot } from '../../../agent/gather/index.js';
 import type { Snapshot } from '../../../agent/snapshot.js';
 import { buildHost, type BuiltHost, type FileSpec, type HostSpec } from '../../fixtures/build.js';
 import { kubeadmControlPlaneFiles, KUBEADM_PIDS } from '../../fixtures/hosts/kubeadm-control-plane.js';
 import { CONTAINERD_ARGV, etcdManifest, kubeadmEtcdFlags, kubeadmKubeletArgv, proc, UBUNTU_OS_RELEASE } from '../../fixtures/hosts/kubeadm.js';
 import { scanNode } from '../../../agent/scan.js';
-import { pem } from '../../fixtures/hosts/pki.js';
+import { fixturePki, pem } from '../../fixtures/hosts/pki.js';
 
+// Real PKI generation takes seconds on a cold cache: do it under the hook timeout, not a test's.
+beforeAll(() => { fixturePki(); });
 let host: BuiltHost | undefined;
 afterEach(() => { host?.cleanup(); host = undefined; });
 async function gather(spec: HostSpec): Promise<Snapshot> {

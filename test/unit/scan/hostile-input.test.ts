@@ -1,9 +1,10 @@
 // Hostile hosts: every case must end in `error` findings or evidence, never a crash and never a hang.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NodeReportSchema, type NodeReport } from '../../../proto/report.js';
 import { scanNode } from '../../../agent/scan.js';
+import { fixturePki } from '../../fixtures/hosts/pki.js';
 import { buildHost } from '../../fixtures/build.js';
 import { hardenedWorker, WORKER_PIDS } from '../../fixtures/hosts/hardened-worker.js';
 import {
@@ -12,6 +13,8 @@ import {
 } from '../../fixtures/hosts/hostile.js';
 import { findingsFor, scanFixture, type Scanned } from './verdicts.js';
 
+// Real PKI generation takes seconds on a cold cache: do it under the hook timeout, not a test's.
+beforeAll(() => { fixturePki(); });
 let current: Scanned | undefined;
 const children: ChildProcess[] = [];
 afterEach(() => {

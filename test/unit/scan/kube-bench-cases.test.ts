@@ -1,16 +1,19 @@
 // Cases kube-bench gets wrong (it greps the process list and reads default paths). Vigil judges the kubelet's
 // effective configuration: the file it was really started with, drop-ins, flags and the right defaults.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   configDirDropIns, decoyProcesses, DECOY_PIDS, DROPIN_DIR, EKS_CONFIG_PATH, flagOverridesConfig, flagsOnlyKubelet,
   hyperkubeKubelet, k3sServer, nonDefaultConfigPath,
 } from '../../fixtures/hosts/kube-bench-cases.js';
 import { WORKER_PIDS } from '../../fixtures/hosts/hardened-worker.js';
+import { fixturePki } from '../../fixtures/hosts/pki.js';
 import type { Finding } from '../../../proto/report.js';
 import {
   controlPlaneNonSkips, evidenceMentions, findingsFor, scanFixture, verdictMismatches, type Scanned,
 } from './verdicts.js';
 
+// Real PKI generation takes seconds on a cold cache: do it under the hook timeout, not a test's.
+beforeAll(() => { fixturePki(); });
 let current: Scanned | undefined;
 afterEach(() => { current?.host.cleanup(); current = undefined; });
 async function scan(spec: Parameters<typeof scanFixture>[0]): Promise<Scanned> {

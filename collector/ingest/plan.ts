@@ -9,6 +9,7 @@ export interface ExistingFinding {
   fid: string;
   checkId: string;
   status: Status;
+  severity: Finding['severity'];
   hash: string;
   resolvedAt: number | null;
 }
@@ -28,7 +29,7 @@ export interface IngestPlan {
   resolve: string[];
   /** Status history beyond each finding's first status (which the row itself keeps). */
   events: Omit<FindingEvent, 'node' | 'at'>[];
-  /** Change of open-finding counts per `checkId\u0000status`. */
+  /** Change of open-finding counts per `checkId\u0000status\u0000severity`. */
   countDeltas: Map<string, number>;
   /** Metadata of every check seen in the message. */
   checks: Map<string, CheckMeta>;
@@ -36,7 +37,7 @@ export interface IngestPlan {
   summary: Summary;
 }
 
-export const countKey = (checkId: string, status: string): string => `${checkId}\u0000${status}`;
+export const countKey = (checkId: string, status: string, severity: string): string => `${checkId}\u0000${status}\u0000${severity}`;
 
 function bump(map: Map<string, number>, key: string, by: number): void {
   const next = (map.get(key) ?? 0) + by;
@@ -51,15 +52,15 @@ export function planIngest(existing: readonly ExistingFinding[], message: Ingest
   const plan: IngestPlan = {
     upserts: [], resolve: [], events: [], countDeltas: new Map(), checks: new Map(), summary: emptySummary(),
   };
-  const open = new Map<string, { checkId: string; status: Status }>();
-  for (const e of existing) if (e.resolvedAt === null) open.set(e.fid, { checkId: e.checkId, status: e.status });
+  const open = new Map<string, { checkId: string; status: Status; severity: Finding['severity'] }>();
+  for (const e of existing) if (e.resolvedAt === null) open.set(e.fid, { checkId: e.checkId, status: e.status, severity: e.severity });
 
   const resolveOne = (fid: string): void => {
     const cur = open.get(fid);
     if (!cur) return;
     plan.resolve.push(fid);
     plan.events.push({ findingId: fid, checkId: cur.checkId, status: 'resolved', event: 'resolved' });
-    bump(plan.countDeltas, countKey(cur.checkId, cur.status), -1);
+    bump(plan.countDeltas, countKey(cur.checkId, cur.status, cur.severity), -1);
     open.delete(fid);
   };
 
@@ -85,9 +86,9 @@ export function planIngest(existing: readonly ExistingFinding[], message: Ingest
       plan.upserts.push(cols);
       if (prev.status !== f.status) plan.events.push({ findingId: f.id, checkId: f.checkId, status: f.status, event: 'changed' });
     }
-    if (wasOpen) bump(plan.countDeltas, countKey(wasOpen.checkId, wasOpen.status), -1);
-    bump(plan.countDeltas, countKey(f.checkId, f.status), +1);
-    open.set(f.id, { checkId: f.checkId, status: f.status });
+    if (wasOpen) bump(plan.countDeltas, countKey(wasOpen.checkId, wasOpen.status, wasOpen.severity), -1);
+    bump(plan.countDeltas, countKey(f.checkId, f.status, f.severity), +1);
+    open.set(f.id, { checkId: f.checkId, status: f.status, severity: f.severity });
   }
 
   for (const { status } of open.values()) plan.summary[status]++;

@@ -55,9 +55,9 @@ export function makePlan(existing: ExistingFinding[], message: IngestMessage): I
   return planIngest(existing, message);
 }
 
-export function splitCountKey(key: string): [string, string] {
-  const i = key.indexOf('\u0000');
-  return [key.slice(0, i), key.slice(i + 1)];
+export function splitCountKey(key: string): [string, string, string] {
+  const [checkId, status, severity] = key.split('\u0000');
+  return [checkId, status, severity];
 }
 
 /** Remembers check metadata already written, so steady-state reports do not rewrite the checks table. */

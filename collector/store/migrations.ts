@@ -40,8 +40,9 @@ function schemaV1(d: Dialect): string[] {
     `CREATE TABLE check_counts (
       check_id TEXT NOT NULL,
       status TEXT NOT NULL,
+      severity TEXT NOT NULL,
       n ${big} NOT NULL,
-      PRIMARY KEY (check_id, status)
+      PRIMARY KEY (check_id, status, severity)
     )`,
     `CREATE TABLE findings (
       node TEXT NOT NULL,

@@ -8,7 +8,7 @@ import { migrations } from './migrations.js';
 import { toCheckRecords, toNodeRecord, toStoredFinding, type CheckRowOut, type NodeRowOut } from './rows.js';
 import { factsQuery, findingsQuery, nodesQuery, sortKeyOf, type FindingRowOut } from './sql.js';
 import type {
-  CheckRecord, FactSelector, FindingEvent, FindingQuery, NodeQuery, NodeRecord, Page, ScorePoint, SettingRow, Store,
+  CheckRecord, FactSelector, OpenCount, FindingEvent, FindingQuery, NodeQuery, NodeRecord, Page, ScorePoint, SettingRow, Store,
   StoredFinding,
 } from './types.js';
 
@@ -84,7 +84,7 @@ export class PostgresStore implements Store {
     const node = await this.lockNode(c, message.node, receivedAt);
     if (isDuplicate(message, node)) return duplicateResult(node);
     const { rows: existing } = await c.query<ExistingFinding>(
-      'SELECT fid, check_id AS "checkId", status, hash, resolved_at AS "resolvedAt" FROM findings WHERE node = $1', [message.node]);
+      'SELECT fid, check_id AS "checkId", status, severity, hash, resolved_at AS "resolvedAt" FROM findings WHERE node = $1', [message.node]);
     const plan = makePlan(existing, message);
     const write = nodeWrite(message, node, plan, receivedAt);
     const at = write.lastScan;
@@ -119,9 +119,10 @@ export class PostgresStore implements Store {
     }
     if (plan.countDeltas.size) {
       const keys = [...plan.countDeltas.keys()].map(splitCountKey);
-      await c.query(`INSERT INTO check_counts (check_id, status, n) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
-        ON CONFLICT (check_id, status) DO UPDATE SET n = check_counts.n + excluded.n`,
-      [keys.map((k) => k[0]), keys.map((k) => k[1]), [...plan.countDeltas.values()]]);
+      await c.query(`INSERT INTO check_counts (check_id, status, severity, n)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+        ON CONFLICT (check_id, status, severity) DO UPDATE SET n = check_counts.n + excluded.n`,
+      [keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2]), [...plan.countDeltas.values()]]);
     }
     const checks = this.checkCache.changed(plan.checks.values());
     if (checks.length) {
@@ -212,6 +213,12 @@ export class PostgresStore implements Store {
       this.pool.query<{ check_id: string; status: 'pass'; n: number }>('SELECT check_id, status, n FROM check_counts WHERE n <> 0'),
     ]);
     return toCheckRecords(checks.rows, counts.rows);
+  }
+
+  async openCounts(): Promise<OpenCount[]> {
+    const { rows } = await this.pool.query<OpenCount>(`SELECT status, severity, SUM(n)::bigint AS n FROM check_counts
+      GROUP BY status, severity HAVING SUM(n) <> 0`);
+    return rows;
   }
 
   async settings(resourceKinds: string[]): Promise<SettingRow[]> {

@@ -108,7 +108,7 @@ export function toCheckRecords(checks: CheckRowOut[], counts: Array<{ check_id: 
   }
   for (const c of counts) {
     const rec = byId.get(c.check_id);
-    if (rec) rec.counts[c.status] = Number(c.n);
+    if (rec) rec.counts[c.status] += Number(c.n);
   }
   return [...byId.values()].sort((a, b) => a.checkId.localeCompare(b.checkId));
 }

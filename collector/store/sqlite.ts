@@ -11,7 +11,7 @@ import {
 } from './rows.js';
 import { factsQuery, findingsQuery, nodesQuery, sortKeyOf, type FindingRowOut } from './sql.js';
 import type {
-  CheckRecord, FactSelector, FindingEvent, FindingQuery, NodeQuery, NodeRecord, Page, ScorePoint, SettingRow, Store,
+  CheckRecord, FactSelector, OpenCount, FindingEvent, FindingQuery, NodeQuery, NodeRecord, Page, ScorePoint, SettingRow, Store,
   StoredFinding,
 } from './types.js';
 
@@ -60,7 +60,7 @@ export class SqliteStore implements Store {
     const db = this.db;
     return {
       node: db.prepare('SELECT * FROM nodes WHERE name = ?'),
-      existing: db.prepare('SELECT fid, check_id AS checkId, status, hash, resolved_at AS resolvedAt FROM findings WHERE node = ?'),
+      existing: db.prepare('SELECT fid, check_id AS checkId, status, severity, hash, resolved_at AS resolvedAt FROM findings WHERE node = ?'),
       resolve: db.prepare('UPDATE findings SET resolved_at = ?, last_seen = ? WHERE node = ? AND fid = ?'),
       upsert: db.prepare(`INSERT INTO findings (node, fid, check_id, status, severity, sev_rank, resource_kind, namespace, pod,
           evidence_key, value_key, hash, body, first_status, first_seen, changed_at, last_seen, resolved_at)
@@ -71,8 +71,8 @@ export class SqliteStore implements Store {
           value_key = excluded.value_key, hash = excluded.hash, body = excluded.body,
           changed_at = excluded.changed_at, last_seen = NULL, resolved_at = NULL`),
       event: db.prepare('INSERT INTO finding_events (node, fid, check_id, at, status, event) VALUES (?, ?, ?, ?, ?, ?)'),
-      count: db.prepare(`INSERT INTO check_counts (check_id, status, n) VALUES (?, ?, ?)
-        ON CONFLICT (check_id, status) DO UPDATE SET n = check_counts.n + excluded.n`),
+      count: db.prepare(`INSERT INTO check_counts (check_id, status, severity, n) VALUES (?, ?, ?, ?)
+        ON CONFLICT (check_id, status, severity) DO UPDATE SET n = check_counts.n + excluded.n`),
       check: db.prepare(`INSERT INTO checks (check_id, cis, title, component, severity) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT (check_id) DO UPDATE SET cis = excluded.cis, title = excluded.title,
           component = excluded.component, severity = excluded.severity`),
@@ -191,6 +191,11 @@ export class SqliteStore implements Store {
     const counts = this.db.prepare('SELECT check_id, status, n FROM check_counts WHERE n <> 0').all() as
       Array<{ check_id: string; status: 'pass'; n: number }>;
     return toCheckRecords(checks, counts);
+  }
+
+  async openCounts(): Promise<OpenCount[]> {
+    return this.db.prepare(`SELECT status, severity, SUM(n) AS n FROM check_counts GROUP BY status, severity
+      HAVING SUM(n) <> 0`).all() as OpenCount[];
   }
 
   async settings(resourceKinds: string[]): Promise<SettingRow[]> {

@@ -95,6 +95,12 @@ export interface CheckRecord {
   counts: Summary;
 }
 
+export interface OpenCount {
+  status: Status;
+  severity: Severity;
+  n: number;
+}
+
 /** A light row for drift: one open finding's effective setting. */
 export interface SettingRow {
   node: string;
@@ -131,6 +137,8 @@ export interface Store {
   findingEvents(node: string, limit: number, findingId?: string): Promise<FindingEvent[]>;
   nodeScores(node: string, limit: number): Promise<ScorePoint[]>;
   checks(): Promise<CheckRecord[]>;
+  /** Open findings across the cluster by status and severity. */
+  openCounts(): Promise<OpenCount[]>;
 
   settings(resourceKinds: string[]): Promise<SettingRow[]>;
   facts(selector: FactSelector): Promise<StoredFinding[]>;

@@ -11,7 +11,7 @@ export interface FindingSpec extends Partial<Omit<Finding, 'resource' | 'evidenc
 }
 
 export function finding(spec: FindingSpec): Finding {
-  const resource: Finding['resource'] = spec.resource ?? { kind: 'component', component: spec.component ?? 'kubelet' };
+  const resource: Finding['resource'] = spec.resource ?? { kind: 'component', component: String(spec.component ?? 'kubelet') };
   const { value, ...rest } = spec;
   return {
     id: findingId(spec.checkId, resource as Resource),

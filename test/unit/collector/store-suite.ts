@@ -201,8 +201,13 @@ export function defineStoreSuite(open: () => Promise<StoreHandle>): void {
     const checks = await store.checks();
     expect(checks).toEqual([{ checkId: 'cis-4.2.1', cis: '4.2.1', title: 'check cis-4.2.1', component: 'kubelet', severity: 'high',
       counts: { pass: 2, fail: 2, warn: 0, skip: 0, error: 0 } }]);
+    expect(await store.openCounts()).toEqual(expect.arrayContaining([
+      { status: 'pass', severity: 'high', n: 2 }, { status: 'fail', severity: 'high', n: 2 }]));
     await store.applyBatch([full(report('n1', [], { scannedAt: iso(T0 + 9000) }))], T0 + 9000);
     expect((await store.checks())[0].counts).toMatchObject({ pass: 2, fail: 1 });
+    expect(await store.openCounts()).toHaveLength(2);
+    await store.applyBatch([full(report('n2', [], { scannedAt: iso(T0 + 9000) })), full(report('n4', [], { scannedAt: iso(T0 + 9000) }))], T0 + 9000);
+    expect(await store.openCounts()).toEqual([{ status: 'fail', severity: 'high', n: 1 }]);
   });
 
   it('serves settings and facts for correlation', async () => {

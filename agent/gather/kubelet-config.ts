@@ -19,6 +19,8 @@ interface SettingSpec {
   /** Default of a flags-only kubelet (legacy command-line defaults). */
   flagsOnly?: unknown;
   note?: string;
+  /** The kubelet replaces a zero value from a config file with this default (defaults.go); only a flag can set zero. */
+  zeroFromFileMeans?: unknown;
 }
 
 // From ../shared/reference/kubelet-defaults.tsv (kubelet sources: applyLegacyDefaults, SetDefaults_KubeletConfiguration).
@@ -31,7 +33,10 @@ export const KUBELET_SETTINGS: SettingSpec[] = [
     note: 'flags-only default 10255 comes from the legacy flag defaults; some recent kubelet versions no longer set it',
   },
   { key: 'authentication.x509.clientCAFile', flag: 'client-ca-file', type: 'string' },
-  { key: 'streamingConnectionIdleTimeout', flag: 'streaming-connection-idle-timeout', type: 'string', withConfig: '4h0m0s', flagsOnly: '4h0m0s' },
+  {
+    key: 'streamingConnectionIdleTimeout', flag: 'streaming-connection-idle-timeout', type: 'string',
+    withConfig: '4h0m0s', flagsOnly: '4h0m0s', zeroFromFileMeans: '4h0m0s',
+  },
   { key: 'protectKernelDefaults', flag: 'protect-kernel-defaults', type: 'boolean', withConfig: false, flagsOnly: false },
   { key: 'makeIPTablesUtilChains', flag: 'make-iptables-util-chains', type: 'boolean', withConfig: true, flagsOnly: true },
   { key: 'eventRecordQPS', flag: 'event-qps', type: 'number', withConfig: 50, flagsOnly: 50 },
@@ -129,7 +134,13 @@ function resolve(spec: SettingSpec, kubelet: ComponentFact, layers: Layer[], has
   for (let i = layers.length - 1; i >= 0; i--) {
     const raw = getPath(layers[i].doc, spec.key);
     if (raw === undefined || raw === null) continue;
-    return { ...base, value: normalise(spec.type, raw), source: layers[i].source, path: layers[i].path };
+    const value = normalise(spec.type, raw);
+    const layer = { source: layers[i].source, path: layers[i].path };
+    if (spec.zeroFromFileMeans !== undefined && isZero(value)) {
+      return { ...base, value: spec.zeroFromFileMeans, ...layer,
+        note: `the file says ${String(raw)}; the kubelet defaults a zero value from a config file to ${String(spec.zeroFromFileMeans)}` };
+    }
+    return { ...base, value, ...layer };
   }
   const def = hasConfig ? spec.withConfig : spec.flagsOnly;
   if (def === undefined) return { ...base, value: undefined, source: 'unset' };
@@ -146,6 +157,14 @@ function flagValue(spec: SettingSpec, kubelet: ComponentFact): unknown {
   if (spec.type === 'list') return listFlag(kubelet.flags, spec.flag);
   const raw = lastFlag(kubelet.flags, spec.flag);
   return raw === undefined ? undefined : normalise(spec.type, raw);
+}
+
+/** 0, "0", "0s", "0h0m0s": a zero number or Go duration. */
+function isZero(value: unknown): boolean {
+  if (value === 0) return true;
+  if (typeof value !== 'string') return false;
+  const numbers = value.match(/[0-9.]+/g);
+  return numbers !== null && /^[0-9.a-zµ]+$/.test(value) && numbers.every((n) => Number(n) === 0);
 }
 
 /** Config files are typed, flags are strings, hostile files are anything: bring both to the setting's type. */

@@ -74,6 +74,14 @@ describe('kubelet effective configuration', () => {
     expect(k.settings['authentication.x509.clientCAFile']).toMatchObject({ value: undefined, source: 'unset' });
   });
 
+  it('treats a zero idle timeout from a config file as the kubelet does: defaulted to 4h; only a flag sets 0', () => {
+    const fromFile = effective(['--config=/c.yaml'], { '/c.yaml': 'streamingConnectionIdleTimeout: 0s\n' }).settings.streamingConnectionIdleTimeout;
+    expect(fromFile).toMatchObject({ value: '4h0m0s', source: 'config-file', path: '/c.yaml' });
+    expect(fromFile.note).toMatch(/0s/);
+    expect(effective(['--config=/c.yaml'], { '/c.yaml': 'streamingConnectionIdleTimeout: 5m\n' }).settings.streamingConnectionIdleTimeout.value).toBe('5m');
+    expect(effective(['--streaming-connection-idle-timeout=0']).settings.streamingConnectionIdleTimeout).toMatchObject({ value: '0', source: 'flag' });
+  });
+
   it('reads feature gates from the flag and from the config', () => {
     expect(effective(['--feature-gates=RotateKubeletServerCertificate=false']).settings['featureGates.RotateKubeletServerCertificate'])
       .toMatchObject({ value: false, source: 'flag' });

@@ -76,9 +76,11 @@ describe('unknown or unreadable kubelet facts', () => {
 });
 
 describe('individual settings', () => {
-  it('4.2.2 rejects AlwaysAllow', () => {
+  it('4.2.2 rejects AlwaysAllow; an empty mode in the config file is the Webhook default', () => {
     expect(one('cis-4.2.2', configKubelet({ 'authorization.mode': 'AlwaysAllow' })).status).toBe('fail');
     expect(one('cis-4.2.2', configKubelet({ 'authorization.mode': 'Webhook' })).status).toBe('pass');
+    expect(one('cis-4.2.2', configKubelet({ 'authorization.mode': '' }))).toMatchObject({ status: 'pass', evidence: { value: 'Webhook' } });
+    expect(one('cis-4.2.2', flagsKubelet({ 'authorization.mode': '' })).status).toBe('fail');
   });
 
   it('4.2.3 needs a client CA file', () => {
@@ -89,8 +91,15 @@ describe('individual settings', () => {
   it.each([
     ['4h0m0s', 'pass'], ['5m', 'pass'], ['1h30m', 'pass'], ['300ms', 'pass'],
     ['0', 'fail'], ['0s', 'fail'], ['0h0m0s', 'fail'], ['forever', 'fail'],
-  ])('4.2.5 streaming idle timeout %s → %s', (value, status) => {
-    expect(one('cis-4.2.5', configKubelet({ streamingConnectionIdleTimeout: value })).status).toBe(status);
+  ])('4.2.5 streaming idle timeout flag %s → %s', (value, status) => {
+    expect(one('cis-4.2.5', flagsKubelet({ streamingConnectionIdleTimeout: value })).status).toBe(status);
+  });
+
+  it('4.2.5 a zero duration in the config file is the 4h default, not "no timeout"', () => {
+    const v = one('cis-4.2.5', configKubelet({ streamingConnectionIdleTimeout: '0s' }));
+    expect(v).toMatchObject({ status: 'pass', evidence: { source: 'config-file', value: '4h0m0s', configured: '0s' } });
+    expect(one('cis-4.2.5', configKubelet({ streamingConnectionIdleTimeout: '30m' })).status).toBe('pass');
+    expect(one('cis-4.2.5', configKubelet({ streamingConnectionIdleTimeout: 'soon' })).status).toBe('fail');
   });
 
   it('4.2.6 iptables util chains', () => {

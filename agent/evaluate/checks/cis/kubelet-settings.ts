@@ -83,4 +83,7 @@ export function asList(value: unknown): string[] | undefined {
   return undefined;
 }
 
+/** The value was read from the kubelet config file or a drop-in, where the kubelet's defaulting applies to zero values. */
+export const fromConfigFile = (setting: Setting): boolean => setting.source === 'config-file' || setting.source === 'config-dir';
+
 export const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';

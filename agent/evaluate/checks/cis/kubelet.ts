@@ -5,7 +5,7 @@ import type { Judgement } from './helpers.js';
 import { validElements } from './helpers.js';
 import { ROOT, fileOwnershipCheck, filePermissionCheck } from './file-checks.js';
 import {
-  asBool, asList, asNumber, isNonEmptyString, kubeletCheck, parseGoDuration, settingEvidence,
+  asBool, asList, asNumber, fromConfigFile, isNonEmptyString, kubeletCheck, parseGoDuration, settingEvidence,
 } from './kubelet-settings.js';
 
 export const KUBELET_STRONG_CIPHERS = [
@@ -97,6 +97,11 @@ function anonymous(s: S): Judgement {
 
 function authorizationMode(s: S): Judgement {
   const setting = s['authorization.mode'];
+  // An empty mode in the config file is defaulted to Webhook by the kubelet.
+  if (fromConfigFile(setting) && (asList(setting.value) ?? []).length === 0) {
+    const evidence = settingEvidence(setting, 'set, not AlwaysAllow', 'empty in the config file: the kubelet defaults it to Webhook');
+    return { status: 'pass', evidence: { ...evidence, value: 'Webhook', configured: setting.value } };
+  }
   const modes = asList(setting.value);
   const ok = !!modes && modes.length > 0 && !modes.includes('AlwaysAllow');
   return { status: ok ? 'pass' : 'fail', evidence: settingEvidence(setting, 'set, not AlwaysAllow') };
@@ -117,10 +122,15 @@ function readOnlyPort(s: S): Judgement {
   return { status: port === 0 ? 'pass' : 'fail', evidence: settingEvidence(setting, '0 (disabled)', detail) };
 }
 
+/** The kubelet defaults a zero duration read from its config file to 4h; only a flag can really set 0. */
 function streamingTimeout(s: S): Judgement {
   const setting = s.streamingConnectionIdleTimeout;
   if (setting.value === undefined) return { status: 'pass', evidence: settingEvidence(setting, 'not 0') };
   const ns = typeof setting.value === 'string' ? parseGoDuration(setting.value) : asNumber(setting.value);
+  if (ns === 0 && fromConfigFile(setting)) {
+    const evidence = settingEvidence(setting, 'not 0', `the config file says ${String(setting.value)}; the kubelet defaults a zero duration to 4h0m0s`);
+    return { status: 'pass', evidence: { ...evidence, value: '4h0m0s', configured: setting.value } };
+  }
   const detail = ns === undefined ? `"${String(setting.value)}" is not a duration` : ns === 0 ? 'idle streaming connections never time out' : undefined;
   return { status: ns !== undefined && ns !== 0 ? 'pass' : 'fail', evidence: settingEvidence(setting, 'not 0', detail) };
 }
@@ -225,7 +235,7 @@ const settingChecks: Check[] = [
     id: 'cis-4.2.5', cis: '4.2.5', title: 'Idle streaming connections eventually time out', severity: 'low',
     keys: ['streamingConnectionIdleTimeout'], judge: streamingTimeout,
     remediation: inConfig('streamingConnectionIdleTimeout', '4h0m0s (or shorter)', '--streaming-connection-idle-timeout=4h0m0s'),
-    differsFromKubeBench: 'kube-bench lists this as a manual check and compares text; Vigil parses the Go duration, so 0s and 0h0m0s also fail.',
+    differsFromKubeBench: 'kube-bench lists this as a manual check and compares text. Vigil parses the Go duration: 0, 0s, 0h0m0s given by flag fail; a zero duration in the config file passes, because the kubelet defaults it to 4h (kubeadm writes 0s there).',
   }),
   kubeletCheck({
     id: 'cis-4.2.6', cis: '4.2.6', title: 'Kubelet manages its iptables utility chains', severity: 'low',

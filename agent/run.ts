@@ -11,7 +11,7 @@ import type { WireHeartbeat } from '../proto/wire.js';
 import { diffReports, isEmptyDelta } from './diff/index.js';
 import { toFinding, type Check } from './evaluate/check.js';
 import { HostAccess } from './gather/host.js';
-import { scanNode, type ScanOptions } from './scan.js';
+import { scanNode, selectChecks, type ScanOptions } from './scan.js';
 import type { Snapshot } from './snapshot.js';
 import { GrpcSender } from './ship/grpc-client.js';
 import { AgentMetrics, serveMetrics } from './ship/metrics.js';
@@ -19,6 +19,7 @@ import { NatsPublisher } from './ship/nats-publisher.js';
 import { DEFAULT_CLUSTER, findingsSubject } from './ship/nats-stream.js';
 import { Outbox } from './ship/outbox.js';
 import type { Transport } from './ship/transport.js';
+import { patchFileFacts, reevaluate } from './watch/fast-path.js';
 import { SensitiveFiles } from './watch/sensitive.js';
 import { sensitiveKind, watchTargets, type SensitiveKind, type WatchTarget } from './watch/targets.js';
 import { HostWatcher } from './watch/watcher.js';
@@ -46,6 +47,8 @@ export interface RunOptions extends ScanOptions {
   tlsServerName?: string;
   insecure?: boolean;
   debounceMs?: number;
+  /** Delay of the full gather that confirms a fast-path change. */
+  confirmDelayMs?: number;
 }
 
 export interface Daemon {
@@ -161,25 +164,17 @@ export async function startDaemon(opts: RunOptions, log: Logger): Promise<Daemon
   log.info({ node, seq: full.seq, findings: current.findings.length, ms: Math.round(first.ms), pending: box.depth }, 'initial scan queued');
 
   // ---- rescans, serialized: a change during a scan runs one more scan after it ----
+  // A watched change takes the fast path (re-stat the changed files, re-run the checks that named them),
+  // then a full gather confirms shortly after and catches what the fast path cannot see (content edits).
+  const checks = selectChecks(opts.only);
+  let scanReport = first.report;
   let scanning: Promise<void> | undefined;
-  let again = false;
+  let again: string | undefined;
+  let confirmTimer: NodeJS.Timeout | undefined;
   const changed = new Set<string>();
-  const scanOnce = async (trigger: string): Promise<void> => {
-    const paths = [...changed];
-    changed.clear();
-    const r = await scan(trigger);
-    snapshot = r.snapshot;
-    lastScanMs = r.ms;
-    lastScanAt = Date.now();
-    if (trigger === 'interval') {
-      targets = watchTargets(snapshot, opts);
-      watcher?.add(targets);
-      sensitive.observe(sensitivePaths(host, targets, snapshot));
-    } else {
-      const touched = paths.flatMap((p) => { const k = sensitiveKind(p, snapshot); return k ? [[p, k] as [string, SensitiveKind]] : []; });
-      sensitive.observe(touched);
-    }
-    const next = withExtra(r.report, extraFindings());
+
+  const emit = (trigger: string, paths: string[]): void => {
+    const next = withExtra(scanReport, extraFindings());
     const delta = diffReports(current, next);
     current = next;
     metrics.setFindings(current);
@@ -189,13 +184,53 @@ export async function startDaemon(opts: RunOptions, log: Logger): Promise<Daemon
     log.info({ seq: e.seq, kind: e.payload.kind, trigger, added: delta.added.length, changed: delta.changed.length,
       resolved: delta.resolved.length, paths: paths.slice(0, 5) }, 'change queued');
   };
+  const observeSensitive = (paths: string[]): void => {
+    sensitive.observe(paths.flatMap((p) => { const k = sensitiveKind(p, snapshot); return k ? [[p, k] as [string, SensitiveKind]] : []; }));
+  };
+  const fastPath = (paths: string[]): void => {
+    const started = performance.now();
+    const patched = patchFileFacts(snapshot, host, new Set(paths));
+    const findings = reevaluate(scanReport.findings, patched.snapshot, checks, new Set(paths));
+    snapshot = patched.snapshot;
+    if (findings) scanReport = { ...scanReport, scannedAt: new Date().toISOString(), findings, summary: summarize(findings) };
+    observeSensitive(paths);
+    metrics.scans.inc({ trigger: 'watch', result: 'ok' });
+    metrics.scanDuration.observe((performance.now() - started) / 1000);
+    emit('watch', paths);
+    clearTimeout(confirmTimer);
+    confirmTimer = setTimeout(() => void rescan('confirm'), opts.confirmDelayMs ?? 1_000);
+  };
+  const fullScan = async (trigger: string, paths: string[]): Promise<void> => {
+    const r = await scan(trigger);
+    snapshot = r.snapshot;
+    scanReport = r.report;
+    lastScanMs = r.ms;
+    lastScanAt = Date.now();
+    if (trigger === 'interval') {
+      targets = watchTargets(snapshot, opts);
+      watcher?.add(targets);
+      sensitive.observe(sensitivePaths(host, targets, snapshot));
+    } else {
+      observeSensitive(paths);
+    }
+    emit(trigger, paths);
+  };
   const rescan = (trigger: string): Promise<void> => {
-    if (scanning) { again = true; return scanning; }
+    if (scanning) { again = again === 'interval' ? again : trigger; return scanning; }
     scanning = (async () => {
-      do {
-        again = false;
-        try { await scanOnce(trigger); } catch (err) { log.error({ err: (err as Error).message, trigger }, 'rescan failed'); }
-      } while (again);
+      let next: string | undefined = trigger;
+      while (next) {
+        again = undefined;
+        const paths = [...changed];
+        changed.clear();
+        try {
+          if (next === 'watch') fastPath(paths);
+          else await fullScan(next, paths);
+        } catch (err) {
+          log.error({ err: (err as Error).message, trigger: next }, 'rescan failed');
+        }
+        next = again ?? (changed.size > 0 ? 'watch' : undefined);
+      }
     })().finally(() => { scanning = undefined; });
     return scanning;
   };
@@ -265,6 +300,7 @@ export async function startDaemon(opts: RunOptions, log: Logger): Promise<Daemon
     outbox: box,
     async stop() {
       clearInterval(interval);
+      clearTimeout(confirmTimer);
       await watcher?.close();
       await scanning;
       await Promise.allSettled(transports.map((t) => t.stop()));

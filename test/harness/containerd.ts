@@ -2,7 +2,7 @@
 // CRI plugin, for integration tests. See /work/shared/notes/real-daemons.md for why each setting is there.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CriClient, type CriMessage } from '../../agent/gather/containers/cri-client.js';
 import { findBinary, tempDir } from './integration.js';
@@ -196,8 +196,4 @@ export async function startContainerd(): Promise<ContainerdHarness> {
 /** Dumps the daemon's log tail, for failing tests. */
 export function containerdLogTail(h: ContainerdHarness, lines = 40): string {
   try { return readFileSync(join(h.dir, 'containerd.log'), 'utf8').split('\n').slice(-lines).join('\n'); } catch { return ''; }
-}
-
-export function removeDir(p: string): void {
-  rmSync(p, { recursive: true, force: true });
 }

@@ -105,7 +105,7 @@ function draftFromCri(c: CriContainer | CriSandbox, runtime: ContainerFact['runt
 
 /** A pid file can outlive its container and the pid be reused: the process's cgroup must name the container. */
 function pidBelongsTo(host: HostAccess, pid: number, id: string): boolean | undefined {
-  const cgroup = host.readProcText([pid, 'cgroup'], 64 * 1024);
+  const cgroup = host.readProcText([pid, 'cgroup'], 16 * 1024);
   if (cgroup === undefined) return undefined;
   return cgroup.includes(id);
 }
@@ -211,7 +211,8 @@ export async function gatherContainers(
       if (pidBelongsTo(host, d.pid, d.id) === false) {
         item.errors.push({ path: host.procPath(d.pid, 'cgroup'), code: 'ESRCH', message: `pid ${d.pid} no longer belongs to container ${d.id}` });
         item.pid = undefined;
-      } else {
+      } else if (item.type === 'container') {
+        // Sandboxes are not judged: their pid is kept (pod network namespace), their kernel state is not read.
         const k = readKernelFact(host, d.pid, ref);
         item.kernel = k.kernel;
         item.errors.push(...k.errors);

@@ -6,7 +6,8 @@ import type { ComponentFact, ComponentName, GatherError } from '../../snapshot.j
 import { decodeCapabilityMask } from './capabilities.js';
 import type { KernelFact, KernelNamespace } from './types.js';
 
-export const KERNEL_NAMESPACES: readonly KernelNamespace[] = ['pid', 'ipc', 'net', 'uts', 'mnt', 'user', 'cgroup'];
+/** user and cgroup are left out: without user namespaces (and on cgroup v1) every container shares the host's. */
+export const KERNEL_NAMESPACES: readonly KernelNamespace[] = ['pid', 'ipc', 'net', 'uts', 'mnt'];
 
 export interface HostReference {
   pid: number;
@@ -76,7 +77,7 @@ export function readKernelFact(
   pid: number,
   ref: HostReference | undefined,
 ): { kernel?: KernelFact; errors: GatherError[] } {
-  const status = host.readProc([pid, 'status'], 64 * 1024);
+  const status = host.readProc([pid, 'status'], 16 * 1024);
   if (!status.ok) return { errors: [status.error] };
   const fields = statusFields(status.data.toString('utf8'));
   const errors: GatherError[] = [];

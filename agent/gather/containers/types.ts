@@ -89,7 +89,7 @@ export interface KernelFact {
   seccompMode?: number;
   /** Effective uid. */
   uid?: number;
-  /** Namespaces whose /proc/PID/ns link equals the host reference process's. */
+  /** Namespaces (pid, ipc, net, uts, mnt) whose /proc/PID/ns link equals the host reference process's. */
   sharedWithHost: KernelNamespace[];
   /** /proc/PID/attr/current (AppArmor profile or SELinux context). */
   lsmLabel?: string;
@@ -112,6 +112,7 @@ export interface ContainerFact {
   specPath?: string;
   /** Absent when neither the OCI spec nor the CRI could be read (see errors). */
   declared?: DeclaredFact;
+  /** Read for workload containers only; absent when the pid is gone or unknown. */
   kernel?: KernelFact;
   errors: GatherError[];
 }

@@ -3,11 +3,10 @@
 // started outside Kubernetes, a process that escaped) and is a finding of its own.
 import type { Check } from '../../check.js';
 import type { HostNamespace, KernelNamespace } from '../../../gather/containers/types.js';
+import { KERNEL_NAMESPACES } from '../../../gather/containers/kernel.js';
 import { containerCheck, ev, fail, pass } from './common.js';
 
 const DECLARED_NAME: Partial<Record<KernelNamespace, HostNamespace>> = { pid: 'pid', ipc: 'ipc', net: 'network', uts: 'uts' };
-// user and cgroup are the host's for every container without user namespaces or on cgroup v1: not a signal.
-const JUDGED_NAMESPACES: KernelNamespace[] = ['pid', 'ipc', 'net', 'uts', 'mnt'];
 const FILTERED = new Set(['runtime-default', 'localhost', 'profile']);
 
 export const kernelDriftCheck: Check = containerCheck({
@@ -33,7 +32,7 @@ export const kernelDriftCheck: Check = containerCheck({
     if (d.seccomp && FILTERED.has(d.seccomp) && k.seccompMode === 0) drift.push('seccomp filter declared but Seccomp is 0');
     if (d.uid !== undefined && d.uid !== 0 && k.uid === 0) drift.push(`uid ${d.uid} declared but the process runs as uid 0`);
     if (s.containers.hostReference) {
-      for (const ns of JUDGED_NAMESPACES) {
+      for (const ns of KERNEL_NAMESPACES) {
         const declaredHost = DECLARED_NAME[ns] !== undefined && d.hostNamespaces.includes(DECLARED_NAME[ns]!);
         if (k.sharedWithHost.includes(ns) && !declaredHost) drift.push(`shares the host's ${ns} namespace, not declared`);
       }

@@ -1,0 +1,74 @@
+// Coverage: where the collector's picture has holes — nodes gone quiet, and nodes others talk to that run no agent.
+import type { NodeRecord, StoredFinding } from '../store/types.js';
+import { FACT_INPUTS, isLoopback, portOf, referencedHosts } from './facts.js';
+import { ref, type Correlation, type CorrelationRule } from './types.js';
+
+export const silentNode: CorrelationRule = {
+  id: 'silent-node',
+  kind: 'coverage',
+  description: 'A node that has not reported for 3 report intervals: down, cut off, or its agent tampered with.',
+  evaluate(state) {
+    return state.nodes.filter((n) => state.now - n.lastReport > state.silentAfterMs).map((n) => ({
+      id: `coverage:silent-node:${n.name}`,
+      kind: 'coverage' as const,
+      rule: this.id,
+      severity: 'high' as const,
+      title: `Node ${n.name} stopped reporting (last report ${new Date(n.lastReport).toISOString()})`,
+      nodes: [n.name],
+      evidence: [],
+      detail: `no report for ${Math.round((state.now - n.lastReport) / 1000)} s; silent after ${Math.round(state.silentAfterMs / 1000)} s`,
+    }));
+  },
+};
+
+/** Names and addresses a reporting node is known by: its name (and short name), listed addresses, bound IPs. */
+export function knownIdentities(nodes: readonly NodeRecord[], facts: readonly StoredFinding[]): Set<string> {
+  const known = new Set<string>();
+  for (const n of nodes) {
+    known.add(n.name.toLowerCase());
+    known.add(n.name.toLowerCase().split('.')[0]);
+    for (const key of ['addresses', 'ips', 'hostname']) {
+      const v = n.info[key];
+      for (const item of Array.isArray(v) ? v : [v]) {
+        const a = typeof item === 'string' ? item : (item as { address?: unknown } | null)?.address;
+        if (typeof a === 'string') known.add(a.toLowerCase());
+      }
+    }
+  }
+  for (const f of facts) {
+    const p = portOf(f.finding);
+    if (p && !isLoopback(p.address) && !['0.0.0.0', '::', '*', '[::]'].includes(p.address)) known.add(p.address.toLowerCase());
+  }
+  return known;
+}
+
+export const unmonitoredPeer: CorrelationRule = {
+  id: 'unmonitored-peer',
+  kind: 'coverage',
+  description: 'A host named in other nodes\' settings (an etcd peer, an apiserver endpoint) that runs no reporting agent.',
+  evaluate(state) {
+    const known = knownIdentities(state.nodes, state.facts);
+    const keys = new Set<string>(FACT_INPUTS.referenceKeys);
+    const referrers = new Map<string, StoredFinding[]>();
+    for (const f of state.facts) {
+      if (!f.finding.evidence.key || !keys.has(f.finding.evidence.key)) continue;
+      for (const host of referencedHosts(f.finding.evidence.value)) {
+        if (known.has(host) || known.has(host.split('.')[0])) continue;
+        let list = referrers.get(host);
+        if (!list) referrers.set(host, (list = []));
+        list.push(f);
+      }
+    }
+    return [...referrers].map(([host, facts]) => ({
+      id: `coverage:unmonitored-peer:${host}`,
+      kind: 'coverage' as const,
+      rule: this.id,
+      severity: 'medium' as const,
+      title: `${host} is named by ${[...new Set(facts.map((f) => f.node))].join(', ')} but runs no Vigil agent`,
+      nodes: [...new Set(facts.map((f) => f.node))],
+      evidence: facts.map(ref),
+    }));
+  },
+};
+
+export const COVERAGE_RULES: CorrelationRule[] = [silentNode, unmonitoredPeer];

@@ -1,0 +1,15 @@
+// The rule catalogue: every correlation the collector draws.
+import { ATTACK_PATH_RULES } from './attack-paths.js';
+import { COVERAGE_RULES } from './coverage.js';
+import { driftRule } from './drift.js';
+import { severityRank } from '../../proto/report.js';
+import type { ClusterState, Correlation, CorrelationRule } from './types.js';
+
+export const RULES: CorrelationRule[] = [driftRule, ...ATTACK_PATH_RULES, ...COVERAGE_RULES];
+
+/** Pure: every rule over one state, most severe first. */
+export function correlate(state: ClusterState, rules: readonly CorrelationRule[] = RULES): Correlation[] {
+  const all = rules.flatMap((r) => r.evaluate(state));
+  return all.sort((a, b) => severityRank(b.severity) - severityRank(a.severity)
+    || a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
+}

@@ -67,10 +67,27 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Prom
   return out;
 }
 
-/** `socketPath` is agent-side (resolved); `hostPath` is what errors name. */
-export async function gatherFromCri(socketPath: string, hostPath: string, timeoutMs = 2000): Promise<CriResult> {
+/**
+ * `socketPath` is agent-side (resolved); `hostPath` is what errors name. Each call gets `timeoutMs`, the
+ * whole gather `budgetMs`: a runtime that answers slowly cannot hold a scan for minutes.
+ */
+export async function gatherFromCri(socketPath: string, hostPath: string, timeoutMs = 2000, budgetMs = 10_000): Promise<CriResult> {
   const errors: GatherError[] = [];
-  const client = new CriClient(socketPath, timeoutMs);
+  let client: CriClient;
+  try {
+    client = new CriClient(socketPath, timeoutMs);
+  } catch (err) {
+    errors.push({ path: hostPath, code: 'EIO', message: `CRI client: ${(err as Error).message.slice(0, 300)}` });
+    return { containers: [], sandboxes: [], errors };
+  }
+  const deadline = Date.now() + budgetMs;
+  let skipped = 0;
+  /** A status call within the remaining budget, or undefined (counted) once it is spent. */
+  const status = async (method: string, request: CriMessage): Promise<CriMessage | undefined> => {
+    const left = deadline - Date.now();
+    if (left <= 0) { skipped++; return undefined; }
+    return client.call(method, request, Math.min(timeoutMs, left));
+  };
   try {
     let sandboxItems: CriMessage[];
     let containerItems: CriMessage[];
@@ -91,7 +108,8 @@ export async function gatherFromCri(socketPath: string, hostPath: string, timeou
         identity: { type: 'sandbox', namespace: text(md.namespace), pod: text(md.name), podUid: text(md.uid) },
       };
       try {
-        const info = verboseInfo(await client.call('PodSandboxStatus', { pod_sandbox_id: id, verbose: true }), hostPath, errors);
+        const res = await status('PodSandboxStatus', { pod_sandbox_id: id, verbose: true });
+        const info = res ? verboseInfo(res, hostPath, errors) : {};
         sandbox.pid = pidOf(info.pid);
         if (info.config !== undefined) sandbox.config = declaredFromCriSandboxConfig(info.config);
         sandbox.runtimeSpec = info.runtimeSpec;
@@ -113,7 +131,8 @@ export async function gatherFromCri(socketPath: string, hostPath: string, timeou
         },
       };
       try {
-        const info = verboseInfo(await client.call('ContainerStatus', { container_id: id, verbose: true }), hostPath, errors);
+        const res = await status('ContainerStatus', { container_id: id, verbose: true });
+        const info = res ? verboseInfo(res, hostPath, errors) : {};
         container.pid = pidOf(info.pid);
         if (info.config !== undefined) container.config = declaredFromCriContainerConfig(info.config);
         container.runtimeSpec = info.runtimeSpec;
@@ -122,6 +141,9 @@ export async function gatherFromCri(socketPath: string, hostPath: string, timeou
       }
       return container;
     });
+    if (skipped > 0) {
+      errors.push({ path: hostPath, code: 'ETIMEDOUT', message: `CRI time budget of ${budgetMs} ms spent; ${skipped} status calls skipped` });
+    }
     return { containers, sandboxes, errors };
   } finally {
     client.close();

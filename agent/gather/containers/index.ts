@@ -152,7 +152,10 @@ export async function gatherContainers(
       fact.errors.push({ path: socket, code: 'ELOOP', message: (err as Error).message });
     }
     if (resolved) {
-      cri = await gatherFromCri(resolved, socket);
+      cri = await gatherFromCri(resolved, socket).catch((err: unknown) => ({
+        containers: [], sandboxes: [],
+        errors: [{ path: socket, code: 'EIO', message: `CRI: ${(err as Error)?.message ?? String(err)}`.slice(0, 500) }],
+      }));
       fact.errors.push(...cri.errors);
       if (cri.errors.length === 0 || cri.containers.length + cri.sandboxes.length > 0) {
         fact.sources.push({ runtime: 'cri', path: socket });

@@ -84,6 +84,26 @@ describe('CRI gather', () => {
     }
   });
 
+  it('stops asking for statuses once the time budget is spent', async () => {
+    const dir = tempDir('cri');
+    try {
+      const sock = join(dir.path, 'slow.sock');
+      const ids = Array.from({ length: 40 }, (_, i) => containerId(100 + i));
+      await serve(sock, {
+        ...handlers,
+        ListContainers: (_call, cb) => cb(null, { containers: ids.map((id) => ({ id, pod_sandbox_id: SB, metadata: { name: id.slice(-4) } })) }),
+        ContainerStatus: (_call, cb) => { setTimeout(() => cb(null, { info: {} }), 150); },
+      });
+      const started = Date.now();
+      const r = await gatherFromCri(sock, '/run/slow.sock', 1000, 400);
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect(r.containers).toHaveLength(40);
+      expect(r.errors.at(-1)).toMatchObject({ code: 'ETIMEDOUT', message: expect.stringContaining('budget') });
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   it('reports a socket nobody listens on', async () => {
     const dir = tempDir('cri');
     try {

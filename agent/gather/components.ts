@@ -81,7 +81,10 @@ function readEtcdEnv(host: HostAccess, pid: number): Record<string, string> {
 }
 
 /** Component facts for one process, or none when it is not a component (shells, grep, calico's kube-controllers). */
-export function componentsOfProcess(host: HostAccess, pid: number, argv: string[]): ComponentFact[] {
+export function componentsOfProcess(host: HostAccess, pid: number, rawArgv: string[]): ComponentFact[] {
+  // A process that rewrote its title (npm, postgres: "npm exec vitest run test/integration/etcd") has one
+  // space-separated argv[0]; Kubernetes components never do, and must not be recognised inside such a title.
+  const argv = rawArgv.length === 1 && /\s/.test(rawArgv[0]) ? rawArgv[0].split(/\s+/).filter(Boolean) : rawArgv;
   const base = path.posix.basename(argv[0] ?? '');
   const direct = BINARIES[base];
   if (direct) return [processComponent(host, pid, direct, argv, argv.slice(1))];

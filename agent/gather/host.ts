@@ -41,6 +41,8 @@ export class HostAccess {
   private readonly identityRoot: boolean;
   private users?: Map<number, string>;
   private groups?: Map<number, string>;
+  /** Resolved dir prefixes, for this HostAccess's lifetime (one scan): paths share /etc/kubernetes/... prefixes. */
+  private readonly resolvedDirs = new Map<string, string>();
 
   constructor(opts: HostOptions) {
     this.hostRoot = path.resolve(opts.hostRoot);
@@ -55,6 +57,20 @@ export class HostAccess {
   resolve(hostPath: string): string {
     const normal = path.posix.normalize('/' + hostPath);
     if (this.identityRoot) return normal;
+    const dir = path.posix.dirname(normal);
+    let parent = this.resolvedDirs.get(dir);
+    if (parent === undefined) {
+      parent = this.resolveWalk(dir);
+      this.resolvedDirs.set(dir, parent);
+    }
+    if (dir === normal) return parent;
+    const candidate = path.join(parent, path.posix.basename(normal));
+    let isLink = false;
+    try { isLink = fs.lstatSync(candidate).isSymbolicLink(); } catch { /* missing: the open reports it */ }
+    return isLink ? this.resolveWalk(path.posix.join('/', path.relative(this.hostRoot, parent), path.posix.basename(normal))) : candidate;
+  }
+
+  private resolveWalk(normal: string): string {
     const pending = normal.split('/').filter(Boolean);
     const resolved: string[] = [];
     let hops = 0;
@@ -98,6 +114,36 @@ export class HostAccess {
   readText(hostPath: string, maxBytes = DEFAULT_MAX_BYTES): TextResult {
     const r = this.readFile(hostPath, maxBytes);
     return r.ok ? { ok: true, text: r.data.toString('utf8') } : r;
+  }
+
+  /**
+   * Reads a host file and derives a value from it, remembering the value across scans while the file's identity
+   * (device, inode, size, mtime, ctime) stays the same: a rescan of unchanged PKI or manifests costs one fstat.
+   * `derive` must return a value the caller does not mutate.
+   */
+  readDerived<T>(hostPath: string, maxBytes: number, derive: (data: Buffer) => T): { ok: true; value: T } | { ok: false; error: GatherError } {
+    try {
+      const agentPath = this.resolve(hostPath);
+      const fd = fs.openSync(agentPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      try {
+        const st = fs.fstatSync(fd, { bigint: true });
+        const key = `${agentPath}|${st.dev}|${st.ino}|${st.size}|${st.mtimeNs}|${st.ctimeNs}|${maxBytes}`;
+        const hit = derivedCache.get(key);
+        if (hit && hit.derive === derive) {
+          derivedCache.delete(key); // re-insert: most recently used last
+          derivedCache.set(key, hit);
+          return { ok: true, value: hit.value as T };
+        }
+        const value = derive(readFd(fd, agentPath, maxBytes, true));
+        derivedCache.set(key, { derive, value });
+        if (derivedCache.size > DERIVED_CACHE_ENTRIES) derivedCache.delete(derivedCache.keys().next().value!);
+        return { ok: true, value };
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch (err) {
+      return { ok: false, error: toGatherError(hostPath, err) };
+    }
   }
 
   /** Reads a /proc file (size 0 in stat, so bounded by reading). Returns the error for a vanished pid. */
@@ -215,30 +261,37 @@ export class HostAccess {
   }
 }
 
+const DERIVED_CACHE_ENTRIES = 4096;
+const derivedCache = new Map<string, { derive: unknown; value: unknown }>();
+
 function readBounded(p: string, maxBytes: number, regularOnly: boolean): Buffer {
   const fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
-    const st = fs.fstatSync(fd);
-    if (regularOnly && !st.isFile()) {
-      throw Object.assign(new Error(`not a regular file: ${p}`), { code: st.isDirectory() ? 'EISDIR' : 'EINVAL' });
-    }
-    if (st.size > maxBytes) {
-      throw Object.assign(new Error(`file is ${st.size} bytes, over the ${maxBytes}-byte bound`), { code: 'EFBIG' });
-    }
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const buf = Buffer.allocUnsafe(Math.min(maxBytes + 1, 64 * 1024));
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n <= 0) break;
-      total += n;
-      if (total > maxBytes) {
-        throw Object.assign(new Error(`file is over the ${maxBytes}-byte bound`), { code: 'EFBIG' });
-      }
-      chunks.push(Buffer.from(buf.subarray(0, n)));
-    }
-    return Buffer.concat(chunks, total);
+    return readFd(fd, p, maxBytes, regularOnly);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+function readFd(fd: number, p: string, maxBytes: number, regularOnly: boolean): Buffer {
+  const st = fs.fstatSync(fd);
+  if (regularOnly && !st.isFile()) {
+    throw Object.assign(new Error(`not a regular file: ${p}`), { code: st.isDirectory() ? 'EISDIR' : 'EINVAL' });
+  }
+  if (st.size > maxBytes) {
+    throw Object.assign(new Error(`file is ${st.size} bytes, over the ${maxBytes}-byte bound`), { code: 'EFBIG' });
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const buf = Buffer.allocUnsafe(Math.min(maxBytes + 1, 64 * 1024));
+  for (;;) {
+    const n = fs.readSync(fd, buf, 0, buf.length, null);
+    if (n <= 0) break;
+    total += n;
+    if (total > maxBytes) {
+      throw Object.assign(new Error(`file is over the ${maxBytes}-byte bound`), { code: 'EFBIG' });
+    }
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return Buffer.concat(chunks, total);
 }

@@ -12,6 +12,7 @@ import { containersChecks } from './containers/index.js';
 import { portsChecks } from './ports.js';
 import { pkiChecks } from './pki.js';
 import { kernelChecks } from './kernel.js';
+import { cniChecks } from './cni.js';
 
 export const ALL_CHECKS: readonly Check[] = [
   ...masterFilesChecks,
@@ -26,4 +27,5 @@ export const ALL_CHECKS: readonly Check[] = [
   ...portsChecks,
   ...pkiChecks,
   ...kernelChecks,
+  ...cniChecks,
 ];

@@ -42,8 +42,11 @@ export function scanSockets(
     }
   };
 
-  readTables([]);
-  const hostNetns = host.readProcLink(['self', 'ns', 'net']);
+  // The host's network namespace is pid 1's when we can see it (hostPID without hostNetwork: /proc/net would be
+  // the agent pod's own netns); otherwise our own (a fixture proc root, or the agent running on the host).
+  const hostPrefix: (string | number)[] = host.readProcLink([1, 'ns', 'net']) !== undefined && host.readProc([1, 'net', 'tcp']).ok ? [1] : [];
+  readTables(hostPrefix);
+  const hostNetns = host.readProcLink([hostPrefix[0] ?? 'self', 'ns', 'net']);
   const readNetns = new Set<string>(hostNetns ? [hostNetns] : []);
   for (const c of ownNetnsContainers(containers.items)) {
     const netns = host.readProcLink([c.pid!, 'ns', 'net']);

@@ -1,0 +1,36 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { HostAccess } from '../../agent/gather/host.js';
+import { discoverProcesses } from '../../agent/gather/components.js';
+import { buildHost, type BuiltHost, type ProcSpec } from '../fixtures/build.js';
+
+let built: BuiltHost | undefined;
+afterEach(() => built?.cleanup());
+
+function discover(procs: ProcSpec[]) {
+  built = buildHost({ procs });
+  return discoverProcesses(new HostAccess(built)).components;
+}
+
+describe('component discovery', () => {
+  it('does not take a rewritten process title for a component', () => {
+    const c = discover([
+      { pid: 5, argv: ['npm exec vitest run test/integration/etcd'] },
+      { pid: 9, argv: ['/usr/bin/etcd', '--data-dir=/var/lib/etcd'] },
+    ]);
+    expect(c.etcd?.pid).toBe(9);
+  });
+
+  it('prefers a real process over a k3s pass-through of the same component', () => {
+    const c = discover([
+      { pid: 3, argv: ['/usr/local/bin/rke2', 'server', '--kubelet-arg=read-only-port=10255'] },
+      { pid: 8, argv: ['kubelet', '--read-only-port=0'] },
+    ]);
+    expect(c.kubelet).toMatchObject({ source: 'process', pid: 8, flags: { 'read-only-port': ['0'] } });
+    expect(c['kube-apiserver']).toMatchObject({ source: 'passthrough', distribution: 'rke2' });
+  });
+
+  it('keeps only ETCD_* variables of etcd, never the rest of its environment', () => {
+    const c = discover([{ pid: 4, argv: ['etcd'], env: { ETCD_CLIENT_CERT_AUTH: 'false', AWS_SECRET_ACCESS_KEY: 'x' } }]);
+    expect(c.etcd?.env).toEqual({ ETCD_CLIENT_CERT_AUTH: 'false' });
+  });
+});

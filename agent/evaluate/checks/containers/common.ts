@@ -36,12 +36,12 @@ export const isLiteral = (d: DeclaredFact): boolean => d.sources.includes('cri')
 export const isManifest = (d: DeclaredFact): boolean => d.sources.includes('podspec');
 
 export function workloads(s: Snapshot): ContainerFact[] {
-  return s.containers.items.filter((c) => c.type === 'container');
+  return (s.containers?.items ?? []).filter((c) => c.type === 'container');
 }
 
 /** One skip on the node when no runtime was found or no container runs; undefined when there is work. */
 export function nothingToJudge(s: Snapshot): Verdict | undefined {
-  const { sources, searched } = s.containers;
+  const { sources, searched } = s.containers ?? { sources: [], searched: [] };
   if (sources.length === 0) {
     return {
       status: 'skip',

@@ -8,6 +8,7 @@ export const containerGatherErrorCheck: Check = {
   title: 'A container fact could not be read',
   remediation: 'Check that the agent can read the runtime state dir and /proc (hostPID, mounts) and reach the CRI socket.',
   evaluate(s) {
+    if (!s.containers) return [];
     const out: Verdict[] = s.containers.errors.map((e) => ({
       status: 'error',
       resource: { kind: 'file', path: e.path },

@@ -31,7 +31,7 @@ export const kernelDriftCheck: Check = containerCheck({
     if (d.noNewPrivileges === true && k.noNewPrivs === false) drift.push('no_new_privs declared but NoNewPrivs is 0');
     if (d.seccomp && FILTERED.has(d.seccomp) && k.seccompMode === 0) drift.push('seccomp filter declared but Seccomp is 0');
     if (d.uid !== undefined && d.uid !== 0 && k.uid === 0) drift.push(`uid ${d.uid} declared but the process runs as uid 0`);
-    if (s.containers.hostReference) {
+    if (s.containers?.hostReference) {
       for (const ns of KERNEL_NAMESPACES) {
         const declaredHost = DECLARED_NAME[ns] !== undefined && d.hostNamespaces.includes(DECLARED_NAME[ns]!);
         if (k.sharedWithHost.includes(ns) && !declaredHost) drift.push(`shares the host's ${ns} namespace, not declared`);

@@ -26,14 +26,16 @@ export function gatherPki(
   const byContent = new Map<string, { certs: CertificateFact[]; keys: KeyFact[] }>();
 
   for (const candidate of candidates.slice(0, MAX_FILES)) {
-    const read = host.readFile(candidate.path, MAX_PKI_FILE_BYTES);
+    // Parsing is remembered across scans while the file is unchanged: a rescan of a PKI dir costs one fstat per file.
+    const read = host.readDerived(candidate.path, MAX_PKI_FILE_BYTES, parsePkiFile);
     if (!read.ok) {
       if (candidate.named) pushError(candidate, read.error, host, certificates, keys);
       continue;
     }
+    const parsed = read.value;
     // Same bytes in the same dir: a symlink such as kubelet-client-current.pem. Copies elsewhere stay separate
     // facts, since each may be paired with a different certificate.
-    const digest = `${path.posix.dirname(candidate.path)}:${createHash('sha256').update(read.data).digest('hex')}`;
+    const digest = `${path.posix.dirname(candidate.path)}:${parsed.digest}`;
     const same = byContent.get(digest);
     if (same) {
       for (const f of [...same.certs, ...same.keys]) {
@@ -42,10 +44,7 @@ export function gatherPki(
       }
       continue;
     }
-    const blocks = pemBlocks(read.data.toString('latin1'));
-    const certBlocks = blocks.filter((b) => isCertificateLabel(b.label));
-    const keyBlocks = blocks.filter((b) => isPrivateKeyLabel(b.label) || isPublicKeyLabel(b.label));
-    if (certBlocks.length === 0 && keyBlocks.length === 0) {
+    if (parsed.certs.length === 0 && parsed.keys.length === 0) {
       if (candidate.named) {
         pushError(candidate, { path: candidate.path, code: 'EINVAL', message: 'no PEM certificate or key in the file' }, host, certificates, keys);
       }
@@ -53,13 +52,20 @@ export function gatherPki(
     }
     const file = host.stat(candidate.path);
     const found = { certs: [] as CertificateFact[], keys: [] as KeyFact[] };
-    certBlocks.forEach((b, index) => {
-      const fact = certificateFact(candidate, file, index, certBlocks.length, b.der, spki);
+    parsed.certs.forEach((cert, index) => {
+      const fact: CertificateFact = { path: candidate.path, index, count: parsed.certs.length, file, ...structuredClone(cert.fact), usedBy: [...candidate.usedBy] };
+      if (cert.parseError !== undefined) {
+        fact.error = { path: candidate.path, code: 'EINVAL', message: `certificate #${index + 1} does not parse: ${cert.parseError}` };
+      }
+      if (cert.spki) spki.set(fact, cert.spki);
       found.certs.push(fact);
       certificates.push(fact);
     });
-    keyBlocks.forEach((b, index) => {
-      const fact = keyFact(candidate, file, index, b.label, b.text, b.encrypted, spki);
+    parsed.keys.forEach((key, index) => {
+      const fact: KeyFact = { path: candidate.path, index, file, ...structuredClone(key.fact), usedBy: [...candidate.usedBy] };
+      // The parser's message can quote the input: say only that it did not parse.
+      if (key.unparsable) fact.error = { path: candidate.path, code: 'EINVAL', message: `${fact.kind} key #${index + 1} does not parse` };
+      if (key.spki) spki.set(fact, key.spki);
       found.keys.push(fact);
       keys.push(fact);
     });
@@ -75,10 +81,23 @@ function pushError(c: PkiCandidate, error: GatherError, host: HostAccess, certs:
   else certs.push({ path: c.path, index: 0, count: 0, file, sans: [], usedBy: [...c.usedBy], error });
 }
 
-function certificateFact(
-  c: PkiCandidate, file: CertificateFact['file'], index: number, count: number, der: Buffer, spki: Spki,
-): CertificateFact {
-  const fact: CertificateFact = { path: c.path, index, count, file, sans: [], usedBy: [...c.usedBy] };
+type ParsedCert = { fact: Omit<CertificateFact, 'path' | 'index' | 'count' | 'file' | 'usedBy'>; spki?: string; parseError?: string };
+type ParsedKey = { fact: Omit<KeyFact, 'path' | 'index' | 'file' | 'usedBy'>; spki?: string; unparsable?: boolean };
+interface ParsedPkiFile { digest: string; certs: ParsedCert[]; keys: ParsedKey[] }
+
+/** Everything the checks need from one file's bytes. Cached by HostAccess.readDerived, so it returns plain data. */
+function parsePkiFile(data: Buffer): ParsedPkiFile {
+  const blocks = pemBlocks(data.toString('latin1'));
+  return {
+    digest: createHash('sha256').update(data).digest('hex'),
+    certs: blocks.filter((b) => isCertificateLabel(b.label)).map((b) => parseCertificate(b.der)),
+    keys: blocks.filter((b) => isPrivateKeyLabel(b.label) || isPublicKeyLabel(b.label)).map((b) => parseKey(b.label, b.text, b.encrypted)),
+  };
+}
+
+function parseCertificate(der: Buffer): ParsedCert {
+  const fact: ParsedCert['fact'] = { sans: [] };
+  let spki: string;
   try {
     const x = new X509Certificate(der);
     fact.subject = dn(x.subject);
@@ -91,35 +110,25 @@ function certificateFact(
     Object.assign(fact, keyDetails(x.publicKey));
     fact.sans = x.subjectAltName ? x.subjectAltName.split(', ').filter(Boolean) : [];
     fact.fingerprint256 = x.fingerprint256;
-    spki.set(fact, spkiDigest(x.publicKey));
+    spki = spkiDigest(x.publicKey);
   } catch (err) {
-    fact.error = { path: c.path, code: 'EINVAL', message: `certificate #${index + 1} does not parse: ${(err as Error).message}` };
-    return fact;
+    return { fact, parseError: (err as Error).message };
   }
   try {
     fact.signatureAlgorithm = signatureAlgorithm(der);
   } catch { /* node parsed it, so the outer structure is sound; leave the algorithm unknown */ }
-  return fact;
+  return { fact, spki };
 }
 
-function keyFact(
-  c: PkiCandidate, file: KeyFact['file'], index: number, label: string, pem: string, encrypted: boolean, spki: Spki,
-): KeyFact {
+function parseKey(label: string, pem: string, encrypted: boolean): ParsedKey {
   const kind = isPublicKeyLabel(label) ? 'public' : 'private';
-  const fact: KeyFact = { path: c.path, index, file, kind, usedBy: [...c.usedBy] };
-  if (encrypted || label === 'ENCRYPTED PRIVATE KEY') {
-    fact.encrypted = true;
-    return fact;
-  }
+  if (encrypted || label === 'ENCRYPTED PRIVATE KEY') return { fact: { kind, encrypted: true } };
   try {
     const pub = kind === 'public' ? createPublicKey(pem) : createPublicKey(createPrivateKey(pem));
-    Object.assign(fact, keyDetails(pub));
-    spki.set(fact, spkiDigest(pub));
+    return { fact: { kind, ...keyDetails(pub) }, spki: spkiDigest(pub) };
   } catch {
-    // The parser's message can quote the input: say only that it did not parse.
-    fact.error = { path: c.path, code: 'EINVAL', message: `${kind} key #${index + 1} does not parse` };
+    return { fact: { kind }, unparsable: true };
   }
-  return fact;
 }
 
 function keyDetails(key: KeyObject): Pick<CertificateFact, 'keyType' | 'keyBits' | 'curve'> {

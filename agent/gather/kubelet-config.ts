@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import type { HostAccess } from './host.js';
 import { lastFlag, listFlag, parseBool, parseFeatureGates } from './flags.js';
-import { getPath, isObject, parseConfig } from './yaml.js';
+import { getPath, isObject, parseConfigBytes } from './yaml.js';
 import type { ComponentFact, GatherError, KubeletConfigFact, Setting } from '../snapshot.js';
 
 type ValueType = 'boolean' | 'number' | 'string' | 'list';
@@ -119,9 +119,9 @@ function absolute(p: string | undefined): string | undefined {
 }
 
 function readConfigDoc(host: HostAccess, p: string, errors: GatherError[]): Record<string, unknown> | undefined {
-  const r = host.readText(p, CONFIG_MAX_BYTES);
+  const r = host.readDerived(p, CONFIG_MAX_BYTES, parseConfigBytes);
   if (!r.ok) { errors.push(r.error); return undefined; }
-  const parsed = parseConfig(r.text);
+  const parsed = r.value;
   if (!parsed.ok) { errors.push({ path: p, code: 'EINVAL', message: `invalid kubelet config: ${parsed.message}` }); return undefined; }
   return parsed.value;
 }

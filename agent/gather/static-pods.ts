@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import type { HostAccess } from './host.js';
 import { parseFlags } from './flags.js';
-import { isObject, parseConfig } from './yaml.js';
+import { isObject, parseConfigBytes } from './yaml.js';
 import type { ComponentFact, ComponentName, GatherError } from '../snapshot.js';
 
 const DEFAULT_DIRS = ['/etc/kubernetes/manifests', '/var/lib/rancher/rke2/agent/pod-manifests', '/var/lib/rancher/k3s/agent/pod-manifests'];
@@ -34,9 +34,9 @@ export function readStaticPods(host: HostAccess, staticPodPath: string | undefin
     const names = listing.entries.map((e) => e.name).filter((n) => /\.(ya?ml|json)$/.test(n) && !n.startsWith('.')).sort();
     for (const name of names) {
       const manifestPath = path.posix.join(dir, name);
-      const r = host.readText(manifestPath, MANIFEST_MAX_BYTES);
+      const r = host.readDerived(manifestPath, MANIFEST_MAX_BYTES, parseConfigBytes);
       if (!r.ok) { errors.push(r.error); continue; }
-      const parsed = parseConfig(r.text);
+      const parsed = r.value;
       if (!parsed.ok) { errors.push({ path: manifestPath, code: 'EINVAL', message: `invalid YAML: ${parsed.message}` }); continue; }
       for (const c of componentsOfPod(parsed.value, manifestPath)) {
         if (seen.has(c.name)) continue;

@@ -14,6 +14,11 @@ export function parseConfig(text: string): YamlResult {
   }
 }
 
+/** For HostAccess.readDerived: the result is cached across scans, so callers must not mutate it. */
+export function parseConfigBytes(data: Buffer): YamlResult {
+  return parseConfig(data.toString('utf8'));
+}
+
 export function parseYamlObject(text: string): Record<string, unknown> | undefined {
   const r = parseConfig(text);
   return r.ok ? r.value : undefined;

@@ -83,6 +83,7 @@ export class SensitiveFiles {
   private hadBaseline = false;
 
   constructor(private readonly host: HostAccess, stateDir: string, private readonly now = Date.now) {
+    fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     this.file = join(stateDir, 'sensitive-baseline.json');
     try {
       const p = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Persisted;

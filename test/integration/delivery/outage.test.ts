@@ -1,0 +1,87 @@
+// Outages: the collector is killed in the middle of a stream of changes and restarted, nats-server is
+// restarted, the agent is restarted. Afterwards the collector holds every change exactly once, and the
+// agent's sequence numbers continue from its outbox.
+import { chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildHost, type BuiltHost } from '../../fixtures/build.js';
+import { kubeadmControlPlane } from '../../fixtures/hosts/kubeadm-control-plane.js';
+import { describeWithDaemons, tempDir } from '../../harness/integration.js';
+import { createTestPki, type TestPki } from '../../harness/mtls.js';
+import { NATS_SERVER, startNats, type NatsHarness } from '../../harness/nats.js';
+import { startAgent, startCollector, waitFor, type AgentProcess, type AgentArgs, type CollectorUnderTest } from './processes.js';
+
+const MANIFEST = '/etc/kubernetes/manifests/kube-apiserver.yaml';
+
+describeWithDaemons('delivery: outages lose nothing and store nothing twice', { 'nats-server': NATS_SERVER }, () => {
+  let dir: { path: string; cleanup(): void };
+  let pki: TestPki;
+  let nats: NatsHarness;
+  let collector: CollectorUnderTest;
+  let host: BuiltHost;
+  let agent: AgentProcess | undefined;
+
+  beforeAll(async () => {
+    dir = tempDir('outage');
+    pki = createTestPki(dir.path);
+    nats = await startNats();
+    collector = await startCollector({ dataDir: join(dir.path, 'collector'), pki, natsUrl: nats.url });
+    host = buildHost(kubeadmControlPlane(), join(dir.path, 'host'));
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await collector?.cleanup();
+    await nats?.cleanup();
+    dir?.cleanup();
+  });
+
+  it('kill/restart the collector, restart nats-server and the agent: every change once, seq continues', async () => {
+    const node = 'cp-outage';
+    const args: AgentArgs = {
+      hostRoot: host.hostRoot, procRoot: host.procRoot, outboxDir: join(dir.path, 'outbox'), node, transport: 'both',
+      collector: collector.grpcAddr, natsUrl: nats.url, tls: { ca: pki.ca, ...pki.client(node) },
+    };
+    agent = await startAgent(args);
+    const cis = await waitFor('the initial report', async () =>
+      (await collector.findings(node)).find((f) => f.checkId === 'cis-1.1.1'));
+    expect(cis.status).toBe('pass');
+
+    let toggles = 0;
+    /** One status flip of CIS 1.1.1, waited for at the agent (queued as its own delta), not at the collector. */
+    const toggle = async (): Promise<void> => {
+      const before = (await agent!.metric('vigil_agent_deltas_total')) ?? 0;
+      toggles++;
+      chmodSync(join(host.hostRoot, MANIFEST), toggles % 2 === 1 ? 0o644 : 0o600);
+      await waitFor(`change ${toggles} queued by the agent`, async () => ((await agent!.metric('vigil_agent_deltas_total')) ?? 0) > before);
+    };
+
+    await toggle();
+    await toggle();
+    await collector.kill();
+    await toggle();
+    await toggle();
+    expect(await agent.metric('vigil_agent_outbox_depth')).toBeGreaterThan(0);
+    await collector.start();
+    await toggle();
+    await nats.restart();
+    await toggle();
+
+    const seqBeforeRestart = (await agent.metric('vigil_agent_last_seq'))!;
+    await agent.stop();
+    agent = await startAgent(args);
+    // The restarted agent queues its start-up snapshot with the next number from its outbox.
+    expect(await agent.metric('vigil_agent_last_seq')).toBe(seqBeforeRestart + 1);
+    await toggle();
+
+    const finalSeq = (await agent.metric('vigil_agent_last_seq'))!;
+    await waitFor('the collector to catch up', async () => (await collector.lastSeq(node)) === finalSeq, 60_000);
+    await waitFor('the agent outbox to drain', async () => (await agent!.metric('vigil_agent_outbox_depth')) === 0, 30_000);
+
+    const changes = (await collector.events(node, cis.id)).filter((e) => e === 'changed');
+    expect(changes).toHaveLength(toggles);
+    const final = (await collector.findings(node)).find((f) => f.id === cis.id)!;
+    expect(final.status).toBe(toggles % 2 === 1 ? 'fail' : 'pass');
+    const sensitive = (await collector.findings(node)).find((f) => f.checkId === 'vigil.watch.sensitive-file-changed')!;
+    expect((sensitive.evidence.value as { after: { mode: string } }).after.mode).toBe(toggles % 2 === 1 ? '0644' : '0600');
+  }, 180_000);
+});

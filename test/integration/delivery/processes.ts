@@ -1,0 +1,217 @@
+// The processes of the delivery tests: the agent (dist/agent/cli.js run) and the collector under test.
+// The collector is the real `vigil-collector serve` process when it knows --grpc-listen; until then an
+// in-process stand-in made of the collector's own Store, Ingestor and transports.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { register } from 'prom-client';
+import { freePort } from '../../harness/integration.js';
+import { waitForPort } from '../../harness/nats.js';
+import type { TestPki } from '../../harness/mtls.js';
+
+export const ROOT = join(import.meta.dirname, '..', '..', '..');
+export const AGENT_CLI = join(ROOT, 'dist', 'agent', 'cli.js');
+export const COLLECTOR_CLI = join(ROOT, 'dist', 'collector', 'cli.js');
+
+export async function waitFor<T>(
+  what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, fatal?: () => string | undefined,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    const dead = fatal?.();
+    if (dead) throw new Error(`gave up waiting for ${what}: ${dead}`);
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) { last = err; }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// ---- agent ----
+
+export interface AgentProcess {
+  metricsPort: number;
+  output(): string;
+  /** A metric's value from /metrics (first sample whose line starts with `name`). */
+  metric(name: string): Promise<number | undefined>;
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+}
+
+export interface AgentArgs {
+  hostRoot: string;
+  procRoot: string;
+  outboxDir: string;
+  node?: string;
+  transport: 'grpc' | 'nats' | 'both';
+  collector?: string;
+  natsUrl?: string;
+  tls?: { ca: string; cert: string; key: string };
+  extra?: string[];
+}
+
+async function stopChild(p: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise((r) => p.once('exit', r));
+  p.kill(signal);
+  const timer = setTimeout(() => p.kill('SIGKILL'), 8_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function startAgent(a: AgentArgs): Promise<AgentProcess> {
+  const metricsPort = await freePort();
+  const args = [AGENT_CLI, 'run', '--host-root', a.hostRoot, '--proc-root', a.procRoot, '--outbox-dir', a.outboxDir,
+    '--transport', a.transport, '--metrics-listen', `127.0.0.1:${metricsPort}`, '--rescan-interval', '30s', '--cluster', 'test'];
+  if (a.node) args.push('--node-name', a.node);
+  if (a.collector) args.push('--collector', a.collector);
+  if (a.natsUrl) args.push('--nats-url', a.natsUrl);
+  if (a.tls) args.push('--tls-ca', a.tls.ca, '--tls-cert', a.tls.cert, '--tls-key', a.tls.key);
+  args.push(...(a.extra ?? []));
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, VIGIL_LOG_LEVEL: 'info' } });
+  let out = '';
+  proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  const metricsText = async (): Promise<string> => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  await waitFor('agent /healthz', async () => (await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).ok, 60_000,
+    () => (proc.exitCode !== null ? `agent exited ${proc.exitCode}: ${out.slice(-2000)}` : undefined));
+  return {
+    metricsPort,
+    output: () => out,
+    async metric(name) {
+      const line = (await metricsText()).split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{'));
+      return line ? Number(line.split(' ').pop()) : undefined;
+    },
+    stop: () => stopChild(proc, 'SIGTERM'),
+    kill: () => stopChild(proc, 'SIGKILL'),
+  };
+}
+
+// ---- collector ----
+
+export interface StoredFindingView { id: string; checkId: string; status: string; evidence: Record<string, unknown>; resolved: boolean }
+
+export interface CollectorUnderTest {
+  kind: 'process' | 'in-process';
+  grpcAddr: string;
+  start(): Promise<void>;
+  kill(): Promise<void>;
+  findings(node: string): Promise<StoredFindingView[]>;
+  /** Status-change events of one finding, oldest first. */
+  events(node: string, findingId: string): Promise<string[]>;
+  lastSeq(node: string): Promise<number | undefined>;
+  output(): string;
+  metricsText(): Promise<string>;
+  cleanup(): Promise<void>;
+}
+
+export interface CollectorArgs { dataDir: string; pki: TestPki; natsUrl?: string }
+
+/** True once `vigil-collector serve` is built and knows the streaming options. */
+export function realCollectorAvailable(): boolean {
+  if (!existsSync(COLLECTOR_CLI)) return false;
+  const help = spawnSync(process.execPath, [COLLECTOR_CLI, 'serve', '--help'], { encoding: 'utf8' });
+  return /--grpc-listen/.test(help.stdout ?? '');
+}
+
+export async function startCollector(a: CollectorArgs): Promise<CollectorUnderTest> {
+  const c = realCollectorAvailable() ? await processCollector(a) : await inProcessCollector(a);
+  await c.start();
+  return c;
+}
+
+async function processCollector(a: CollectorArgs): Promise<CollectorUnderTest> {
+  const grpcPort = await freePort();
+  const httpPort = await freePort();
+  let proc: ChildProcess | undefined;
+  let out = '';
+  const base = `http://127.0.0.1:${httpPort}`;
+  const get = async (path: string): Promise<unknown> => {
+    const res = await fetch(base + path);
+    if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
+    return res.json();
+  };
+  return {
+    kind: 'process',
+    grpcAddr: `127.0.0.1:${grpcPort}`,
+    async start() {
+      const args = [COLLECTOR_CLI, 'serve', '--data-dir', a.dataDir, '--http-listen', `127.0.0.1:${httpPort}`, '--no-auth',
+        '--grpc-listen', `127.0.0.1:${grpcPort}`, '--tls-ca', a.pki.ca, '--tls-cert', a.pki.server.cert, '--tls-key', a.pki.server.key];
+      if (a.natsUrl) args.push('--nats-url', a.natsUrl);
+      proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+      await waitForPort(grpcPort, 30_000);
+      await waitForPort(httpPort, 30_000);
+    },
+    async kill() { if (proc) await stopChild(proc, 'SIGKILL'); proc = undefined; },
+    async findings(node) {
+      const items: StoredFindingView[] = [];
+      for (const status of ['', '&status=resolved']) {
+        const page = await get(`/api/v1/findings?node=${encodeURIComponent(node)}&limit=1000${status}`) as { items: Array<Record<string, unknown>> };
+        for (const f of page.items) {
+          items.push({ id: f.id as string, checkId: f.checkId as string, status: f.status as string,
+            evidence: f.evidence as Record<string, unknown>, resolved: f.resolvedAt != null });
+        }
+      }
+      return items;
+    },
+    async events(node, findingId) {
+      const n = await get(`/api/v1/nodes/${encodeURIComponent(node)}`) as { history?: Array<{ findingId: string; event: string; at: number }>; events?: Array<{ findingId: string; event: string; at: number }> };
+      const list = n.history ?? n.events ?? [];
+      return list.filter((e) => e.findingId === findingId).sort((x, y) => x.at - y.at).map((e) => e.event);
+    },
+    async lastSeq(node) {
+      const n = await get(`/api/v1/nodes/${encodeURIComponent(node)}`) as { lastSeq?: number | null; node?: { lastSeq?: number | null } };
+      return n.lastSeq ?? n.node?.lastSeq ?? undefined;
+    },
+    output: () => out,
+    metricsText: async () => (await fetch(`${base}/metrics`)).text(),
+    async cleanup() { if (proc) await stopChild(proc, 'SIGTERM'); },
+  };
+}
+
+async function inProcessCollector(a: CollectorArgs): Promise<CollectorUnderTest> {
+  const { SqliteStore } = await import('../../../collector/store/sqlite.js');
+  const { BatchingIngestor } = await import('../../../collector/ingest/ingestor.js');
+  const { startTransports } = await import('../../../collector/ingest/transports.js');
+  const grpcPort = await freePort();
+  let out = '';
+  const sink = new Writable({ write(chunk, _enc, cb) { out += chunk.toString(); cb(); } });
+  const log = pino({ level: 'info' }, sink);
+  let store: InstanceType<typeof SqliteStore> | undefined;
+  let close: (() => Promise<void>) | undefined;
+  const open = (): InstanceType<typeof SqliteStore> => { if (!store) throw new Error('collector is down'); return store; };
+  const c: CollectorUnderTest = {
+    kind: 'in-process',
+    grpcAddr: `127.0.0.1:${grpcPort}`,
+    async start() {
+      store = new SqliteStore(a.dataDir);
+      const ingestor = new BatchingIngestor(store);
+      close = await startTransports({ grpcListen: `127.0.0.1:${grpcPort}`, natsUrl: a.natsUrl, tlsCa: a.pki.ca,
+        tlsCert: a.pki.server.cert, tlsKey: a.pki.server.key }, ingestor, log);
+    },
+    async kill() {
+      await close?.();
+      close = undefined;
+      await store?.close();
+      store = undefined;
+    },
+    async findings(node) {
+      const page = await open().findings({ node, sort: 'recent', limit: 1000, status: ['pass', 'fail', 'warn', 'skip', 'error', 'resolved'] });
+      return page.items.map((s) => ({ id: s.finding.id, checkId: s.finding.checkId, status: s.finding.status,
+        evidence: s.finding.evidence as Record<string, unknown>, resolved: s.resolvedAt !== null }));
+    },
+    async events(node, findingId) {
+      return (await open().findingEvents(node, 10_000, findingId)).sort((x, y) => x.at - y.at).map((e) => e.event);
+    },
+    lastSeq: (node) => open().lastSeq(node),
+    output: () => out,
+    metricsText: () => register.metrics(),
+    async cleanup() { await c.kill(); },
+  };
+  return c;
+}

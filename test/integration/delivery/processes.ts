@@ -109,7 +109,7 @@ export interface CollectorUnderTest {
   cleanup(): Promise<void>;
 }
 
-export interface CollectorArgs { dataDir: string; pki: TestPki; natsUrl?: string }
+export interface CollectorArgs { dataDir: string; pki: TestPki; natsUrl?: string; grpcMaxMessageBytes?: number }
 
 /** True once `vigil-collector serve` is built and knows the streaming options. */
 export function realCollectorAvailable(): boolean {
@@ -142,6 +142,7 @@ async function processCollector(a: CollectorArgs): Promise<CollectorUnderTest> {
       const args = [COLLECTOR_CLI, 'serve', '--data-dir', a.dataDir, '--http-listen', `127.0.0.1:${httpPort}`, '--no-auth',
         '--grpc-listen', `127.0.0.1:${grpcPort}`, '--tls-ca', a.pki.ca, '--tls-cert', a.pki.server.cert, '--tls-key', a.pki.server.key];
       if (a.natsUrl) args.push('--nats-url', a.natsUrl);
+      if (a.grpcMaxMessageBytes) args.push('--grpc-max-message-bytes', String(a.grpcMaxMessageBytes));
       proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
       await waitForPort(grpcPort, 30_000);
@@ -192,7 +193,7 @@ async function inProcessCollector(a: CollectorArgs): Promise<CollectorUnderTest>
       store = new SqliteStore(a.dataDir);
       const ingestor = new BatchingIngestor(store);
       close = await startTransports({ grpcListen: `127.0.0.1:${grpcPort}`, natsUrl: a.natsUrl, tlsCa: a.pki.ca,
-        tlsCert: a.pki.server.cert, tlsKey: a.pki.server.key }, ingestor, log);
+        tlsCert: a.pki.server.cert, tlsKey: a.pki.server.key, grpcMaxMessageBytes: a.grpcMaxMessageBytes }, ingestor, log);
     },
     async kill() {
       await close?.();

@@ -1,0 +1,102 @@
+// The collector's gRPC endpoint under abuse: an agent may only speak for the node its certificate names,
+// and garbage, TLS without a client certificate and oversized messages do not take the collector down.
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { loadVigilProto, type AgentMessage, type CollectorMessage } from '../../../proto/wire.js';
+import { buildHost, type BuiltHost } from '../../fixtures/build.js';
+import { kubeadmControlPlane } from '../../fixtures/hosts/kubeadm-control-plane.js';
+import { describeWithDaemons, findBinary, tempDir } from '../../harness/integration.js';
+import { createTestPki, type TestPki } from '../../harness/mtls.js';
+import { startAgent, startCollector, waitFor, type AgentProcess, type CollectorUnderTest } from './processes.js';
+
+const MAX_MESSAGE = 1024 * 1024;
+
+function refusals(metrics: string): number {
+  const line = metrics.split('\n').find((l) => l.startsWith('vigil_collector_refused_reports_total{') && l.includes('reason="node-mismatch"') && l.includes('transport="grpc"'));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+describeWithDaemons('delivery: identity and hostile input at the gRPC endpoint', { openssl: findBinary('openssl') }, () => {
+  let dir: { path: string; cleanup(): void };
+  let pki: TestPki;
+  let collector: CollectorUnderTest;
+  let host: BuiltHost;
+  const agents: AgentProcess[] = [];
+
+  beforeAll(async () => {
+    dir = tempDir('identity');
+    pki = createTestPki(dir.path);
+    collector = await startCollector({ dataDir: join(dir.path, 'collector'), pki, grpcMaxMessageBytes: MAX_MESSAGE });
+    host = buildHost(kubeadmControlPlane(), join(dir.path, 'host'));
+  });
+  afterAll(async () => {
+    for (const a of agents) await a.stop();
+    await collector?.cleanup();
+    dir?.cleanup();
+  });
+
+  it('refuses an agent with a certificate for node A reporting as node B, logs and counts it', async () => {
+    const before = refusals(await collector.metricsText());
+    const impostor = await startAgent({
+      hostRoot: host.hostRoot, procRoot: host.procRoot, outboxDir: join(dir.path, 'outbox-impostor'), node: 'node-b',
+      transport: 'grpc', collector: collector.grpcAddr, tls: { ca: pki.ca, ...pki.client('node-a') },
+    });
+    agents.push(impostor);
+    await waitFor('the refusal to be counted', async () => refusals(await collector.metricsText()) > before);
+    expect(collector.output()).toMatch(/refused a report for another node/);
+    expect(collector.output()).toContain('node-b');
+    expect(await collector.findings('node-b')).toEqual([]);
+    // The agent keeps what it could not deliver.
+    expect(await impostor.metric('vigil_agent_outbox_depth')).toBeGreaterThan(0);
+    await impostor.stop();
+  }, 90_000);
+
+  it('survives garbage, TLS without a client certificate and oversized messages', async () => {
+    const [hostName, port] = collector.grpcAddr.split(':');
+    // Plain garbage on the port.
+    await new Promise<void>((resolve) => {
+      const s = netConnect({ host: hostName, port: Number(port) }, () => {
+        s.write(Buffer.from(Array.from({ length: 65_536 }, (_, i) => (i * 7919) % 256)));
+        s.end();
+      });
+      s.on('error', () => resolve());
+      s.on('close', () => resolve());
+    });
+    // TLS with no client certificate, then HTTP/2-looking junk.
+    await new Promise<void>((resolve) => {
+      const s = tlsConnect({ host: hostName, port: Number(port), ca: readFileSync(pki.ca), servername: 'localhost', ALPNProtocols: ['h2'] }, () => {
+        s.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' + 'x'.repeat(10_000));
+        s.end();
+      });
+      s.on('error', () => resolve());
+      s.on('close', () => resolve());
+    });
+    // A real client with a valid certificate sending a message over the collector's size limit.
+    const { Client } = loadVigilProto();
+    const tls = pki.clientTls('node-big');
+    const client = new Client(collector.grpcAddr, grpc.credentials.createSsl(tls.ca, tls.key, tls.cert)) as unknown as
+      grpc.Client & { Report(): grpc.ClientDuplexStream<AgentMessage, CollectorMessage> };
+    const status = await new Promise<grpc.status>((resolve) => {
+      const call = client.Report();
+      call.on('error', (err: grpc.ServiceError) => resolve(err.code));
+      call.on('data', () => undefined);
+      call.write({ node: 'node-big', cluster: 'c', seq: 1, delta: { scannedAt: new Date().toISOString(),
+        added: [], changed: [], resolved: Array.from({ length: 2_000 }, (_, i) => `x${i}:${'y'.repeat(1_000)}`) } });
+    });
+    client.close();
+    expect(status).toBe(grpc.status.RESOURCE_EXHAUSTED);
+
+    // Still serving: an honest agent's report is stored.
+    const honest = await startAgent({
+      hostRoot: host.hostRoot, procRoot: host.procRoot, outboxDir: join(dir.path, 'outbox-honest'), node: 'node-a',
+      transport: 'grpc', collector: collector.grpcAddr, tls: { ca: pki.ca, ...pki.client('node-a') },
+    });
+    agents.push(honest);
+    await waitFor('the honest report', async () => (await collector.findings('node-a')).length > 0 || undefined, 30_000);
+    expect(await collector.findings('node-big')).toEqual([]);
+  }, 90_000);
+});

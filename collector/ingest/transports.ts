@@ -2,7 +2,7 @@
 // and their counters. `vigil-collector serve` adds the options and calls startTransports with its Ingestor.
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option } from 'commander';
-import { Counter, register } from 'prom-client';
+import { Counter, register as defaultRegistry, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../proto/wire.js';
 import { startGrpcIngestServer } from './grpc-server.js';
@@ -57,12 +57,10 @@ export interface DeliveryMetrics {
   resync(transport: string): void;
 }
 
-function counter(name: string, help: string, labelNames: string[]): Counter<string> {
-  return (register.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({ name, help, labelNames });
-}
-
-/** Counters on prom-client's default registry, so the collector's /metrics shows them. */
-export function deliveryMetrics(): DeliveryMetrics {
+/** Counters on the collector's registry (so its /metrics shows them); prom-client's default one otherwise. */
+export function deliveryMetrics(registry: Registry = defaultRegistry): DeliveryMetrics {
+  const counter = (name: string, help: string, labelNames: string[]): Counter<string> =>
+    (registry.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] });
   const received = counter('vigil_collector_stream_messages_total', 'Agent messages received over streaming transports', ['transport', 'kind']);
   const refused = counter('vigil_collector_refused_reports_total', 'Agent messages refused because the caller may not speak for that node', ['transport', 'reason']);
   const invalid = counter('vigil_collector_invalid_messages_total', 'Agent messages rejected as invalid', ['transport']);
@@ -75,9 +73,12 @@ export function deliveryMetrics(): DeliveryMetrics {
   };
 }
 
-/** Starts the transports the options ask for; resolves to a closer. Throws on bad TLS/listen options. */
-export async function startTransports(opts: TransportOptions, ingestor: Ingestor, log: Logger): Promise<() => Promise<void>> {
-  const metrics = deliveryMetrics();
+/**
+ * Starts the transports the options ask for; resolves to a closer (call it before closing the store).
+ * Throws on bad TLS/listen options. `registry`: the collector's metrics registry.
+ */
+export async function startTransports(opts: TransportOptions, ingestor: Ingestor, log: Logger, registry?: Registry): Promise<() => Promise<void>> {
+  const metrics = deliveryMetrics(registry);
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async (): Promise<void> => { await Promise.allSettled(closers.reverse().map((c) => c())); };
   try {

@@ -14,6 +14,8 @@ import type { TestPki } from '../../harness/mtls.js';
 export const ROOT = join(import.meta.dirname, '..', '..', '..');
 export const AGENT_CLI = join(ROOT, 'dist', 'agent', 'cli.js');
 export const COLLECTOR_CLI = join(ROOT, 'dist', 'collector', 'cli.js');
+/** startCollector + startTransports from dist/, for as long as `serve` lacks the streaming options. */
+const COLLECTOR_WRAPPER = join(import.meta.dirname, 'collector-with-transports.mjs');
 
 export async function waitFor<T>(
   what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, fatal?: () => string | undefined,
@@ -111,20 +113,24 @@ export interface CollectorUnderTest {
 
 export interface CollectorArgs { dataDir: string; pki: TestPki; natsUrl?: string; grpcMaxMessageBytes?: number }
 
-/** True once `vigil-collector serve` is built and knows the streaming options. */
-export function realCollectorAvailable(): boolean {
-  if (!existsSync(COLLECTOR_CLI)) return false;
+/** `serve` of dist/collector/cli.js when it knows the streaming options; else the wrapper; else undefined. */
+export function collectorCommand(): string[] | undefined {
+  if (!existsSync(COLLECTOR_CLI)) return undefined;
   const help = spawnSync(process.execPath, [COLLECTOR_CLI, 'serve', '--help'], { encoding: 'utf8' });
-  return /--grpc-listen/.test(help.stdout ?? '');
+  if (/--grpc-listen/.test(help.stdout ?? '')) return [COLLECTOR_CLI, 'serve'];
+  return existsSync(join(ROOT, 'dist', 'collector', 'ingest', 'transports.js')) ? [COLLECTOR_WRAPPER] : undefined;
 }
 
+/** The collector as a separate process (dist/ built); in-process only when VIGIL_DELIVERY_IN_PROCESS=1. */
 export async function startCollector(a: CollectorArgs): Promise<CollectorUnderTest> {
-  const c = realCollectorAvailable() ? await processCollector(a) : await inProcessCollector(a);
+  const cmd = process.env.VIGIL_DELIVERY_IN_PROCESS === '1' ? undefined : collectorCommand();
+  if (!cmd && process.env.VIGIL_DELIVERY_IN_PROCESS !== '1') throw new Error('no collector build in dist/: run npm run build');
+  const c = cmd ? await processCollector(a, cmd) : await inProcessCollector(a);
   await c.start();
   return c;
 }
 
-async function processCollector(a: CollectorArgs): Promise<CollectorUnderTest> {
+async function processCollector(a: CollectorArgs, cmd: string[]): Promise<CollectorUnderTest> {
   const grpcPort = await freePort();
   const httpPort = await freePort();
   let proc: ChildProcess | undefined;
@@ -139,14 +145,16 @@ async function processCollector(a: CollectorArgs): Promise<CollectorUnderTest> {
     kind: 'process',
     grpcAddr: `127.0.0.1:${grpcPort}`,
     async start() {
-      const args = [COLLECTOR_CLI, 'serve', '--data-dir', a.dataDir, '--http-listen', `127.0.0.1:${httpPort}`, '--no-auth',
+      const args = [...cmd, '--data-dir', a.dataDir, '--http-listen', `127.0.0.1:${httpPort}`, '--no-auth',
         '--grpc-listen', `127.0.0.1:${grpcPort}`, '--tls-ca', a.pki.ca, '--tls-cert', a.pki.server.cert, '--tls-key', a.pki.server.key];
       if (a.natsUrl) args.push('--nats-url', a.natsUrl);
       if (a.grpcMaxMessageBytes) args.push('--grpc-max-message-bytes', String(a.grpcMaxMessageBytes));
-      proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, VIGIL_LOG_LEVEL: 'info' } });
       proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-      await waitForPort(grpcPort, 30_000);
-      await waitForPort(httpPort, 30_000);
+      const p = proc;
+      const dead = (): string | undefined => (p.exitCode !== null ? `collector exited ${p.exitCode}: ${out.slice(-2000)}` : undefined);
+      await waitFor('the collector gRPC port', () => waitForPort(grpcPort, 500).then(() => true, () => undefined), 30_000, dead);
+      await waitFor('the collector REST port', () => waitForPort(httpPort, 500).then(() => true, () => undefined), 30_000, dead);
     },
     async kill() { if (proc) await stopChild(proc, 'SIGKILL'); proc = undefined; },
     async findings(node) {
@@ -161,13 +169,14 @@ async function processCollector(a: CollectorArgs): Promise<CollectorUnderTest> {
       return items;
     },
     async events(node, findingId) {
-      const n = await get(`/api/v1/nodes/${encodeURIComponent(node)}`) as { history?: Array<{ findingId: string; event: string; at: number }>; events?: Array<{ findingId: string; event: string; at: number }> };
-      const list = n.history ?? n.events ?? [];
-      return list.filter((e) => e.findingId === findingId).sort((x, y) => x.at - y.at).map((e) => e.event);
+      const n = await get(`/api/v1/nodes/${encodeURIComponent(node)}?history=1000`) as { history: { events: Array<{ findingId: string; event: string; at: string }> } };
+      return n.history.events.filter((e) => e.findingId === findingId)
+        .sort((x, y) => Date.parse(x.at) - Date.parse(y.at)).map((e) => e.event);
     },
     async lastSeq(node) {
-      const n = await get(`/api/v1/nodes/${encodeURIComponent(node)}`) as { lastSeq?: number | null; node?: { lastSeq?: number | null } };
-      return n.lastSeq ?? n.node?.lastSeq ?? undefined;
+      // Not every collector version shows it; callers treat undefined as unknown.
+      const n = await get(`/api/v1/nodes/${encodeURIComponent(node)}`) as { lastSeq?: number | null };
+      return n.lastSeq ?? undefined;
     },
     output: () => out,
     metricsText: async () => (await fetch(`${base}/metrics`)).text(),

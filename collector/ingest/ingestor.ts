@@ -10,6 +10,10 @@ export interface IngestorOptions {
   maxBatchFindings?: number;
   /** Called after each applied or duplicate message (metrics, correlation cache). */
   onResult?: (message: IngestMessage, result: IngestResult, ms: number) => void;
+  /** The collector clock (node last-report times); Date.now by default. */
+  now?: () => number;
+  /** Called when a message fails validation (the caller gets the IngestValidationError). */
+  onInvalid?: (input: unknown, err: unknown) => void;
   /** Called when a transaction fails (before each message is retried alone). */
   onError?: (err: unknown, messages: number) => void;
 }
@@ -39,6 +43,7 @@ export class BatchingIngestor implements Ingestor {
     try {
       message = validateMessage(input);
     } catch (err) {
+      this.opts.onInvalid?.(input, err);
       return Promise.reject(err);
     }
     return this.enqueue(message);
@@ -90,7 +95,7 @@ export class BatchingIngestor implements Ingestor {
   private async write(batch: Pending[]): Promise<void> {
     const started = performance.now();
     try {
-      const results = await this.store.applyBatch(batch.map((p) => p.message), Date.now());
+      const results = await this.store.applyBatch(batch.map((p) => p.message), (this.opts.now ?? Date.now)());
       const ms = performance.now() - started;
       batch.forEach((p, i) => { this.opts.onResult?.(p.message, results[i], ms); p.resolve(results[i]); });
     } catch (err) {

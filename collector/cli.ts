@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// vigil-collector: `serve` runs the collector; `query` asks a running one from a terminal.
+import { Command } from 'commander';
+import { createLogger } from './log.js';
+import { QueryError } from './query/client.js';
+import { queryCommand } from './query/command.js';
+import { addServeOptions, resolveServeOptions, type RawServeOptions } from './serve/options.js';
+import { collectorVersion, startCollector } from './serve/start.js';
+
+function buildProgram(): Command {
+  const program = new Command('vigil-collector')
+    .description('Vigil collector: one picture of the cluster from every node\'s findings')
+    .version(collectorVersion());
+
+  addServeOptions(program.command('serve').description('run the collector: ingest, store, correlate, REST, metrics'))
+    .action(async (raw: RawServeOptions) => {
+      const log = createLogger(raw.logLevel);
+      let options;
+      try {
+        options = resolveServeOptions(raw);
+      } catch (err) {
+        process.stderr.write(`vigil-collector serve: ${(err as Error).message}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const collector = await startCollector(options, { log });
+      const stop = (signal: NodeJS.Signals): void => {
+        log.info({ signal }, 'stopping');
+        collector.close().then(() => { process.exitCode = 0; }, (err: unknown) => {
+          log.error({ err }, 'error while stopping');
+          process.exitCode = 1;
+        });
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+
+  program.addCommand(queryCommand());
+  return program;
+}
+
+buildProgram().parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof QueryError) {
+    process.stderr.write(`vigil-collector query: ${err.message}\n`);
+  } else {
+    process.stderr.write(`vigil-collector: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+  process.exitCode = 2;
+});

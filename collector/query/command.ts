@@ -1,0 +1,80 @@
+// `vigil-collector query ...`: the REST API from a terminal. Filters are generated from the routes' parameter specs.
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { FINDINGS_PARAMS } from '../serve/routes/findings.js';
+import type { ParamSpec } from '../serve/params.js';
+import { getAllPages, getJson, type QueryTarget } from './client.js';
+import { RENDERERS } from './render.js';
+
+interface Globals { url: string; tokenFile?: string; format: 'table' | 'json' }
+
+function target(cmd: Command): QueryTarget {
+  const g = cmd.optsWithGlobals<Globals>();
+  const token = g.tokenFile ? readFileSync(g.tokenFile, 'utf8').trim() : process.env.VIGIL_TOKEN;
+  return { url: g.url, token };
+}
+
+const print = (cmd: Command, kind: string, body: unknown): void => {
+  const { format } = cmd.optsWithGlobals<Globals>();
+  const items = (body as { items?: Record<string, unknown>[] }).items;
+  if (format === 'json' || !items || !RENDERERS[kind]) process.stdout.write(JSON.stringify(body, null, 2) + '\n');
+  else process.stdout.write(RENDERERS[kind](items));
+};
+
+function addParamOptions(cmd: Command, specs: readonly ParamSpec[]): Command {
+  for (const s of specs) if (s.name !== 'cursor') cmd.option(`--${s.name} <value>`, s.description);
+  return cmd;
+}
+
+const pick = (opts: Record<string, unknown>, specs: readonly ParamSpec[]): Record<string, string | undefined> =>
+  Object.fromEntries(specs.map((s) => [s.name, opts[s.name] === undefined ? undefined : String(opts[s.name])]));
+
+export function queryCommand(): Command {
+  const query = new Command('query')
+    .description('ask a running collector (REST) from a terminal')
+    .option('--url <url>', 'collector base URL', process.env.VIGIL_COLLECTOR_URL ?? 'http://127.0.0.1:8080')
+    .option('--token-file <file>', 'file holding a bearer token with the read role (default: $VIGIL_TOKEN)')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'));
+
+  addParamOptions(query.command('findings').description('findings across the cluster'), FINDINGS_PARAMS)
+    .option('--all', 'follow pages (up to 100000 findings)')
+    .action(async (opts: Record<string, unknown>, cmd: Command) => {
+      const params = pick(opts, FINDINGS_PARAMS);
+      const body = opts.all
+        ? { items: await getAllPages(target(cmd), 'api/v1/findings', params, 100_000) }
+        : await getJson(target(cmd), 'api/v1/findings', params);
+      print(cmd, 'findings', body);
+    });
+
+  query.command('nodes').description('nodes and their status')
+    .option('--role <role>', 'only nodes with this role')
+    .option('--status <status>', 'reporting or silent')
+    .action(async (opts: Record<string, string | undefined>, cmd: Command) => {
+      print(cmd, 'nodes', await getJson(target(cmd), 'api/v1/nodes', { role: opts.role, status: opts.status }));
+    });
+
+  query.command('node <name>').description('one node with its findings and history')
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      print(cmd, 'node', await getJson(target(cmd), `api/v1/nodes/${encodeURIComponent(name)}`));
+    });
+
+  query.command('checks').description('checks with pass/fail counts across nodes')
+    .option('--component <component>', 'only this component')
+    .option('--cis <id>', 'CIS id or section prefix')
+    .action(async (opts: Record<string, string | undefined>, cmd: Command) => {
+      print(cmd, 'checks', await getJson(target(cmd), 'api/v1/checks', { component: opts.component, cis: opts.cis }));
+    });
+
+  query.command('correlations').description('drift, attack paths and coverage gaps')
+    .option('--kind <kinds>', 'drift, attack-path, coverage (comma-separated)')
+    .option('--severity <severities>', 'comma-separated severities')
+    .option('--node <name>', 'only correlations involving this node')
+    .action(async (opts: Record<string, string | undefined>, cmd: Command) => {
+      print(cmd, 'correlations', await getJson(target(cmd), 'api/v1/correlations', { kind: opts.kind, severity: opts.severity, node: opts.node }));
+    });
+
+  query.command('summary').description('the cluster at a glance')
+    .action(async (_opts: unknown, cmd: Command) => { print(cmd, 'summary', await getJson(target(cmd), 'api/v1/summary')); });
+
+  return query;
+}

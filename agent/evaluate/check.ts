@@ -1,5 +1,4 @@
 // A check is data (id, CIS id, severity, title, remediation) plus one small pure function over the snapshot.
-import { createHash } from 'node:crypto';
 import type { Evidence, Finding, Resource, Severity, Status } from '../../proto/report.js';
 import type { Snapshot } from '../snapshot.js';
 
@@ -47,7 +46,24 @@ export function findingId(checkId: string, resource: Resource, discriminator?: s
     default: key = '';
   }
   const raw = `${checkId}|${kind}|${key}|${discriminator ?? ''}`;
-  return `${checkId}:${createHash('sha256').update(raw).digest('hex').slice(0, 16)}`;
+  return `${checkId}:${hash64(raw)}`;
+}
+
+/**
+ * A fast, stable 64-bit string hash (two cyrb53 lanes, 32 bits each). Ids need stability and few collisions within
+ * one node, not cryptographic strength, and a scan of a busy node computes thousands of them.
+ */
+export function hash64(s: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
 }
 
 export function toFinding(check: Check, verdict: Verdict): Finding {

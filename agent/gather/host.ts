@@ -274,12 +274,15 @@ function readBounded(p: string, maxBytes: number, regularOnly: boolean): Buffer 
 }
 
 function readFd(fd: number, p: string, maxBytes: number, regularOnly: boolean): Buffer {
-  const st = fs.fstatSync(fd);
-  if (regularOnly && !st.isFile()) {
-    throw Object.assign(new Error(`not a regular file: ${p}`), { code: st.isDirectory() ? 'EISDIR' : 'EINVAL' });
-  }
-  if (st.size > maxBytes) {
-    throw Object.assign(new Error(`file is ${st.size} bytes, over the ${maxBytes}-byte bound`), { code: 'EFBIG' });
+  // /proc files report size 0 and are never FIFOs: skip the fstat there (a scan reads thousands of them).
+  if (regularOnly) {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) {
+      throw Object.assign(new Error(`not a regular file: ${p}`), { code: st.isDirectory() ? 'EISDIR' : 'EINVAL' });
+    }
+    if (st.size > maxBytes) {
+      throw Object.assign(new Error(`file is ${st.size} bytes, over the ${maxBytes}-byte bound`), { code: 'EFBIG' });
+    }
   }
   const chunks: Buffer[] = [];
   let total = 0;

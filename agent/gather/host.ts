@@ -56,18 +56,23 @@ export class HostAccess {
    */
   resolve(hostPath: string): string {
     const normal = path.posix.normalize('/' + hostPath);
-    if (this.identityRoot) return normal;
+    return this.identityRoot ? normal : this.resolveNormal(normal);
+  }
+
+  /** Parent dirs come from the memo (resolved once per scan), so a new path costs one lstat of its last component. */
+  private resolveNormal(normal: string): string {
+    if (normal === '/') return this.hostRoot;
     const dir = path.posix.dirname(normal);
     let parent = this.resolvedDirs.get(dir);
     if (parent === undefined) {
-      parent = this.resolveWalk(dir);
+      parent = this.resolveNormal(dir);
       this.resolvedDirs.set(dir, parent);
     }
-    if (dir === normal) return parent;
     const candidate = path.join(parent, path.posix.basename(normal));
     let isLink = false;
     try { isLink = fs.lstatSync(candidate).isSymbolicLink(); } catch { /* missing: the open reports it */ }
-    return isLink ? this.resolveWalk(path.posix.join('/', path.relative(this.hostRoot, parent), path.posix.basename(normal))) : candidate;
+    if (!isLink) return candidate;
+    return this.resolveWalk(path.posix.join('/', path.relative(this.hostRoot, parent), path.posix.basename(normal)));
   }
 
   private resolveWalk(normal: string): string {

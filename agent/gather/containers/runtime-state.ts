@@ -30,15 +30,20 @@ export function readPidFile(host: HostAccess, file: string): { pid?: number; err
 }
 
 export function readSpec(host: HostAccess, file: string): { spec?: ParsedSpec; error?: GatherError } {
-  const r = host.readText(file, MAX_SPEC_BYTES);
+  // Parsed once per spec file while it is unchanged (a spec never changes for a running container); cloned,
+  // since merging with CRI facts and the sandbox's adjusts the declared facts in place.
+  const r = host.readDerived(file, MAX_SPEC_BYTES, parseSpecBytes);
   if (!r.ok) return { error: r.error };
+  if ('invalid' in r.value) return { error: { path: file, code: 'EINVAL', message: r.value.invalid } };
+  return { spec: structuredClone(r.value.spec) };
+}
+
+function parseSpecBytes(data: Buffer): { spec: ParsedSpec } | { invalid: string } {
   let raw: unknown;
-  try { raw = JSON.parse(r.text); } catch (err) {
-    return { error: { path: file, code: 'EINVAL', message: `not JSON: ${(err as Error).message.slice(0, 200)}` } };
+  try { raw = JSON.parse(data.toString('utf8')); } catch (err) {
+    return { invalid: `not JSON: ${(err as Error).message.slice(0, 200)}` };
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { error: { path: file, code: 'EINVAL', message: 'not a JSON object' } };
-  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { invalid: 'not a JSON object' };
   return { spec: parseOciSpec(raw) };
 }
 

@@ -121,6 +121,15 @@ describe.each(IMAGES)('$file', ({ file, bin, nonRoot }) => {
     }
   });
 
+  it('ships the .proto schemas the code loads at run time, beside dist/', () => {
+    const runtime = load(file).stages.at(-1)!;
+    const copied = of(runtime, 'COPY').map((c) => c.args);
+    for (const schema of ['proto/vigil.proto', 'proto/cri/api.proto']) {
+      expect(existsSync(join(REPO_ROOT, schema))).toBe(true);
+      expect(copied).toContain(`${schema} ./${schema}`);
+    }
+  });
+
   it(`has an exec-form entrypoint running ${bin}'s file from package.json bin`, () => {
     const entry = execForm(of(runtime, 'ENTRYPOINT').at(-1));
     const script = entry.find((a) => a.endsWith('.js'));

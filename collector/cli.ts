@@ -2,6 +2,7 @@
 // vigil-collector: `serve` runs the collector; `query` asks a running one from a terminal.
 import { Command } from 'commander';
 import { createLogger } from './log.js';
+import { startTransports, transportOptions, type TransportOptions } from './ingest/transports.js';
 import { QueryError } from './query/client.js';
 import { queryCommand } from './query/command.js';
 import { addServeOptions, resolveServeOptions, type RawServeOptions } from './serve/options.js';
@@ -12,28 +13,38 @@ function buildProgram(): Command {
     .description('Vigil collector: one picture of the cluster from every node\'s findings')
     .version(collectorVersion());
 
-  addServeOptions(program.command('serve').description('run the collector: ingest, store, correlate, REST, metrics'))
-    .action(async (raw: RawServeOptions) => {
-      const log = createLogger(raw.logLevel);
-      let options;
-      try {
-        options = resolveServeOptions(raw);
-      } catch (err) {
-        process.stderr.write(`vigil-collector serve: ${(err as Error).message}\n`);
-        process.exitCode = 2;
-        return;
-      }
-      const collector = await startCollector(options, { log });
-      const stop = (signal: NodeJS.Signals): void => {
-        log.info({ signal }, 'stopping');
-        collector.close().then(() => { process.exitCode = 0; }, (err: unknown) => {
-          log.error({ err }, 'error while stopping');
-          process.exitCode = 1;
-        });
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+  const serve = addServeOptions(program.command('serve').description('run the collector: ingest, store, correlate, REST, metrics'));
+  for (const option of transportOptions()) serve.addOption(option);
+  serve.action(async (raw: RawServeOptions & TransportOptions) => {
+    const log = createLogger(raw.logLevel);
+    let options;
+    try {
+      options = resolveServeOptions(raw);
+    } catch (err) {
+      process.stderr.write(`vigil-collector serve: ${(err as Error).message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const collector = await startCollector(options, { log });
+    let closeTransports: () => Promise<void>;
+    try {
+      closeTransports = await startTransports(raw, collector.ingestor, log, collector.metrics.registry);
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'transports failed to start');
+      await collector.close();
+      process.exitCode = 2;
+      return;
+    }
+    const stop = (signal: NodeJS.Signals): void => {
+      log.info({ signal }, 'stopping');
+      closeTransports().then(() => collector.close()).then(() => { process.exitCode = 0; }, (err: unknown) => {
+        log.error({ err }, 'error while stopping');
+        process.exitCode = 1;
+      });
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 
   program.addCommand(queryCommand());
   return program;

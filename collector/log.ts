@@ -2,7 +2,7 @@
 import pino, { type Logger } from 'pino';
 
 export function createLogger(level = process.env.VIGIL_LOG_LEVEL ?? 'info'): Logger {
-  return pino({ name: 'vigil-collector', level }, pino.destination({ fd: 2, sync: false }));
+  return pino({ name: 'vigil-collector', level }, pino.destination({ fd: 2, sync: true }));
 }
 
 export type { Logger };

@@ -1,5 +1,5 @@
 // The fastify app: routes from their definitions, auth per route role, parameter validation, JSON errors.
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authorize, type TokenSet } from './auth.js';
 import type { RouteDef, ServeContext } from './context.js';
 import { buildOpenApi } from './openapi.js';
@@ -19,7 +19,7 @@ export function buildApp(ctx: ServeContext, routes: readonly RouteDef[], opts: A
   // The pino logger's own type is narrower than fastify's default; the instance is used through the default.
   const app = Fastify({
     loggerInstance: ctx.log.child({ component: 'http' }),
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ctx.maxReportBytes,
   }) as unknown as FastifyInstance;
   let ready = true;

@@ -54,6 +54,7 @@ export const nodeRoute: RouteDef = {
     ]);
     return {
       ...presentNode(node, ctx.now(), ctx.silentAfterMs),
+      lastSeq: node.lastSeq,
       info: node.info,
       findings: findings.items.map(presentFinding),
       findingsTruncated: findings.nextAfter !== null,

@@ -15,7 +15,6 @@ import { scanNode, selectChecks, type ScanOptions } from './scan.js';
 import type { Snapshot } from './snapshot.js';
 import { GrpcSender } from './ship/grpc-client.js';
 import { AgentMetrics, serveMetrics } from './ship/metrics.js';
-import { NatsPublisher } from './ship/nats-publisher.js';
 import { DEFAULT_CLUSTER, findingsSubject } from './ship/nats-stream.js';
 import { Outbox } from './ship/outbox.js';
 import type { Transport } from './ship/transport.js';
@@ -259,6 +258,8 @@ export async function startDaemon(opts: RunOptions, log: Logger): Promise<Daemon
     }));
   }
   if (choice !== 'grpc') {
+    // Loaded only when used: the NATS client is a few MiB of resident memory on every node otherwise.
+    const { NatsPublisher } = await import('./ship/nats-publisher.js');
     transports.push(new NatsPublisher({
       nats: { url: opts.natsUrl!, credsFile: opts.natsCreds, tlsCa: opts.natsTlsCa, tlsCert: opts.natsTlsCert, tlsKey: opts.natsTlsKey, name: `vigil-agent-${node}` },
       outbox: box, node, cluster, log, ...events,

@@ -10,7 +10,8 @@ export interface ExistingFinding {
   checkId: string;
   status: Status;
   severity: Finding['severity'];
-  hash: string;
+  /** The stored JSON, compared with the incoming finding's to tell a changed finding from an unchanged one. */
+  body: string;
   resolvedAt: number | null;
 }
 
@@ -82,7 +83,7 @@ export function planIngest(existing: readonly ExistingFinding[], message: Ingest
     } else if (prev.resolvedAt !== null) {
       plan.upserts.push(cols);
       plan.events.push({ findingId: f.id, checkId: f.checkId, status: f.status, event: 'reopened' });
-    } else if (prev.hash !== cols.hash) {
+    } else if (prev.body !== cols.body) {
       plan.upserts.push(cols);
       if (prev.status !== f.status) plan.events.push({ findingId: f.id, checkId: f.checkId, status: f.status, event: 'changed' });
     }

@@ -60,6 +60,18 @@ export function splitCountKey(key: string): [string, string, string] {
   return [checkId, status, severity];
 }
 
+/** Open-finding count changes summed over a whole batch: one write per (check, status, severity), not per message. */
+export class CountTotals {
+  private readonly deltas = new Map<string, number>();
+  add(plan: IngestPlan): void {
+    for (const [key, d] of plan.countDeltas) this.deltas.set(key, (this.deltas.get(key) ?? 0) + d);
+  }
+  /** Non-zero changes as [checkId, status, severity, delta]. */
+  rows(): Array<[string, string, string, number]> {
+    return [...this.deltas].filter(([, d]) => d !== 0).map(([key, d]) => [...splitCountKey(key), d]);
+  }
+}
+
 /** Remembers check metadata already written, so steady-state reports do not rewrite the checks table. */
 export class CheckMetaCache {
   private readonly known = new Map<string, string>();

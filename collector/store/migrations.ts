@@ -56,7 +56,6 @@ function schemaV1(d: Dialect): string[] {
       pod TEXT,
       evidence_key TEXT,
       value_key TEXT,
-      hash TEXT NOT NULL,
       body TEXT NOT NULL,
       first_status TEXT NOT NULL,
       first_seen ${big} NOT NULL,
@@ -64,7 +63,7 @@ function schemaV1(d: Dialect): string[] {
       last_seen ${big},
       resolved_at ${big},
       PRIMARY KEY (node, fid)
-    )`,
+    )${d === 'sqlite' ? ' WITHOUT ROWID' : ''}`,
     'CREATE INDEX findings_open_severity ON findings (sev_rank, changed_at, node, fid) WHERE resolved_at IS NULL',
     'CREATE INDEX findings_open_recent ON findings (changed_at, node, fid) WHERE resolved_at IS NULL',
     'CREATE INDEX findings_check ON findings (check_id, status)',

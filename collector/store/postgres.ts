@@ -3,7 +3,7 @@
 import pg from 'pg';
 import type { IngestMessage, IngestResult } from '../ingest/types.js';
 import type { ExistingFinding } from '../ingest/plan.js';
-import { CheckMetaCache, duplicateResult, isDuplicate, makePlan, nodeWrite, splitCountKey } from './apply.js';
+import { CheckMetaCache, CountTotals, duplicateResult, isDuplicate, makePlan, nodeWrite } from './apply.js';
 import { migrations } from './migrations.js';
 import { toCheckRecords, toNodeRecord, toStoredFinding, type CheckRowOut, type NodeRowOut } from './rows.js';
 import { factsQuery, findingsQuery, nodesQuery, sortKeyOf, type FindingRowOut } from './sql.js';
@@ -80,11 +80,11 @@ export class PostgresStore implements Store {
     }
   }
 
-  private async applyOne(c: pg.PoolClient, message: IngestMessage, receivedAt: number): Promise<IngestResult> {
+  private async applyOne(c: pg.PoolClient, message: IngestMessage, receivedAt: number, totals: CountTotals): Promise<IngestResult> {
     const node = await this.lockNode(c, message.node, receivedAt);
     if (isDuplicate(message, node)) return duplicateResult(node);
     const { rows: existing } = await c.query<ExistingFinding>(
-      'SELECT fid, check_id AS "checkId", status, severity, hash, resolved_at AS "resolvedAt" FROM findings WHERE node = $1', [message.node]);
+      'SELECT fid, check_id AS "checkId", status, severity, body, resolved_at AS "resolvedAt" FROM findings WHERE node = $1', [message.node]);
     const plan = makePlan(existing, message);
     const write = nodeWrite(message, node, plan, receivedAt);
     const at = write.lastScan;
@@ -95,20 +95,20 @@ export class PostgresStore implements Store {
     if (plan.upserts.length) {
       const u = plan.upserts;
       await c.query(`INSERT INTO findings (node, fid, check_id, status, severity, sev_rank, resource_kind, namespace, pod,
-          evidence_key, value_key, hash, body, first_status, first_seen, changed_at)
+          evidence_key, value_key, body, first_status, first_seen, changed_at)
         SELECT $1, u.fid, u.check_id, u.status, u.severity, u.sev_rank, u.resource_kind, u.namespace, u.pod,
-          u.evidence_key, u.value_key, u.hash, u.body, u.status, $2, $2
+          u.evidence_key, u.value_key, u.body, u.status, $2, $2
         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[], $10::text[],
-          $11::text[], $12::text[], $13::text[], $14::text[])
-          AS u(fid, check_id, status, severity, sev_rank, resource_kind, namespace, pod, evidence_key, value_key, hash, body)
+          $11::text[], $12::text[], $13::text[])
+          AS u(fid, check_id, status, severity, sev_rank, resource_kind, namespace, pod, evidence_key, value_key, body)
         ON CONFLICT (node, fid) DO UPDATE SET check_id = excluded.check_id, status = excluded.status,
           severity = excluded.severity, sev_rank = excluded.sev_rank, resource_kind = excluded.resource_kind,
           namespace = excluded.namespace, pod = excluded.pod, evidence_key = excluded.evidence_key,
-          value_key = excluded.value_key, hash = excluded.hash, body = excluded.body,
+          value_key = excluded.value_key, body = excluded.body,
           changed_at = excluded.changed_at, last_seen = NULL, resolved_at = NULL`,
       [message.node, at, u.map((x) => x.fid), u.map((x) => x.checkId), u.map((x) => x.status), u.map((x) => x.severity),
         u.map((x) => x.sevRank), u.map((x) => x.resourceKind), u.map((x) => x.namespace), u.map((x) => x.pod),
-        u.map((x) => x.evidenceKey), u.map((x) => x.valueKey), u.map((x) => x.hash), u.map((x) => x.body)]);
+        u.map((x) => x.evidenceKey), u.map((x) => x.valueKey), u.map((x) => x.body)]);
     }
     if (plan.events.length) {
       const e = plan.events;
@@ -117,13 +117,7 @@ export class PostgresStore implements Store {
           AS u(fid, check_id, status, event)`,
       [message.node, at, e.map((x) => x.findingId), e.map((x) => x.checkId), e.map((x) => x.status), e.map((x) => x.event)]);
     }
-    if (plan.countDeltas.size) {
-      const keys = [...plan.countDeltas.keys()].map(splitCountKey);
-      await c.query(`INSERT INTO check_counts (check_id, status, severity, n)
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
-        ON CONFLICT (check_id, status, severity) DO UPDATE SET n = check_counts.n + excluded.n`,
-      [keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2]), [...plan.countDeltas.values()]]);
-    }
+    totals.add(plan);
     const checks = this.checkCache.changed(plan.checks.values());
     if (checks.length) {
       await c.query(`INSERT INTO checks (check_id, cis, title, component, severity)
@@ -151,7 +145,15 @@ export class PostgresStore implements Store {
     try {
       await c.query('BEGIN');
       const results: IngestResult[] = [];
-      for (const m of messages) results.push(await this.applyOne(c, m, receivedAt));
+      const totals = new CountTotals();
+      for (const m of messages) results.push(await this.applyOne(c, m, receivedAt, totals));
+      const rows = totals.rows();
+      if (rows.length) {
+        await c.query(`INSERT INTO check_counts (check_id, status, severity, n)
+          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+          ON CONFLICT (check_id, status, severity) DO UPDATE SET n = check_counts.n + excluded.n`,
+        [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3])]);
+      }
       await c.query('COMMIT');
       return results;
     } catch (err) {

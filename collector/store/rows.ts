@@ -15,7 +15,6 @@ export interface FindingColumns {
   pod: string | null;
   evidenceKey: string | null;
   valueKey: string | null;
-  hash: string;
   body: string;
 }
 
@@ -51,7 +50,6 @@ export function findingColumns(f: Finding): FindingColumns {
     pod: isContainer && typeof r.pod === 'string' ? r.pod : null,
     evidenceKey: f.evidence.key ?? null,
     valueKey: valueKey(f.evidence.value),
-    hash: createHash('md5').update(body).digest('base64'),
     body,
   };
 }

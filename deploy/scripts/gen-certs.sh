@@ -3,7 +3,7 @@
 #   OUT/ca/ca.crt, ca.key        the Vigil CA. Keep ca.key offline: it is needed only to add nodes.
 #   OUT/collector/               the collector's server certificate (SANs: its Service names)
 #   OUT/nodes/<node>/            one client certificate per node: CN and DNS SAN = the node name
-#   OUT/tokens.yaml              REST API bearer tokens with their roles (read, report)
+#   OUT/tokens.txt               REST API bearer tokens with their roles (read, report), the collector's --tokens format
 #   OUT/secrets.yaml             Secrets vigil-collector-tls and vigil-api-tokens, for kubectl apply
 #
 # Usage: gen-certs.sh [-o OUT] [-n NAMESPACE] [-d DAYS] [--cluster-domain DOMAIN] NODE [NODE...]
@@ -115,18 +115,14 @@ EXT
   echo "made agent certificate for node $node"
 done
 
-if [ ! -s "$OUT/tokens.yaml" ]; then
-  cat > "$OUT/tokens.yaml" <<TOK
-# Bearer tokens for the collector's REST API (--tokens). role read: queries; role report: POST reports.
-tokens:
-  - name: admin
-    role: read
-    token: $(openssl rand -hex 32)
-  - name: ci-report
-    role: report
-    token: $(openssl rand -hex 32)
+if [ ! -s "$OUT/tokens.txt" ]; then
+  cat > "$OUT/tokens.txt" <<TOK
+# Bearer tokens for the collector's REST API (vigil-collector serve --tokens): <token> <role>[,<role>] <name>.
+# role read: queries; role report: POST /api/v1/reports.
+$(openssl rand -hex 32) read admin
+$(openssl rand -hex 32) report ci-report
 TOK
-  echo "made API tokens $OUT/tokens.yaml"
+  echo "made API tokens $OUT/tokens.txt"
 fi
 
 b64() { openssl base64 -A -in "$1"; }
@@ -154,7 +150,7 @@ metadata:
     app.kubernetes.io/part-of: vigil
 type: Opaque
 data:
-  tokens.yaml: $(b64 "$OUT/tokens.yaml")
+  tokens.txt: $(b64 "$OUT/tokens.txt")
 SEC
 
 cat <<NEXT

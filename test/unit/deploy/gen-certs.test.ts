@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { loadTokens } from '../../../collector/serve/auth.js';
 import { describeWithDaemons, findBinary } from '../../harness/integration.js';
 import { DEPLOY, collectResources, findObject, parseYamlFile, podSpec } from './kustomize.js';
 
@@ -62,7 +62,7 @@ describeWithDaemons('gen-certs.sh', { openssl: OPENSSL }, () => {
   });
 
   it('keeps private keys and tokens readable by their owner only', () => {
-    for (const f of ['ca/ca.key', 'collector/tls.key', 'nodes/cp-1/tls.key', 'tokens.yaml', 'secrets.yaml']) {
+    for (const f of ['ca/ca.key', 'collector/tls.key', 'nodes/cp-1/tls.key', 'tokens.txt', 'secrets.yaml']) {
       expect(statSync(join(out, f)).mode & 0o077, f).toBe(0);
     }
   });
@@ -73,12 +73,16 @@ describeWithDaemons('gen-certs.sh', { openssl: OPENSSL }, () => {
     expect(Object.keys(tls.data).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
     expect(Buffer.from(tls.data['tls.crt'], 'base64').toString()).toBe(readFileSync(join(out, 'collector', 'tls.crt'), 'utf8'));
     const tokens = findObject(secrets, 'Secret', 'vigil-api-tokens') as unknown as { data: Record<string, string> };
-    const tokenFile = parse(Buffer.from(tokens.data['tokens.yaml'], 'base64').toString()) as {
-      tokens: { name: string; role: string; token: string }[];
-    };
-    expect(tokenFile.tokens.map((t) => t.role).sort()).toEqual(['read', 'report']);
-    for (const t of tokenFile.tokens) expect(t.token).toMatch(/^[0-9a-f]{64}$/);
-    expect(new Set(tokenFile.tokens.map((t) => t.token)).size).toBe(tokenFile.tokens.length);
+    const text = Buffer.from(tokens.data['tokens.txt'], 'base64').toString();
+    // The file the collector will read with --tokens: parsed by the collector's own loader.
+    const set = loadTokens(text, 'tokens.txt');
+    const lines = text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(' '));
+    expect(lines.map(([, role]) => role).sort()).toEqual(['read', 'report']);
+    for (const [token, role] of lines) {
+      expect(token).toMatch(/^[0-9a-f]{64}$/);
+      expect([...set.find(token)!.roles]).toEqual([role]);
+    }
+    expect(new Set(lines.map(([token]) => token)).size).toBe(lines.length);
 
     const deploy = findObject(collectResources(join(DEPLOY, 'base')).map((r) => r.object), 'Deployment', 'vigil-collector');
     const mounted = podSpec(deploy).volumes.filter((v: { secret?: unknown }) => v.secret).map((v: any) => v.secret.secretName).sort();
@@ -86,11 +90,11 @@ describeWithDaemons('gen-certs.sh', { openssl: OPENSSL }, () => {
   });
 
   it('adds a node on a second run without touching the CA, the other nodes or the tokens', () => {
-    const before = ['ca/ca.crt', 'ca/ca.key', 'collector/tls.crt', 'nodes/cp-1/tls.key', 'tokens.yaml']
+    const before = ['ca/ca.crt', 'ca/ca.key', 'collector/tls.crt', 'nodes/cp-1/tls.key', 'tokens.txt']
       .map((f) => readFileSync(join(out, f), 'utf8'));
     const r = gen(out, 'cp-1', 'new-node');
     expect(r.status, r.stderr).toBe(0);
-    const after = ['ca/ca.crt', 'ca/ca.key', 'collector/tls.crt', 'nodes/cp-1/tls.key', 'tokens.yaml']
+    const after = ['ca/ca.crt', 'ca/ca.key', 'collector/tls.crt', 'nodes/cp-1/tls.key', 'tokens.txt']
       .map((f) => readFileSync(join(out, f), 'utf8'));
     expect(after).toEqual(before);
     const verify = spawnSync(OPENSSL!, ['verify', '-CAfile', join(out, 'ca', 'ca.crt'), join(out, 'nodes', 'new-node', 'tls.crt')], { encoding: 'utf8' });

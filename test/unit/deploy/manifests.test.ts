@@ -158,7 +158,7 @@ function checkCollector(objects: K8sObject[]): void {
   const mountOf = (volume: string): string =>
     c.volumeMounts.find((m: { name: string }) => m.name === volume).mountPath;
   expect(argValue(c.args, 'tls-key')).toBe(`${mountOf(secretVolumes['vigil-collector-tls'])}/tls.key`);
-  expect(argValue(c.args, 'tokens')).toBe(`${mountOf(secretVolumes['vigil-api-tokens'])}/tokens.yaml`);
+  expect(argValue(c.args, 'tokens')).toBe(`${mountOf(secretVolumes['vigil-api-tokens'])}/tokens.txt`);
 
   // Service, NetworkPolicy and PDB select the collector's pods and name its ports.
   const labels = deploy.spec.template.metadata.labels;

@@ -14,7 +14,6 @@ import { buildApp } from './app.js';
 import type { RouteDef, ServeContext } from './context.js';
 import { CollectorMetrics } from './metrics.js';
 import { SILENT_AFTER_INTERVALS, type CollectorOptions } from './options.js';
-import { nodeStatus } from './present.js';
 import { checksRoute } from './routes/checks.js';
 import { correlationsRoute, rulesRoute } from './routes/correlations.js';
 import { findingsRoute } from './routes/findings.js';
@@ -26,6 +25,7 @@ export const ROUTES: RouteDef[] = [
 ];
 
 const RETENTION_SWEEP_MS = 60 * 60 * 1000;
+const OPTIMIZE_EVERY = 200_000;
 
 export interface RunningCollector {
   /** The ingest entry point for every transport. */
@@ -70,9 +70,8 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
   });
   const metrics = new CollectorMetrics({
     async nodes() {
-      const all = await store.allNodes();
-      const silent = all.filter((n) => nodeStatus(n, now(), silentAfterMs) === 'silent').length;
-      return { reporting: all.length - silent, silent };
+      const { total, silent } = await store.nodeCounts(now() - silentAfterMs);
+      return { reporting: total - silent, silent };
     },
     async correlations() {
       const snap = await engine.current();
@@ -81,13 +80,25 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
       return counts;
     },
   });
+  // Planner statistics follow the data: refreshed after every OPTIMIZE_EVERY applied findings.
+  let findingsSinceOptimize = 0;
+  let optimizing = false;
+  const optimize = (): void => {
+    if (optimizing) return;
+    optimizing = true;
+    findingsSinceOptimize = 0;
+    store.optimize().catch((err: unknown) => log.warn({ err }, 'store optimize failed')).finally(() => { optimizing = false; });
+  };
   const ingestor = new BatchingIngestor(store, {
     now,
     onResult(message, result, ms) {
       metrics.ingestMessages.inc({ kind: message.kind, result: result.applied ? 'applied' : 'duplicate' });
       if (result.applied) {
-        metrics.ingestFindings.inc(message.kind === 'full' ? message.report.findings.length : message.upserts.length);
+        const n = message.kind === 'full' ? message.report.findings.length : message.upserts.length;
+        metrics.ingestFindings.inc(n);
         engine.markDirty();
+        findingsSinceOptimize += n;
+        if (findingsSinceOptimize >= OPTIMIZE_EVERY) optimize();
       }
       metrics.ingestSeconds.observe(ms / 1000);
     },
@@ -107,6 +118,7 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
     try {
       const purged = await store.purgeResolved(now() - options.retentionMs);
       if (purged > 0) { log.info({ purged }, 'retention: resolved findings deleted'); engine.markDirty(); }
+      optimize();
     } catch (err) {
       log.warn({ err }, 'retention sweep failed');
     }

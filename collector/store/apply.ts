@@ -78,7 +78,7 @@ export class CheckMetaCache {
   changed(checks: Iterable<CheckMeta>): CheckMeta[] {
     const out: CheckMeta[] = [];
     for (const c of checks) {
-      const key = JSON.stringify([c.cis, c.title, c.component, c.severity]);
+      const key = `${c.cis ?? ''}\u0000${c.title}\u0000${c.component}\u0000${c.severity}`;
       if (this.known.get(c.checkId) !== key) { out.push(c); this.known.set(c.checkId, key); }
     }
     return out;

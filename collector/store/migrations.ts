@@ -64,9 +64,10 @@ function schemaV1(d: Dialect): string[] {
       resolved_at ${big},
       PRIMARY KEY (node, fid)
     )${d === 'sqlite' ? ' WITHOUT ROWID' : ''}`,
-    'CREATE INDEX findings_open_severity ON findings (sev_rank, changed_at, node, fid) WHERE resolved_at IS NULL',
+    // The default order, carrying status and check id so the common filters are judged from the index alone.
+    'CREATE INDEX findings_open_severity ON findings (sev_rank, changed_at, node, fid, status, check_id) WHERE resolved_at IS NULL',
     'CREATE INDEX findings_open_recent ON findings (changed_at, node, fid) WHERE resolved_at IS NULL',
-    'CREATE INDEX findings_check ON findings (check_id, status)',
+    'CREATE INDEX findings_open_check ON findings (check_id, sev_rank, changed_at, node, fid) WHERE resolved_at IS NULL',
     'CREATE INDEX findings_pod ON findings (namespace, pod) WHERE namespace IS NOT NULL',
     'CREATE INDEX findings_resolved ON findings (resolved_at) WHERE resolved_at IS NOT NULL',
     `CREATE TABLE finding_events (

@@ -196,6 +196,16 @@ export class PostgresStore implements Store {
     return rows.map(toNodeRecord);
   }
 
+  async nodeCounts(silentBefore: number): Promise<{ total: number; silent: number }> {
+    const { rows } = await this.pool.query<{ total: string; silent: string }>(
+      'SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE last_report < $1) AS silent FROM nodes', [silentBefore]);
+    return { total: Number(rows[0].total), silent: Number(rows[0].silent) };
+  }
+
+  async optimize(): Promise<void> {
+    await this.pool.query('ANALYZE findings, nodes, checks, check_counts');
+  }
+
   async findingEvents(node: string, limit: number, findingId?: string): Promise<FindingEvent[]> {
     const { rows } = await this.pool.query<{ node: string; fid: string; check_id: string; at: number; status: string; event: string }>(
       `SELECT node, fid, check_id, at, status, event FROM finding_events WHERE node = $1 AND ($2::text IS NULL OR fid = $2)

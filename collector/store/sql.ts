@@ -28,7 +28,12 @@ export const likeEscape = (text: string): string => text.replace(/[\\%_]/g, (c) 
 export const FINDING_COLUMNS =
   'f.node, f.fid, f.body, f.sev_rank, f.first_seen, f.changed_at, f.last_seen, f.resolved_at, n.last_scan';
 
-export function findingsQuery(dialect: Dialect, q: FindingQuery): { text: string; values: unknown[] } {
+export interface QueryHints {
+  /** The check filters match many findings: walk the sort order and filter, rather than collect and sort. */
+  broadCheckFilter?: boolean;
+}
+
+export function findingsQuery(dialect: Dialect, q: FindingQuery, hints: QueryHints = {}): { text: string; values: unknown[] } {
   const p = new Params(dialect);
   const where: string[] = [];
   const statuses = q.status ?? [];
@@ -41,10 +46,9 @@ export function findingsQuery(dialect: Dialect, q: FindingQuery): { text: string
   if (q.node !== undefined) where.push(`f.node = ${p.add(q.node)}`);
   if (q.severity?.length) where.push(`f.severity IN (${p.list(q.severity)})`);
   if (q.check !== undefined) where.push(`f.check_id = ${p.add(q.check)}`);
-  if (q.cis !== undefined) {
-    where.push(`f.check_id IN (SELECT check_id FROM checks WHERE cis = ${p.add(q.cis)} OR cis LIKE ${p.add(`${likeEscape(q.cis)}.%`)} ESCAPE '\\')`);
-  }
-  if (q.component !== undefined) where.push(`f.check_id IN (SELECT check_id FROM checks WHERE component = ${p.add(q.component)})`);
+  // SQLite: a unary + keeps the planner off the check index when the filter is broad.
+  const checkCol = hints.broadCheckFilter && dialect === 'sqlite' ? '+f.check_id' : 'f.check_id';
+  if (q.cis !== undefined || q.component !== undefined) where.push(`${checkCol} IN (${checksMatching(p, q)})`);
   if (q.namespace !== undefined) where.push(`f.namespace = ${p.add(q.namespace)}`);
   if (q.pod !== undefined) where.push(`f.pod = ${p.add(q.pod)}`);
   if (q.since !== undefined) where.push(`f.changed_at >= ${p.add(q.since)}`);
@@ -59,6 +63,23 @@ export function findingsQuery(dialect: Dialect, q: FindingQuery): { text: string
     WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${p.add(q.limit + 1)}`;
   return { text, values: p.values };
 }
+
+/** The check ids a cis/component filter selects (both filters combine). */
+export function checksMatching(p: Params, q: Pick<FindingQuery, 'cis' | 'component'>): string {
+  const conds: string[] = [];
+  if (q.cis !== undefined) conds.push(`(cis = ${p.add(q.cis)} OR cis LIKE ${p.add(`${likeEscape(q.cis)}.%`)} ESCAPE '\\')`);
+  if (q.component !== undefined) conds.push(`component = ${p.add(q.component)}`);
+  return `SELECT check_id FROM checks WHERE ${conds.join(' AND ')}`;
+}
+
+/** How many open findings the cis/component filter can match (from the per-check counters). */
+export function checkFilterSizeQuery(dialect: Dialect, q: Pick<FindingQuery, 'cis' | 'component'>): { text: string; values: unknown[] } {
+  const p = new Params(dialect);
+  return { text: `SELECT COALESCE(SUM(n), 0) AS n FROM check_counts WHERE check_id IN (${checksMatching(p, q)})`, values: p.values };
+}
+
+/** Above this many matches, walking the sorted index beats collecting and sorting. */
+export const BROAD_FILTER_ROWS = 5000;
 
 export function nodesQuery(dialect: Dialect, q: NodeQuery): { text: string; values: unknown[] } {
   const p = new Params(dialect);

@@ -9,7 +9,9 @@ import { migrations } from './migrations.js';
 import {
   toCheckRecords, toNodeRecord, toStoredFinding, type CheckRowOut, type NodeRowOut,
 } from './rows.js';
-import { factsQuery, findingsQuery, nodesQuery, sortKeyOf, type FindingRowOut } from './sql.js';
+import {
+  BROAD_FILTER_ROWS, checkFilterSizeQuery, factsQuery, findingsQuery, nodesQuery, sortKeyOf, type FindingRowOut,
+} from './sql.js';
 import type {
   CheckRecord, FactSelector, OpenCount, FindingEvent, FindingQuery, NodeQuery, NodeRecord, Page, ScorePoint, SettingRow, Store,
   StoredFinding,
@@ -152,7 +154,12 @@ export class SqliteStore implements Store {
   }
 
   async findings(query: FindingQuery): Promise<Page<StoredFinding>> {
-    const { text, values } = findingsQuery('sqlite', query);
+    let broadCheckFilter = false;
+    if (query.cis !== undefined || query.component !== undefined) {
+      const size = checkFilterSizeQuery('sqlite', query);
+      broadCheckFilter = (this.db.prepare(size.text).get(...size.values) as { n: number }).n > BROAD_FILTER_ROWS;
+    }
+    const { text, values } = findingsQuery('sqlite', query, { broadCheckFilter });
     const rows = this.db.prepare(text).all(...values) as FindingRowOut[];
     const more = rows.length > query.limit;
     if (more) rows.pop();
@@ -176,6 +183,18 @@ export class SqliteStore implements Store {
 
   async allNodes(): Promise<NodeRecord[]> {
     return (this.db.prepare('SELECT * FROM nodes ORDER BY name').all() as NodeRowOut[]).map(toNodeRecord);
+  }
+
+  async nodeCounts(silentBefore: number): Promise<{ total: number; silent: number }> {
+    const row = this.db.prepare('SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE last_report < ?) AS silent FROM nodes')
+      .get(silentBefore) as { total: number; silent: number };
+    return { total: row.total, silent: row.silent };
+  }
+
+  async optimize(): Promise<void> {
+    // Plans for the findings queries are steered explicitly (see QueryHints); this keeps the rest current.
+    this.db.pragma('analysis_limit = 1000');
+    this.db.pragma('optimize');
   }
 
   async findingEvents(node: string, limit: number, findingId?: string): Promise<FindingEvent[]> {

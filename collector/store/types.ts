@@ -132,8 +132,12 @@ export interface Store {
   findings(query: FindingQuery): Promise<Page<StoredFinding>>;
   nodes(query: NodeQuery): Promise<Page<NodeRecord>>;
   node(name: string): Promise<NodeRecord | undefined>;
-  /** Every node (for correlation and summaries). */
+  /** Every node (for correlation). */
   allNodes(): Promise<NodeRecord[]>;
+  /** How many nodes, and how many last reported before `silentBefore`. */
+  nodeCounts(silentBefore: number): Promise<{ total: number; silent: number }>;
+  /** Refreshes the query planner's statistics (after large ingests and periodically). */
+  optimize(): Promise<void>;
   findingEvents(node: string, limit: number, findingId?: string): Promise<FindingEvent[]>;
   nodeScores(node: string, limit: number): Promise<ScorePoint[]>;
   checks(): Promise<CheckRecord[]>;

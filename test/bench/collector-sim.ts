@@ -22,13 +22,16 @@ function finding(checkId: string, cis: string | null, component: string, resourc
   };
 }
 
-/** The findings of node `n`; `variant` changes ~1% of them (churn) when it differs. */
+/** The findings of node `n`: one configuration shared by the cluster, 2% of the nodes drifted on a tenth of their
+ * settings; `variant` flips ~1% of the statuses (churn) when it differs from 0. */
 export function simulatedFindings(n: number, variant = 0, perNode = 150): Finding[] {
   const out: Finding[] = [];
+  const drifted = n % 50 === 7;
   const statusFor = (i: number): Status => {
     const flip = variant > 0 && (i * 7 + n + variant) % 100 === 0;
-    const base: Status = (i + n) % 4 === 0 ? 'fail' : (i % 17 === 0 ? 'warn' : 'pass');
-    return flip ? (base === 'pass' ? 'fail' : 'pass') : base;
+    const base: Status = i % 4 === 0 ? 'fail' : (i % 17 === 0 ? 'warn' : 'pass');
+    const own: Status = drifted && i % 10 === 3 ? (base === 'pass' ? 'fail' : 'pass') : base;
+    return flip ? (own === 'pass' ? 'fail' : 'pass') : own;
   };
   for (let i = 0; out.length < perNode - 30; i++) {
     const component = COMPONENTS[i % COMPONENTS.length];

@@ -13,8 +13,9 @@ export const correlationsRoute: RouteDef = {
     { name: 'kind', type: 'enumList', values: CORRELATION_KINDS, description: 'drift, attack-path, coverage' },
     { name: 'severity', type: 'enumList', values: SEVERITIES, description: 'severities' },
     { name: 'node', type: 'string', maxLength: 253, description: 'only correlations involving this node' },
+    { name: 'limit', type: 'integer', min: 1, max: 10_000, default: 1000, description: 'most correlations returned (most severe first)' },
   ],
-  responses: { 200: '{ items: [{ id, kind, rule, severity, title, nodes, evidence }], computedAt }', 400: 'a bad parameter' },
+  responses: { 200: '{ items: [{ id, kind, rule, severity, title, nodes, evidence }], total, computedAt }', 400: 'a bad parameter' },
   async handler(ctx, p) {
     const snap = await ctx.engine.current();
     const kinds = p.kind as string[] | undefined;
@@ -23,7 +24,7 @@ export const correlationsRoute: RouteDef = {
       .filter((c) => !kinds || kinds.includes(c.kind))
       .filter((c) => !severities || severities.includes(c.severity))
       .filter((c) => p.node === undefined || c.nodes.includes(p.node as string));
-    return { items, computedAt: iso(snap.computedAt) };
+    return { items: items.slice(0, p.limit as number), total: items.length, computedAt: iso(snap.computedAt) };
   },
 };
 

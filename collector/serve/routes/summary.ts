@@ -1,7 +1,7 @@
 import { SEVERITIES, STATUSES } from '../../../proto/report.js';
 import { CORRELATION_KINDS } from '../../correlate/types.js';
 import type { RouteDef } from '../context.js';
-import { iso, nodeStatus } from '../present.js';
+import { iso } from '../present.js';
 
 export const summaryRoute: RouteDef = {
   method: 'GET',
@@ -11,8 +11,8 @@ export const summaryRoute: RouteDef = {
   responses: { 200: '{ nodes, findings, correlations, score, computedAt }' },
   async handler(ctx) {
     const now = ctx.now();
-    const [nodes, counts, snap] = await Promise.all([ctx.store.allNodes(), ctx.store.openCounts(), ctx.engine.current()]);
-    const silent = nodes.filter((n) => nodeStatus(n, now, ctx.silentAfterMs) === 'silent').length;
+    const [nodes, counts, snap] = await Promise.all([
+      ctx.store.nodeCounts(now - ctx.silentAfterMs), ctx.store.openCounts(), ctx.engine.current()]);
     const byStatus = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<string, number>;
     const failingBySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<string, number>;
     for (const c of counts) {
@@ -21,7 +21,7 @@ export const summaryRoute: RouteDef = {
     }
     const correlations = Object.fromEntries(CORRELATION_KINDS.map((k) => [k, snap.items.filter((c) => c.kind === k).length]));
     return {
-      nodes: { total: nodes.length, reporting: nodes.length - silent, silent },
+      nodes: { total: nodes.total, reporting: nodes.total - nodes.silent, silent: nodes.silent },
       findings: { open: byStatus, failingBySeverity },
       correlations,
       score: { cluster: snap.score.cluster, components: snap.score.components, sections: snap.score.sections },

@@ -68,6 +68,9 @@ export class GrpcSender implements Transport {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.keepalive_permit_without_calls': 1,
+      // The channel's own reconnect backoff (default up to 120 s) would sit on top of ours.
+      'grpc.initial_reconnect_backoff_ms': 250,
+      'grpc.max_reconnect_backoff_ms': 5_000,
     };
     if (opts.serverName) channelOptions['grpc.ssl_target_name_override'] = opts.serverName;
     const { Client } = loadVigilProto();
@@ -111,6 +114,8 @@ export class GrpcSender implements Transport {
     if (this.abort.signal.aborted) return false;
     if (this.sessions++ > 0) this.opts.onReconnect?.(this.name);
     const { outbox, log } = this.opts;
+    const { encodeAgentMessage } = loadVigilProto();
+    const maxBytes = this.opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     const window = this.opts.window ?? 256;
     const ackTimeout = this.opts.ackTimeoutMs ?? 15_000;
     const call = this.client.Report();
@@ -123,7 +128,19 @@ export class GrpcSender implements Transport {
       const inFlight = sentAt.size;
       if (inFlight >= window) return;
       for (const e of outbox.pending(this.name, sentUpTo).slice(0, window - inFlight)) {
-        call.write(envelopeToWire(e));
+        const wire = envelopeToWire(e);
+        const bytes = encodeAgentMessage(wire).length;
+        if (bytes > maxBytes) {
+          // It would break the stream on every attempt and block everything behind it. Drop it once
+          // everything before it is acknowledged (acks are cumulative).
+          if (sentAt.size > 0) return;
+          log.error({ seq: e.seq, bytes, maxBytes }, 'message over the gRPC size limit; dropped for gRPC');
+          this.opts.onRejected?.(this.name, e.seq, 'over the message size limit');
+          outbox.ack(this.name, e.seq);
+          sentUpTo = e.seq;
+          continue;
+        }
+        call.write(wire);
         sentAt.set(e.seq, Date.now());
         sentUpTo = e.seq;
       }

@@ -72,7 +72,16 @@ export class NatsPublisher implements Transport {
           const next = this.opts.outbox.pending(this.name)[0];
           if (this.abort.signal.aborted) return;
           if (!next) { await this.idle(); continue; }
-          await js.publish(this.subject, encodeAgentMessage(envelopeToWire(next)), {
+          const data = encodeAgentMessage(envelopeToWire(next));
+          const limit = this.nc?.info?.max_payload;
+          if (limit && data.length > limit) {
+            // It would fail the same way forever and block everything behind it: drop it, loudly.
+            this.opts.log.error({ seq: next.seq, bytes: data.length, maxPayload: limit }, 'message over the NATS server max_payload; dropped for NATS');
+            this.opts.onRejected?.(this.name, next.seq, 'over max_payload');
+            this.opts.outbox.ack(this.name, next.seq);
+            continue;
+          }
+          await js.publish(this.subject, data, {
             msgID: messageId(next.node, next.seq),
             expect: { streamName: FINDINGS_STREAM },
             timeout: this.opts.publishTimeoutMs ?? 5_000,

@@ -72,26 +72,34 @@ export async function startGrpcIngestServer(opts: GrpcIngestOptions): Promise<Gr
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
   });
+  const streams = new Set<StreamState>();
   server.addService(loadVigilProto().service, {
-    Report: (call: grpc.ServerDuplexStream<AgentMessage, CollectorMessage>) => handleStream(call, opts),
+    Report: (call: grpc.ServerDuplexStream<AgentMessage, CollectorMessage>) => handleStream(call, opts, streams),
   });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(opts.listen, creds, (err, p) => (err ? reject(err) : resolve(p))));
   opts.log.info({ listen: opts.listen, port, mtls: !opts.insecure }, 'gRPC ingest listening');
   return {
     port,
-    close: () => new Promise<void>((resolve) => {
-      const force = setTimeout(() => { server.forceShutdown(); resolve(); }, 3_000);
-      server.tryShutdown(() => { clearTimeout(force); resolve(); });
-    }),
+    // Agent streams never end on their own: let each finish the message in hand, then cut them (the
+    // agents resend whatever was not acked).
+    async close() {
+      for (const st of streams) st.closing = true;
+      const settled = Promise.allSettled([...streams].map((st) => st.chain));
+      await Promise.race([settled, new Promise((r) => setTimeout(r, 3_000))]);
+      server.forceShutdown();
+    },
   };
 }
 
-function handleStream(call: grpc.ServerDuplexStream<AgentMessage, CollectorMessage>, opts: GrpcIngestOptions): void {
+interface StreamState { chain: Promise<void>; closing: boolean }
+
+function handleStream(call: grpc.ServerDuplexStream<AgentMessage, CollectorMessage>, opts: GrpcIngestOptions, streams: Set<StreamState>): void {
   const { log, metrics, ingestor } = opts;
   const peer = call.getPeer();
   const names = opts.insecure ? undefined : certificateNodeNames(call.getAuthContext()?.sslPeerCertificate);
-  let chain = Promise.resolve();
+  const state: StreamState = { chain: Promise.resolve(), closing: false };
+  streams.add(state);
   let closed = false;
   let resyncAsked = false;
 
@@ -99,6 +107,7 @@ function handleStream(call: grpc.ServerDuplexStream<AgentMessage, CollectorMessa
     if (closed) return;
     closed = true;
     clearTimeout(idle);
+    streams.delete(state);
     call.emit('error', { code, details, metadata: new grpc.Metadata() });
   };
   const idleMs = opts.idleTimeoutMs ?? 60_000;
@@ -113,7 +122,7 @@ function handleStream(call: grpc.ServerDuplexStream<AgentMessage, CollectorMessa
   }
 
   const handle = async (m: AgentMessage): Promise<void> => {
-    if (closed) return;
+    if (closed || state.closing) return;
     if (names && !names.includes(m.node)) {
       metrics.refused('grpc', 'node-mismatch');
       log.warn({ peer, certificateNames: names, claimedNode: m.node, seq: m.seq }, 'refused a report for another node');
@@ -160,14 +169,15 @@ function handleStream(call: grpc.ServerDuplexStream<AgentMessage, CollectorMessa
   call.on('data', (m: AgentMessage) => {
     clearTimeout(idle);
     idle = setTimeout(() => fail(grpc.status.DEADLINE_EXCEEDED, 'no message or heartbeat in time'), idleMs);
-    chain = chain.then(() => handle(m)).catch((err: unknown) => {
+    state.chain = state.chain.then(() => handle(m)).catch((err: unknown) => {
       log.error({ err: (err as Error).message, peer }, 'gRPC stream handler failed');
       fail(grpc.status.INTERNAL, 'internal error');
     });
   });
+  const done = (): void => { closed = true; clearTimeout(idle); streams.delete(state); };
   call.on('end', () => {
-    void chain.then(() => { if (!closed) { closed = true; clearTimeout(idle); call.end(); } });
+    void state.chain.then(() => { if (!closed) { done(); call.end(); } });
   });
-  call.on('error', () => { closed = true; clearTimeout(idle); });
-  call.on('cancelled', () => { closed = true; clearTimeout(idle); });
+  call.on('error', done);
+  call.on('cancelled', done);
 }

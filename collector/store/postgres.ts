@@ -6,7 +6,7 @@ import type { ExistingFinding } from '../ingest/plan.js';
 import { CheckMetaCache, CountTotals, duplicateResult, isDuplicate, makePlan, nodeWrite } from './apply.js';
 import { migrations } from './migrations.js';
 import { toCheckRecords, toNodeRecord, toStoredFinding, type CheckRowOut, type NodeRowOut } from './rows.js';
-import { factsQuery, findingsQuery, nodesQuery, sortKeyOf, type FindingRowOut } from './sql.js';
+import { checksMatchingQuery, factsQuery, findingsQuery, nodesQuery, sortKeyOf, type FindingRowOut } from './sql.js';
 import type {
   CheckRecord, FactSelector, OpenCount, FindingEvent, FindingQuery, NodeQuery, NodeRecord, Page, ScorePoint, SettingRow, Store,
   StoredFinding,
@@ -171,7 +171,13 @@ export class PostgresStore implements Store {
   }
 
   async findings(query: FindingQuery): Promise<Page<StoredFinding>> {
-    const { text, values } = findingsQuery('postgres', query);
+    let checkIds: string[] | undefined;
+    if (query.cis !== undefined || query.component !== undefined) {
+      const m = checksMatchingQuery('postgres', query);
+      checkIds = (await this.pool.query<{ check_id: string }>(m.text, m.values)).rows.map((r) => r.check_id);
+      if (checkIds.length === 0) return { items: [], nextAfter: null };
+    }
+    const { text, values } = findingsQuery('postgres', query, checkIds);
     const { rows } = await this.pool.query<FindingRowOut>(text, values);
     const more = rows.length > query.limit;
     if (more) rows.pop();

@@ -79,7 +79,7 @@ export function toStoredFinding(row: FindingRowOut): StoredFinding {
 }
 
 export interface NodeRowOut {
-  name: string; roles: string; agent_version: string | null; info: string; first_seen: number; last_report: number;
+  name: string; roles: string; agent_version: string | null; info?: string; first_seen: number; last_report: number;
   last_scan: number; last_seq: number | null; pass: number; fail: number; warn: number; skip: number; error: number;
 }
 
@@ -88,7 +88,7 @@ export function toNodeRecord(row: NodeRowOut): NodeRecord {
     name: row.name,
     roles: JSON.parse(row.roles) as string[],
     agentVersion: row.agent_version,
-    info: JSON.parse(row.info) as Record<string, unknown>,
+    info: row.info === undefined ? {} : JSON.parse(row.info) as Record<string, unknown>,
     firstSeen: Number(row.first_seen),
     lastReport: Number(row.last_report),
     lastScan: Number(row.last_scan),

@@ -1,4 +1,5 @@
 // Parameterised SQL shared by both stores: every value is a bound parameter, never text in the statement.
+import { STATUSES } from '../../proto/report.js';
 import type { FactSelector, FindingQuery, FindingSort, NodeQuery } from './types.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -28,58 +29,82 @@ export const likeEscape = (text: string): string => text.replace(/[\\%_]/g, (c) 
 export const FINDING_COLUMNS =
   'f.node, f.fid, f.body, f.sev_rank, f.first_seen, f.changed_at, f.last_seen, f.resolved_at, n.last_scan';
 
-export interface QueryHints {
-  /** The check filters match many findings: walk the sort order and filter, rather than collect and sort. */
-  broadCheckFilter?: boolean;
-}
+/** At most this many (check, status) arms in one statement; beyond, an IN list and a sort. */
+const MAX_ARMS = 500;
 
-export function findingsQuery(dialect: Dialect, q: FindingQuery, hints: QueryHints = {}): { text: string; values: unknown[] } {
-  const p = new Params(dialect);
+interface Arm { checkId: string; status: string }
+
+function findingConditions(p: Params, q: FindingQuery, checkIds: readonly string[] | undefined, arm?: Arm): string[] {
   const where: string[] = [];
   const statuses = q.status ?? [];
   const open = statuses.filter((s) => s !== 'resolved');
   const resolved = statuses.includes('resolved');
-  if (statuses.length === 0) where.push('f.resolved_at IS NULL');
+  if (arm) where.push(`f.resolved_at IS NULL AND f.check_id = ${p.add(arm.checkId)} AND f.status = ${p.add(arm.status)}`);
+  else if (statuses.length === 0) where.push('f.resolved_at IS NULL');
   else if (!resolved) where.push(`f.resolved_at IS NULL AND f.status IN (${p.list(open)})`);
   else if (open.length === 0) where.push('f.resolved_at IS NOT NULL');
   else where.push(`((f.resolved_at IS NULL AND f.status IN (${p.list(open)})) OR f.resolved_at IS NOT NULL)`);
   if (q.node !== undefined) where.push(`f.node = ${p.add(q.node)}`);
   if (q.severity?.length) where.push(`f.severity IN (${p.list(q.severity)})`);
-  if (q.check !== undefined) where.push(`f.check_id = ${p.add(q.check)}`);
-  // SQLite: a unary + keeps the planner off the check index when the filter is broad.
-  const checkCol = hints.broadCheckFilter && dialect === 'sqlite' ? '+f.check_id' : 'f.check_id';
-  if (q.cis !== undefined || q.component !== undefined) where.push(`${checkCol} IN (${checksMatching(p, q)})`);
+  if (!arm && q.check !== undefined) where.push(`f.check_id = ${p.add(q.check)}`);
+  if (!arm && checkIds) where.push(`f.check_id IN (${p.list(checkIds)})`);
   if (q.namespace !== undefined) where.push(`f.namespace = ${p.add(q.namespace)}`);
   if (q.pod !== undefined) where.push(`f.pod = ${p.add(q.pod)}`);
   if (q.since !== undefined) where.push(`f.changed_at >= ${p.add(q.since)}`);
   if (q.q !== undefined) where.push(`LOWER(f.body) LIKE ${p.add(`%${likeEscape(q.q.toLowerCase())}%`)} ESCAPE '\\'`);
   const sort = SORT_KEYS[q.sort];
-  if (q.after) {
-    const op = sort.dir === 'DESC' ? '<' : '>';
-    where.push(`(${sort.columns.join(', ')}) ${op} (${p.list(q.after)})`);
+  if (q.after) where.push(`(${sort.columns.join(', ')}) ${sort.dir === 'DESC' ? '<' : '>'} (${p.list(q.after)})`);
+  return where;
+}
+
+/** (check, status) slices for a check-filtered query in severity order, or undefined when that does not apply. */
+function armsFor(q: FindingQuery, checkIds: readonly string[] | undefined): Arm[] | undefined {
+  if (q.sort !== 'severity' || q.status?.includes('resolved')) return undefined;
+  let checks = checkIds ? [...checkIds] : undefined;
+  if (q.check !== undefined) checks = checks ? checks.filter((c) => c === q.check) : [q.check];
+  if (!checks) return undefined;
+  const statuses = q.status?.length ? q.status : STATUSES;
+  const arms = checks.flatMap((checkId) => statuses.map((status) => ({ checkId, status })));
+  return arms.length > 0 && arms.length <= MAX_ARMS ? arms : undefined;
+}
+
+/**
+ * The findings page query. `checkIds` are the checks a cis/component filter resolved to (checksMatchingQuery).
+ * A check-filtered query in severity order reads each (check, status) slice in order from the check index and
+ * merges them, so a broad filter neither sorts nor scans the table.
+ */
+export function findingsQuery(dialect: Dialect, q: FindingQuery, checkIds?: readonly string[]): { text: string; values: unknown[] } {
+  const p = new Params(dialect);
+  const sort = SORT_KEYS[q.sort];
+  const order = (prefix: string): string => sort.columns.map((c) => `${c.replace('f.', prefix)} ${sort.dir}`).join(', ');
+  const base = `SELECT ${FINDING_COLUMNS} FROM findings f JOIN nodes n ON n.name = f.node`;
+  const arms = armsFor(q, checkIds);
+  if (arms && arms.length > 1) {
+    // Arms carry only sort keys (read from the index); bodies are fetched for the page alone.
+    const parts = arms.map((arm) => `SELECT * FROM (SELECT ${sort.columns.join(', ')} FROM findings f
+      WHERE ${findingConditions(p, q, undefined, arm).join(' AND ')} ORDER BY ${order('f.')} LIMIT ${p.add(q.limit + 1)}) a`);
+    const page = `SELECT * FROM (${parts.join(' UNION ALL ')}) x ORDER BY ${order('x.')} LIMIT ${p.add(q.limit + 1)}`;
+    return {
+      text: `SELECT ${FINDING_COLUMNS} FROM (${page}) u JOIN findings f ON f.node = u.node AND f.fid = u.fid
+        JOIN nodes n ON n.name = f.node ORDER BY ${order('u.')}`,
+      values: p.values,
+    };
   }
-  const order = sort.columns.map((c) => `${c} ${sort.dir}`).join(', ');
-  const text = `SELECT ${FINDING_COLUMNS} FROM findings f JOIN nodes n ON n.name = f.node
-    WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${p.add(q.limit + 1)}`;
+  const where = arms?.length === 1 ? findingConditions(p, q, undefined, arms[0]) : findingConditions(p, q, checkIds);
+  const text = `${base} WHERE ${where.join(' AND ')} ORDER BY ${order('f.')} LIMIT ${p.add(q.limit + 1)}`;
   return { text, values: p.values };
 }
 
 /** The check ids a cis/component filter selects (both filters combine). */
-export function checksMatching(p: Params, q: Pick<FindingQuery, 'cis' | 'component'>): string {
+export function checksMatchingQuery(dialect: Dialect, q: Pick<FindingQuery, 'cis' | 'component'>): { text: string; values: unknown[] } {
+  const p = new Params(dialect);
   const conds: string[] = [];
   if (q.cis !== undefined) conds.push(`(cis = ${p.add(q.cis)} OR cis LIKE ${p.add(`${likeEscape(q.cis)}.%`)} ESCAPE '\\')`);
   if (q.component !== undefined) conds.push(`component = ${p.add(q.component)}`);
-  return `SELECT check_id FROM checks WHERE ${conds.join(' AND ')}`;
+  return { text: `SELECT check_id FROM checks WHERE ${conds.join(' AND ')} ORDER BY check_id`, values: p.values };
 }
 
-/** How many open findings the cis/component filter can match (from the per-check counters). */
-export function checkFilterSizeQuery(dialect: Dialect, q: Pick<FindingQuery, 'cis' | 'component'>): { text: string; values: unknown[] } {
-  const p = new Params(dialect);
-  return { text: `SELECT COALESCE(SUM(n), 0) AS n FROM check_counts WHERE check_id IN (${checksMatching(p, q)})`, values: p.values };
-}
-
-/** Above this many matches, walking the sorted index beats collecting and sorting. */
-export const BROAD_FILTER_ROWS = 5000;
+const NODE_LIST_COLUMNS = 'name, roles, agent_version, first_seen, last_report, last_scan, last_seq, pass, fail, warn, skip, error';
 
 export function nodesQuery(dialect: Dialect, q: NodeQuery): { text: string; values: unknown[] } {
   const p = new Params(dialect);
@@ -91,7 +116,8 @@ export function nodesQuery(dialect: Dialect, q: NodeQuery): { text: string; valu
   if (q.reportedBefore !== undefined) where.push(`last_report < ${p.add(q.reportedBefore)}`);
   if (q.reportedSince !== undefined) where.push(`last_report >= ${p.add(q.reportedSince)}`);
   if (q.after !== undefined) where.push(`name > ${p.add(q.after)}`);
-  return { text: `SELECT * FROM nodes WHERE ${where.join(' AND ')} ORDER BY name LIMIT ${p.add(q.limit + 1)}`, values: p.values };
+  // Listing leaves out `info` (the node's full inventory): only the node detail shows it.
+  return { text: `SELECT ${NODE_LIST_COLUMNS} FROM nodes WHERE ${where.join(' AND ')} ORDER BY name LIMIT ${p.add(q.limit + 1)}`, values: p.values };
 }
 
 export function factsQuery(dialect: Dialect, sel: FactSelector): { text: string; values: unknown[] } {

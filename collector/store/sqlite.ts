@@ -9,9 +9,7 @@ import { migrations } from './migrations.js';
 import {
   toCheckRecords, toNodeRecord, toStoredFinding, type CheckRowOut, type NodeRowOut,
 } from './rows.js';
-import {
-  BROAD_FILTER_ROWS, checkFilterSizeQuery, factsQuery, findingsQuery, nodesQuery, sortKeyOf, type FindingRowOut,
-} from './sql.js';
+import { checksMatchingQuery, factsQuery, findingsQuery, nodesQuery, sortKeyOf, type FindingRowOut } from './sql.js';
 import type {
   CheckRecord, FactSelector, OpenCount, FindingEvent, FindingQuery, NodeQuery, NodeRecord, Page, ScorePoint, SettingRow, Store,
   StoredFinding,
@@ -29,6 +27,8 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly checkCache = new CheckMetaCache();
   private readonly stmts;
+  /** Query shapes repeat (same filters, different values): compiling a many-armed statement costs more than running it. */
+  private readonly statementCache = new Map<string, Database.Statement>();
 
   constructor(readonly dataDir: string, opts: SqliteOptions = {}) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -93,6 +93,16 @@ export class SqliteStore implements Store {
     };
   }
 
+  private statement(text: string): Database.Statement {
+    let stmt = this.statementCache.get(text);
+    if (!stmt) {
+      if (this.statementCache.size >= 256) this.statementCache.delete(this.statementCache.keys().next().value as string);
+      stmt = this.db.prepare(text);
+      this.statementCache.set(text, stmt);
+    }
+    return stmt;
+  }
+
   async migrate(): Promise<number> {
     return this.migrateSync();
   }
@@ -154,13 +164,14 @@ export class SqliteStore implements Store {
   }
 
   async findings(query: FindingQuery): Promise<Page<StoredFinding>> {
-    let broadCheckFilter = false;
+    let checkIds: string[] | undefined;
     if (query.cis !== undefined || query.component !== undefined) {
-      const size = checkFilterSizeQuery('sqlite', query);
-      broadCheckFilter = (this.db.prepare(size.text).get(...size.values) as { n: number }).n > BROAD_FILTER_ROWS;
+      const m = checksMatchingQuery('sqlite', query);
+      checkIds = (this.statement(m.text).raw().all(...m.values) as string[][]).map((r) => r[0]);
+      if (checkIds.length === 0) return { items: [], nextAfter: null };
     }
-    const { text, values } = findingsQuery('sqlite', query, { broadCheckFilter });
-    const rows = this.db.prepare(text).all(...values) as FindingRowOut[];
+    const { text, values } = findingsQuery('sqlite', query, checkIds);
+    const rows = this.statement(text).all(...values) as FindingRowOut[];
     const more = rows.length > query.limit;
     if (more) rows.pop();
     return {
@@ -171,7 +182,7 @@ export class SqliteStore implements Store {
 
   async nodes(query: NodeQuery): Promise<Page<NodeRecord>> {
     const { text, values } = nodesQuery('sqlite', query);
-    const rows = this.db.prepare(text).all(...values) as NodeRowOut[];
+    const rows = this.statement(text).all(...values) as NodeRowOut[];
     const more = rows.length > query.limit;
     if (more) rows.pop();
     return { items: rows.map(toNodeRecord), nextAfter: more ? [rows[rows.length - 1].name] : null };

@@ -33,11 +33,16 @@ export const FACT_INPUTS = {
 } as const;
 
 /** The one store query for rule inputs: every open finding any rule may read in full. */
-export const FACT_SELECTOR: FactSelector = {
-  checkIds: [...FACT_INPUTS.kubeletAnonymousAuth, ...FACT_INPUTS.kubeletAuthorizationMode, ...FACT_INPUTS.etcdClientCertAuth],
-  resourceKinds: [FACT_INPUTS.portResourceKind, 'container', 'file'],
-  evidenceKeys: [...FACT_INPUTS.referenceKeys],
-};
+export const FACT_SELECTOR: FactSelector = [
+  { checkIds: [...FACT_INPUTS.kubeletAnonymousAuth, ...FACT_INPUTS.kubeletAuthorizationMode, ...FACT_INPUTS.etcdClientCertAuth] },
+  { resourceKinds: [FACT_INPUTS.portResourceKind] },
+  // Passing container findings say "not privileged", "no hostPath": no rule needs them.
+  { resourceKinds: ['container'], excludeStatus: ['pass'],
+    pss: [...FACT_INPUTS.privilegedPss, ...FACT_INPUTS.hostNamespacesPss, ...FACT_INPUTS.hostPathPss] },
+  { resourceKinds: ['container'], excludeStatus: ['pass'], checkIds: [...FACT_INPUTS.hostPidCheckIds, ...FACT_INPUTS.hostPathCheckIds] },
+  { resourceKinds: ['file', 'certificate'] },
+  { evidenceKeys: [...FACT_INPUTS.referenceKeys] },
+];
 
 export function isLoopback(address: string): boolean {
   const a = address.replace(/^\[|\]$/g, '').toLowerCase();

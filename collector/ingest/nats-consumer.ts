@@ -13,8 +13,15 @@ import { IngestValidationError, type Ingestor } from './types.js';
 import type { DeliveryMetrics } from './transports.js';
 
 export const DEFAULT_DURABLE = 'vigil-collector';
-/** A delta ahead of what is stored waits (nak) this many times for the missing one before it is applied anyway. */
-const GAP_WAITS = 5;
+const ACK_WAIT_MS = 10_000;
+/**
+ * A delta ahead of what is stored is put back (nak) to wait for the missing one, for longer than the ack
+ * wait: when a replica dies holding unacked messages, JetStream gives them to the others only after
+ * ack_wait, and applying later deltas first would make them look like duplicates. After that it is
+ * applied anyway (the missing one was refused, or expired from the stream).
+ */
+const GAP_NAK_MS = 500;
+const GAP_WAITS = Math.ceil((2 * ACK_WAIT_MS) / GAP_NAK_MS);
 
 export interface NatsConsumerOptions {
   nats: NatsClientOptions;
@@ -38,14 +45,22 @@ export function startNatsConsumer(opts: NatsConsumerOptions): NatsIngestConsumer
     nc = await connectNats(opts.nats);
     await ensureFindingsStream(nc);
     const jsm = await nc.jetstreamManager();
-    await jsm.consumers.add(FINDINGS_STREAM, {
-      durable_name: durable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: FINDINGS_SUBJECTS,
-      ack_wait: nanos(30_000),
-      max_ack_pending: 1_000,
-    });
+    const exists = await jsm.consumers.info(FINDINGS_STREAM, durable).then(() => true, () => false);
+    if (exists) {
+      await jsm.consumers.update(FINDINGS_STREAM, durable, { ack_wait: nanos(ACK_WAIT_MS), max_ack_pending: 1_000 });
+    } else {
+      await jsm.consumers.add(FINDINGS_STREAM, {
+        durable_name: durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: FINDINGS_SUBJECTS,
+        ack_wait: nanos(ACK_WAIT_MS),
+        max_ack_pending: 1_000,
+      }).catch(async (err: Error) => {
+        // Another replica created it first.
+        if (!/already (in use|exists)/i.test(err.message)) throw err;
+      });
+    }
     const consumer = await nc.jetstream().consumers.get(FINDINGS_STREAM, durable);
     const messages = await consumer.consume({ max_messages: 256 });
     stopCurrent = () => messages.stop();
@@ -76,10 +91,10 @@ export function startNatsConsumer(opts: NatsConsumerOptions): NatsIngestConsumer
       return;
     }
     metrics.received('nats', message.kind);
-    if (message.kind === 'delta' && m.info.deliveryCount <= GAP_WAITS) {
+    // Fulls wait too: applied first, they would turn the late deltas before them into duplicates (lost history).
+    if (message.seq !== undefined && m.info.deliveryCount <= GAP_WAITS) {
       const last = await ingestor.lastSeq(message.node);
-      // Another replica may be storing the message before this one: give it a moment.
-      if (last !== undefined && message.seq > last + 1) { m.nak(300); return; }
+      if (last !== undefined && message.seq > last + 1) { m.nak(GAP_NAK_MS); return; }
     }
     try {
       await ingestor.ingest(message);

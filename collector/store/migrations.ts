@@ -55,6 +55,7 @@ function schemaV1(d: Dialect): string[] {
       namespace TEXT,
       pod TEXT,
       evidence_key TEXT,
+      pss TEXT,
       value_key TEXT,
       body TEXT NOT NULL,
       first_status TEXT NOT NULL,

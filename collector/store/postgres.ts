@@ -95,20 +95,20 @@ export class PostgresStore implements Store {
     if (plan.upserts.length) {
       const u = plan.upserts;
       await c.query(`INSERT INTO findings (node, fid, check_id, status, severity, sev_rank, resource_kind, namespace, pod,
-          evidence_key, value_key, body, first_status, first_seen, changed_at)
+          evidence_key, pss, value_key, body, first_status, first_seen, changed_at)
         SELECT $1, u.fid, u.check_id, u.status, u.severity, u.sev_rank, u.resource_kind, u.namespace, u.pod,
-          u.evidence_key, u.value_key, u.body, u.status, $2, $2
+          u.evidence_key, u.pss, u.value_key, u.body, u.status, $2, $2
         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[], $10::text[],
-          $11::text[], $12::text[], $13::text[])
-          AS u(fid, check_id, status, severity, sev_rank, resource_kind, namespace, pod, evidence_key, value_key, body)
+          $11::text[], $12::text[], $13::text[], $14::text[])
+          AS u(fid, check_id, status, severity, sev_rank, resource_kind, namespace, pod, evidence_key, pss, value_key, body)
         ON CONFLICT (node, fid) DO UPDATE SET check_id = excluded.check_id, status = excluded.status,
           severity = excluded.severity, sev_rank = excluded.sev_rank, resource_kind = excluded.resource_kind,
-          namespace = excluded.namespace, pod = excluded.pod, evidence_key = excluded.evidence_key,
+          namespace = excluded.namespace, pod = excluded.pod, evidence_key = excluded.evidence_key, pss = excluded.pss,
           value_key = excluded.value_key, body = excluded.body,
           changed_at = excluded.changed_at, last_seen = NULL, resolved_at = NULL`,
       [message.node, at, u.map((x) => x.fid), u.map((x) => x.checkId), u.map((x) => x.status), u.map((x) => x.severity),
         u.map((x) => x.sevRank), u.map((x) => x.resourceKind), u.map((x) => x.namespace), u.map((x) => x.pod),
-        u.map((x) => x.evidenceKey), u.map((x) => x.valueKey), u.map((x) => x.body)]);
+        u.map((x) => x.evidenceKey), u.map((x) => x.pss), u.map((x) => x.valueKey), u.map((x) => x.body)]);
     }
     if (plan.events.length) {
       const e = plan.events;

@@ -14,6 +14,7 @@ export interface FindingColumns {
   namespace: string | null;
   pod: string | null;
   evidenceKey: string | null;
+  pss: string | null;
   valueKey: string | null;
   body: string;
 }
@@ -49,6 +50,7 @@ export function findingColumns(f: Finding): FindingColumns {
     namespace: isContainer && typeof r.namespace === 'string' ? r.namespace : null,
     pod: isContainer && typeof r.pod === 'string' ? r.pod : null,
     evidenceKey: f.evidence.key ?? null,
+    pss: f.pss ?? null,
     valueKey: valueKey(f.evidence.value),
     body,
   };

@@ -122,12 +122,19 @@ export function nodesQuery(dialect: Dialect, q: NodeQuery): { text: string; valu
 
 export function factsQuery(dialect: Dialect, sel: FactSelector): { text: string; values: unknown[] } {
   const p = new Params(dialect);
-  const any: string[] = [];
-  if (sel.checkIds?.length) any.push(`f.check_id IN (${p.list(sel.checkIds)})`);
-  for (const prefix of sel.checkIdPrefixes ?? []) any.push(`f.check_id LIKE ${p.add(`${likeEscape(prefix)}%`)} ESCAPE '\\'`);
-  if (sel.resourceKinds?.length) any.push(`f.resource_kind IN (${p.list(sel.resourceKinds)})`);
-  if (sel.evidenceKeys?.length) any.push(`f.evidence_key IN (${p.list(sel.evidenceKeys)})`);
-  const match = any.length ? any.join(' OR ') : '1 = 0';
+  const clauses = sel.map((c) => {
+    const all: string[] = [];
+    if (c.checkIds?.length) all.push(`f.check_id IN (${p.list(c.checkIds)})`);
+    if (c.checkIdPrefixes?.length) {
+      all.push(`(${c.checkIdPrefixes.map((prefix) => `f.check_id LIKE ${p.add(`${likeEscape(prefix)}%`)} ESCAPE '\\'`).join(' OR ')})`);
+    }
+    if (c.resourceKinds?.length) all.push(`f.resource_kind IN (${p.list(c.resourceKinds)})`);
+    if (c.evidenceKeys?.length) all.push(`f.evidence_key IN (${p.list(c.evidenceKeys)})`);
+    if (c.pss?.length) all.push(`f.pss IN (${p.list(c.pss)})`);
+    if (c.excludeStatus?.length) all.push(`f.status NOT IN (${p.list(c.excludeStatus)})`);
+    return all.length ? `(${all.join(' AND ')})` : '1 = 0';
+  });
+  const match = clauses.length ? clauses.join(' OR ') : '1 = 0';
   return {
     text: `SELECT ${FINDING_COLUMNS} FROM findings f JOIN nodes n ON n.name = f.node WHERE f.resolved_at IS NULL AND (${match})`,
     values: p.values,

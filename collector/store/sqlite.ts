@@ -68,11 +68,11 @@ export class SqliteStore implements Store {
       existing: db.prepare('SELECT fid, check_id AS checkId, status, severity, body, resolved_at AS resolvedAt FROM findings WHERE node = ?'),
       resolve: db.prepare('UPDATE findings SET resolved_at = ?, last_seen = ? WHERE node = ? AND fid = ?'),
       upsert: db.prepare(`INSERT INTO findings (node, fid, check_id, status, severity, sev_rank, resource_kind, namespace, pod,
-          evidence_key, value_key, body, first_status, first_seen, changed_at, last_seen, resolved_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
+          evidence_key, pss, value_key, body, first_status, first_seen, changed_at, last_seen, resolved_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
         ON CONFLICT (node, fid) DO UPDATE SET check_id = excluded.check_id, status = excluded.status,
           severity = excluded.severity, sev_rank = excluded.sev_rank, resource_kind = excluded.resource_kind,
-          namespace = excluded.namespace, pod = excluded.pod, evidence_key = excluded.evidence_key,
+          namespace = excluded.namespace, pod = excluded.pod, evidence_key = excluded.evidence_key, pss = excluded.pss,
           value_key = excluded.value_key, body = excluded.body,
           changed_at = excluded.changed_at, last_seen = NULL, resolved_at = NULL`),
       event: db.prepare('INSERT INTO finding_events (node, fid, check_id, at, status, event) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -128,7 +128,7 @@ export class SqliteStore implements Store {
     for (const fid of plan.resolve) s.resolve.run(at, previousScan, message.node, fid);
     for (const c of plan.upserts) {
       s.upsert.run(message.node, c.fid, c.checkId, c.status, c.severity, c.sevRank, c.resourceKind, c.namespace, c.pod,
-        c.evidenceKey, c.valueKey, c.body, c.status, at, at);
+        c.evidenceKey, c.pss, c.valueKey, c.body, c.status, at, at);
     }
     for (const e of plan.events) s.event.run(message.node, e.findingId, e.checkId, at, e.status, e.event);
     totals.add(plan);

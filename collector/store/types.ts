@@ -112,13 +112,18 @@ export interface SettingRow {
   valueKey: string | null;
 }
 
-/** Which open findings a correlation rule needs in full. Any match selects a finding. */
-export interface FactSelector {
+/** One way an open finding can be a correlation input: every given field must match (each is an IN list). */
+export interface FactClause {
   checkIds?: string[];
   checkIdPrefixes?: string[];
   resourceKinds?: string[];
   evidenceKeys?: string[];
+  pss?: string[];
+  excludeStatus?: Status[];
 }
+
+/** Which open findings the correlation rules read in full: those matching any clause. */
+export type FactSelector = FactClause[];
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';

@@ -215,10 +215,15 @@ export function defineStoreSuite(open: () => Promise<StoreHandle>): void {
       finding({ checkId: 'port-listen', component: 'node', resource: { kind: 'port', protocol: 'tcp', address: '0.0.0.0', port: 10250 } })]))], T0);
     const settings = await store.settings(['component']);
     expect(settings.map((s) => [s.checkId, s.valueKey]).sort()).toEqual([['cis-2.2', 'false'], ['cis-4.2.1', 'true']]);
-    const facts = await store.facts({ checkIds: ['cis-2.2'], checkIdPrefixes: ['port-'], resourceKinds: ['container'] });
+    const facts = await store.facts([{ checkIds: ['cis-2.2'] }, { checkIdPrefixes: ['port-'] }, { resourceKinds: ['container'] }]);
     expect(facts.map((f) => f.finding.checkId).sort()).toEqual(['cis-2.2', 'port-listen', 'pss-privileged']);
-    expect(await store.facts({})).toEqual([]);
-    expect((await store.facts({ evidenceKeys: ['cis-4.2.1'] })).map((f) => f.finding.checkId)).toEqual(['cis-4.2.1']);
+    expect(await store.facts([])).toEqual([]);
+    expect(await store.facts([{}])).toEqual([]);
+    expect((await store.facts([{ evidenceKeys: ['cis-4.2.1'] }])).map((f) => f.finding.checkId)).toEqual(['cis-4.2.1']);
+    expect((await store.facts([{ pss: ['privileged'], resourceKinds: ['container'] }])).map((f) => f.finding.checkId)).toEqual(['pss-privileged']);
+    expect(await store.facts([{ pss: ['privileged'], excludeStatus: ['fail'] }])).toEqual([]);
+    expect((await store.facts([{ resourceKinds: ['component'], excludeStatus: ['pass'] }])).map((f) => f.finding.checkId).sort())
+      .toEqual(['cis-2.2', 'cis-4.2.1']);
   });
 
   it('purges findings resolved before the retention horizon, with their history', async () => {

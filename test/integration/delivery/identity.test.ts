@@ -11,6 +11,9 @@ import { buildHost, type BuiltHost } from '../../fixtures/build.js';
 import { kubeadmControlPlane } from '../../fixtures/hosts/kubeadm-control-plane.js';
 import { describeWithDaemons, findBinary, tempDir } from '../../harness/integration.js';
 import { createTestPki, type TestPki } from '../../harness/mtls.js';
+import { NATS_SERVER, startNats, type NatsHarness } from '../../harness/nats.js';
+import { connect as natsConnect } from 'nats';
+import { envelopeToWire } from '../../../proto/wire.js';
 import { startAgent, startCollector, waitFor, type AgentProcess, type CollectorUnderTest } from './processes.js';
 
 const MAX_MESSAGE = 1024 * 1024;
@@ -99,4 +102,53 @@ describeWithDaemons('delivery: identity and hostile input at the gRPC endpoint',
     await waitFor('the honest report', async () => (await collector.findings('node-a')).length > 0 || undefined, 30_000);
     expect(await collector.findings('node-big')).toEqual([]);
   }, 90_000);
+});
+
+describeWithDaemons('delivery: NATS messages may only speak for the node in their subject', { 'nats-server': NATS_SERVER }, () => {
+  let dir: { path: string; cleanup(): void };
+  let nats: NatsHarness;
+  let collector: CollectorUnderTest;
+
+  beforeAll(async () => {
+    dir = tempDir('nats-identity');
+    nats = await startNats();
+    collector = await startCollector({ dataDir: join(dir.path, 'collector'), pki: createTestPki(dir.path), natsUrl: nats.url });
+  });
+  afterAll(async () => {
+    await collector?.cleanup();
+    await nats?.cleanup();
+    dir?.cleanup();
+  });
+
+  it('refuses a message published on node A\'s subject that claims node B, and drops garbage', async () => {
+    const nc = await natsConnect({ servers: nats.url });
+    try {
+      const js = nc.jetstream();
+      const count = (m: string): number => {
+        const line = m.split('\n').find((l) => l.startsWith('vigil_collector_refused_reports_total{') && l.includes('transport="nats"'));
+        return line ? Number(line.split(' ').pop()) : 0;
+      };
+      const report = { schemaVersion: 1 as const, node: { name: 'node-b', roles: [] }, scannedAt: new Date().toISOString(),
+        findings: [], summary: { pass: 0, fail: 0, warn: 0, skip: 0, error: 0 } };
+      // The collector creates the stream when it starts consuming.
+      await waitFor('the stream', async () => (await (await nc.jetstreamManager()).streams.info('VIGIL_FINDINGS')) ? true : undefined);
+      await js.publish('vigil.findings.test.node-a', Buffer.from('definitely not protobuf \xff\xfe'), { msgID: 'garbage-1' });
+      await js.publish('vigil.findings.test.node-a', loadVigilProto().encodeAgentMessage(envelopeToWire(
+        { node: 'node-b', cluster: 'test', seq: 1, payload: { kind: 'full', report } })), { msgID: 'forged-1' });
+      await waitFor('the refusal to be counted', async () => count(await collector.metricsText()) > 0 || undefined);
+      expect(collector.output()).toMatch(/refused a report for another node/);
+      expect(collector.output()).toMatch(/dropped an undecodable NATS message/);
+      expect(await collector.metricsText()).toMatch(/vigil_collector_invalid_messages_total\{transport="nats"\} [1-9]/);
+      expect(await collector.findings('node-b')).toEqual([]);
+      // An honest message on the right subject still goes through.
+      const finding = { id: 'vigil.test:1', checkId: 'vigil.test', cis: null, status: 'pass' as const, severity: 'low' as const,
+        title: 'test', component: 'node', resource: { kind: 'node' as const }, evidence: { source: 'test' }, remediation: 'none' };
+      const honest = { ...report, node: { name: 'node-a', roles: [] }, findings: [finding], summary: { ...report.summary, pass: 1 } };
+      await js.publish('vigil.findings.test.node-a', loadVigilProto().encodeAgentMessage(envelopeToWire(
+        { node: 'node-a', cluster: 'test', seq: 1, payload: { kind: 'full', report: honest } })), { msgID: 'honest-1' });
+      await waitFor('the honest report', async () => ((await collector.findings('node-a')).length > 0 ? true : undefined));
+    } finally {
+      await nc.close();
+    }
+  }, 60_000);
 });

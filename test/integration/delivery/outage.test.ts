@@ -43,6 +43,16 @@ describeWithDaemons('delivery: outages lose nothing and store nothing twice', { 
       tls: transport === 'both' ? { ca: pki.ca, ...pki.client(node) } : undefined,
     };
     const hostRoot = host.hostRoot;
+    try {
+      await outageScenario(args, hostRoot, node, transport);
+    } finally {
+      await agent?.stop();
+      agent = undefined;
+      chmodSync(join(hostRoot, MANIFEST), 0o600);
+    }
+  }, 180_000);
+
+  async function outageScenario(args: AgentArgs, hostRoot: string, node: string, transport: string): Promise<void> {
     agent = await startAgent(args);
     const cis = await waitFor('the initial report', async () =>
       (await collector.findings(node)).find((f) => f.checkId === 'cis-1.1.1'));
@@ -80,7 +90,8 @@ describeWithDaemons('delivery: outages lose nothing and store nothing twice', { 
     // Empty outbox: gRPC acked everything (an ack means stored) and JetStream holds everything.
     await waitFor('the agent outbox to drain', async () => (await agent!.metric('vigil_agent_outbox_depth')) === 0, 60_000);
     const changedEvents = async (): Promise<number> => (await collector.events(node, cis.id)).filter((e) => e === 'changed').length;
-    await waitFor('every change at the collector', async () => (await changedEvents()) >= toggles, 30_000);
+    await waitFor('every change at the collector', async () => (await changedEvents()) >= toggles, 60_000)
+      .catch(async (err) => { throw new Error(`${(err as Error).message}: events ${JSON.stringify(await collector.events(node, cis.id))}, toggles ${toggles}, seq ${await collector.lastSeq(node)} vs ${finalSeq}; ${collector.output().slice(-3000)}`); });
     // Let the NATS consumer deliver its copies too: they must all be duplicates.
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await changedEvents()).toBe(toggles);
@@ -90,10 +101,7 @@ describeWithDaemons('delivery: outages lose nothing and store nothing twice', { 
     expect(final.status).toBe(toggles % 2 === 1 ? 'fail' : 'pass');
     const sensitive = (await collector.findings(node)).find((f) => f.checkId === 'vigil.watch.sensitive-file-changed')!;
     expect((sensitive.evidence.value as { after: { mode: string } }).after.mode).toBe(toggles % 2 === 1 ? '0644' : '0600');
-    await agent.stop();
-    agent = undefined;
-    chmodSync(join(hostRoot, MANIFEST), 0o600);
-  }, 180_000);
+  }
 
   it('a collector that lost its data asks for a full snapshot and gets the whole state back', async () => {
     const node = 'cp-amnesia';
@@ -114,7 +122,8 @@ describeWithDaemons('delivery: outages lose nothing and store nothing twice', { 
       const before = (await agent.metric('vigil_agent_resync_requests_total')) ?? 0;
       chmodSync(join(host.hostRoot, MANIFEST), 0o644);
       // The delta arrives at a collector that holds nothing for the node: it asks for a full snapshot.
-      await waitFor('the resync request', async () => ((await agent!.metric('vigil_agent_resync_requests_total')) ?? 0) > before);
+      await waitFor('the resync request', async () => ((await agent!.metric('vigil_agent_resync_requests_total')) ?? 0) > before)
+        .catch((err: Error) => { throw new Error(`${err.message}\nagent: ${agent?.output().slice(-2500)}\ncollector: ${forgetful.output().slice(-2500)}`); });
       await waitFor('the whole state back', async () => {
         const fs = (await forgetful.findings(node)).filter((f) => !f.resolved);
         return fs.length >= all.length && fs.some((f) => f.checkId === 'cis-1.1.1' && f.status === 'fail') ? true : undefined;

@@ -5,9 +5,6 @@ import type { Check, Verdict } from '../check.js';
 import type { Snapshot } from '../../snapshot.js';
 import { PROTECTED_SYSCTLS } from '../../gather/kernel/index.js';
 
-/** These two only set floors: a larger keyring quota is not weaker. */
-const AT_LEAST = new Set(['kernel.keys.root_maxkeys', 'kernel.keys.root_maxbytes']);
-
 function sysctlEvidence(s: Snapshot, key: string, expected: string, detail: string): Evidence {
   const e: Evidence = { source: 'sysctl', path: `/proc/sys/${key.replace(/\./g, '/')}`, key, expected, detail };
   if (s.kernel.sysctls[key] !== undefined) e.value = s.kernel.sysctls[key];
@@ -45,11 +42,13 @@ const protectKernelDefaults: Check = {
     if (!s.components.kubelet) return [];
     const protect = kubeletBool(s, 'protectKernelDefaults');
     return Object.entries(PROTECTED_SYSCTLS).map(([key, want]): Verdict => {
-      const expected = AT_LEAST.has(key) ? `>= ${want}` : String(want);
+      // The kubelet (setupKernelTunables) compares every value for equality, keyring quotas included: a larger
+      // quota also stops a kubelet with protectKernelDefaults=true, and one without it lowers the quota at start.
+      const expected = String(want);
       const missing = unreadable(s, key, expected);
       if (missing) return missing;
       const value = intOf(s.kernel.sysctls[key]);
-      const ok = value !== undefined && (AT_LEAST.has(key) ? value >= want : value === want);
+      const ok = value === want;
       let status: Status;
       let severity: Severity | undefined;
       let detail: string;

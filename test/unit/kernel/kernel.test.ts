@@ -88,13 +88,22 @@ describe('kernel checks', () => {
     const bad = sysctls({ 'kernel.panic': '0', 'kernel.keys.root_maxkeys': '2000000', 'vm.overcommit_memory': 'garbage' });
     expect(protectedOf(run(kernelSnapshot({ sysctls: bad }, true)))).toEqual({
       'vm.overcommit_memory': 'fail/high', 'vm.panic_on_oom': 'pass/medium', 'kernel.panic': 'fail/high',
-      'kernel.panic_on_oops': 'pass/medium', 'kernel.keys.root_maxkeys': 'pass/medium', 'kernel.keys.root_maxbytes': 'pass/medium',
+      'kernel.panic_on_oops': 'pass/medium', 'kernel.keys.root_maxkeys': 'fail/high', 'kernel.keys.root_maxbytes': 'pass/medium',
     });
     expect(protectedOf(run(kernelSnapshot({ sysctls: bad }, false)))).toMatchObject({
       'vm.overcommit_memory': 'warn/medium', 'kernel.panic': 'warn/medium', 'vm.panic_on_oom': 'pass/medium',
     });
     const good = run(kernelSnapshot({ sysctls: sysctls() }, false)).find((f) => f.checkId === 'kernel-protect-defaults');
     expect(good?.evidence.detail).toMatch(/silently overwrite/);
+  });
+
+  it('needs the exact keyring quotas, as the kubelet compares them (a larger quota stops a protecting kubelet too)', () => {
+    const larger = sysctls({ 'kernel.keys.root_maxkeys': '2000000', 'kernel.keys.root_maxbytes': '50000000' });
+    const findings = run(kernelSnapshot({ sysctls: larger }, true)).filter((f) => f.checkId === 'kernel-protect-defaults');
+    expect(protectedOf(findings)).toMatchObject({ 'kernel.keys.root_maxkeys': 'fail/high', 'kernel.keys.root_maxbytes': 'fail/high' });
+    const maxkeys = findings.find((f) => f.resource.kind === 'kernel' && f.resource.key === 'kernel.keys.root_maxkeys');
+    expect(maxkeys?.evidence).toMatchObject({ expected: '1000000', value: '2000000' });
+    expect(maxkeys?.evidence.detail).toMatch(/refuses to start/);
   });
 
   it('does not judge the protected sysctls without a kubelet, and skips or errors on unreadable ones', () => {

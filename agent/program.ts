@@ -69,6 +69,7 @@ export function buildProgram(): Command {
     .option('--outbox-dir <dir>', 'durable outbox for undelivered messages', '/var/lib/vigil/outbox')
     .option('--outbox-max-bytes <bytes>', 'outbox bound; when full, pending deltas fold into a full snapshot', (v) => parsePositiveInt(v), DEFAULT_OUTBOX_BYTES)
     .option('--rescan-interval <duration>', 'periodic full rescan (processes, sockets, containers)', parseRunDuration, 30_000)
+    .option('--full-interval <duration>', 'send a full snapshot at least this often (liveness, drift repair)', parseRunDuration, 300_000)
     .option('--cluster <name>', 'cluster name in NATS subjects', DEFAULT_CLUSTER)
     .option('--metrics-listen <addr>', 'serve /metrics and /healthz on HOST:PORT')
     .option('--tls-ca <file>', 'CA of the collector certificate')
@@ -77,7 +78,7 @@ export function buildProgram(): Command {
     .option('--tls-server-name <name>', 'name expected in the collector certificate (default: the --collector host)')
     .option('--insecure', 'plaintext gRPC, loopback collectors only')
     .action(async (opts: RunCliOptions) => {
-      await runUntilSignalled({ ...opts, rescanIntervalMs: opts.rescanInterval }, log);
+      await runUntilSignalled({ ...opts, rescanIntervalMs: opts.rescanInterval, fullIntervalMs: opts.fullInterval }, log);
     });
   return program;
 }

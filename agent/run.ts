@@ -38,6 +38,11 @@ export interface RunOptions extends ScanOptions {
   outboxDir: string;
   outboxMaxBytes?: number;
   rescanIntervalMs: number;
+  /**
+   * A full snapshot at least this often (default 5 min): it tells the collector the node is alive while
+   * nothing changes, and repairs any drift between the two views.
+   */
+  fullIntervalMs?: number;
   cluster?: string;
   metricsListen?: string;
   tlsCa?: string;
@@ -172,11 +177,19 @@ export async function startDaemon(opts: RunOptions, log: Logger): Promise<Daemon
   let confirmTimer: NodeJS.Timeout | undefined;
   const changed = new Set<string>();
 
+  let lastFullAt = Date.now();
+  const fullIntervalMs = opts.fullIntervalMs ?? 5 * 60_000;
   const emit = (trigger: string, paths: string[]): void => {
     const next = withExtra(scanReport, extraFindings());
     const delta = diffReports(current, next);
     current = next;
     metrics.setFindings(current);
+    if (trigger === 'interval' && Date.now() - lastFullAt >= fullIntervalMs) {
+      const e = box.append({ kind: 'full', report: current }, () => current);
+      lastFullAt = Date.now();
+      log.info({ seq: e.seq, findings: current.findings.length, changed: !isEmptyDelta(delta) }, 'periodic full snapshot queued');
+      return;
+    }
     if (isEmptyDelta(delta)) return;
     const e = box.append({ kind: 'delta', delta }, () => current);
     metrics.deltas.inc();
@@ -245,6 +258,7 @@ export async function startDaemon(opts: RunOptions, log: Logger): Promise<Daemon
     onResync: (reason: string) => {
       metrics.resyncs.inc();
       const e = box.append({ kind: 'full', report: current }, () => current);
+      lastFullAt = Date.now();
       log.info({ reason, seq: e.seq }, 'collector asked for a full snapshot');
     },
     heartbeat,
@@ -315,7 +329,7 @@ export async function startDaemon(opts: RunOptions, log: Logger): Promise<Daemon
 export { DEFAULT_CLUSTER } from './ship/nats-stream.js';
 export { DEFAULT_OUTBOX_BYTES } from './ship/outbox.js';
 
-export type RunCliOptions = Omit<RunOptions, 'rescanIntervalMs'> & { rescanInterval: number };
+export type RunCliOptions = Omit<RunOptions, 'rescanIntervalMs' | 'fullIntervalMs'> & { rescanInterval: number; fullInterval: number };
 
 export function parseRunDuration(value: string): number {
   try { return parseDuration(value); } catch (err) { throw new InvalidArgumentError((err as Error).message); }

@@ -31,6 +31,29 @@ describeWithDaemons('delivery: a file mode change reaches the collector', { 'nat
     dir?.cleanup();
   });
 
+  it('sends a full snapshot every --full-interval while nothing changes, so the node stays reporting', async () => {
+    const host: BuiltHost = buildHost(kubeadmControlPlane(), join(dir.path, 'host-idle'));
+    const node = 'cp-idle';
+    let agent: AgentProcess | undefined;
+    try {
+      agent = await startAgent({
+        hostRoot: host.hostRoot, procRoot: host.procRoot, outboxDir: join(dir.path, 'outbox-idle'), node, transport: 'grpc',
+        collector: collector.grpcAddr, tls: { ca: pki.ca, ...pki.client(node) },
+        extra: ['--rescan-interval', '500ms', '--full-interval', '1s'],
+      });
+      const first = await waitFor('the first report', () => collector.lastReport(node));
+      const firstSeq = (await agent.metric('vigil_agent_last_seq'))!;
+      await waitFor('two periodic snapshots', async () => ((await agent!.metric('vigil_agent_last_seq'))! >= firstSeq + 2 ? true : undefined));
+      await waitFor('the collector to see the node again', async () => ((await collector.lastReport(node))! > first ? true : undefined));
+      expect(agent.output()).toMatch(/periodic full snapshot queued/);
+      // Nothing changed on the host, so nothing but snapshots was queued.
+      expect(await agent.metric('vigil_agent_deltas_total')).toBe(0);
+    } finally {
+      await agent?.stop();
+      host.cleanup();
+    }
+  }, 60_000);
+
   for (const transport of ['grpc', 'nats'] as const) {
     it(`over ${transport}`, async () => {
       const host: BuiltHost = buildHost(kubeadmControlPlane(), join(dir.path, `host-${transport}`));

@@ -106,6 +106,8 @@ export interface CollectorUnderTest {
   /** Status-change events of one finding, oldest first. */
   events(node: string, findingId: string): Promise<string[]>;
   lastSeq(node: string): Promise<number | undefined>;
+  /** When the collector last received a report or delta for the node (ms), undefined when unknown. */
+  lastReport(node: string): Promise<number | undefined>;
   output(): string;
   metricsText(): Promise<string>;
   cleanup(): Promise<void>;
@@ -178,6 +180,11 @@ async function processCollector(a: CollectorArgs, cmd: string[]): Promise<Collec
       const n = await get(`/api/v1/nodes/${encodeURIComponent(node)}`) as { lastSeq?: number | null };
       return n.lastSeq ?? undefined;
     },
+    async lastReport(node) {
+      const res = await fetch(`${base}/api/v1/nodes/${encodeURIComponent(node)}`);
+      if (res.status === 404) return undefined;
+      return Date.parse(((await res.json()) as { lastReport: string }).lastReport);
+    },
     output: () => out,
     metricsText: async () => (await fetch(`${base}/metrics`)).text(),
     async cleanup() { if (proc) await stopChild(proc, 'SIGTERM'); },
@@ -219,6 +226,7 @@ async function inProcessCollector(a: CollectorArgs): Promise<CollectorUnderTest>
       return (await open().findingEvents(node, 10_000, findingId)).sort((x, y) => x.at - y.at).map((e) => e.event);
     },
     lastSeq: (node) => open().lastSeq(node),
+    lastReport: async (node) => (await open().node(node))?.lastReport,
     output: () => out,
     metricsText: () => register.metrics(),
     async cleanup() { await c.kill(); },

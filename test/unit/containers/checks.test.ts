@@ -113,6 +113,20 @@ describe('container checks', () => {
     expect(JSON.stringify(findings)).not.toMatch(/AKIAXXXXVALUE|ghp_value/);
   });
 
+  it('do not take the kubelet\'s service links for secrets (a Service named sealed-secrets-controller)', async () => {
+    const links = [
+      'SEALED_SECRETS_CONTROLLER_SERVICE_HOST=10.96.0.12', 'SEALED_SECRETS_CONTROLLER_SERVICE_PORT=8080',
+      'SEALED_SECRETS_CONTROLLER_SERVICE_PORT_HTTP=8080', 'SEALED_SECRETS_CONTROLLER_PORT=tcp://10.96.0.12:8080',
+      'SEALED_SECRETS_CONTROLLER_PORT_8080_TCP=tcp://10.96.0.12:8080', 'SEALED_SECRETS_CONTROLLER_PORT_8080_TCP_PROTO=tcp',
+      'SEALED_SECRETS_CONTROLLER_PORT_8080_TCP_PORT=8080', 'SEALED_SECRETS_CONTROLLER_PORT_8080_TCP_ADDR=10.96.0.12',
+      'TOKEN_SVC_PORT_53_UDP_ADDR=10.96.0.10',
+    ];
+    const { findings } = await scan([{ id: containerId(8), name: 'web', pid: 2008, env: ['PATH=/bin', ...links] }]);
+    expect(of(findings, 'container-secret-env')[0]).toMatchObject({ status: 'pass' });
+    const withSecret = await scan([{ id: containerId(9), name: 'web', pid: 2009, env: [...links, 'VAULT_TOKEN=s.x'] }]);
+    expect(of(withSecret.findings, 'container-secret-env')[0]).toMatchObject({ status: 'fail', evidence: { value: ['VAULT_TOKEN'] } });
+  });
+
   it('fail unsafe sysctls set on the pod sandbox, for its containers', async () => {
     const { findings } = await scan([
       { id: sandboxId(7), type: 'sandbox', pod: 'tuned', pid: 2070, sysctl: { 'kernel.msgmax': '65536', 'net.ipv4.tcp_syncookies': '1' } },
@@ -141,6 +155,7 @@ describe('sensitive host paths and secret names', () => {
   it.each([
     ['DB_PASSWORD', true], ['api_key', true], ['AZURE_STORAGE_KEY', true], ['GOOGLE_APPLICATION_CREDENTIALS', true],
     ['PATH', false], ['HOSTNAME', false], ['LOG_LEVEL', false], ['KUBERNETES_SERVICE_HOST', false],
+    ['VAULT_TOKEN_SERVICE_PORT', false], ['MY_SECRETS_PORT_443_TCP', false], ['DB_PASSWORD_FILE', true],
   ])('%s secret-looking: %s', (name, yes) => {
     expect(looksSecret(name)).toBe(yes);
   });

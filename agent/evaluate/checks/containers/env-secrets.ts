@@ -6,8 +6,16 @@ import { containerCheck, ev, fail, pass } from './common.js';
 const SECRET_NAME = /password|passwd|token|bearer|secret|credential|private_?key|api_?key/i;
 const EXACT = new Set(['AWS_SECRET_ACCESS_KEY', 'GOOGLE_APPLICATION_CREDENTIALS', 'OCI_CLI_KEY_CONTENT']);
 
+/**
+ * The kubelet injects these for every Service in the namespace (enableServiceLinks): `<SVC>_SERVICE_HOST`,
+ * `<SVC>_SERVICE_PORT[_<NAME>]`, `<SVC>_PORT[_<N>_<PROTO>[_PROTO|_PORT|_ADDR]]`. They hold addresses, yet a
+ * Service named sealed-secrets or vault-token would make them look like secrets in every pod beside it.
+ */
+const SERVICE_LINK = /^[A-Z_][A-Z0-9_]*_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?)$/;
+
 export function looksSecret(name: string): boolean {
   const upper = name.toUpperCase();
+  if (SERVICE_LINK.test(name)) return false;
   return EXACT.has(upper) || /^AZURE_.*KEY$/.test(upper) || SECRET_NAME.test(name);
 }
 

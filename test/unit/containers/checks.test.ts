@@ -76,6 +76,25 @@ describe('container checks', () => {
     expect(of(findings, 'container-host-path')[0].evidence.value).toEqual(['/', '/data/cache', '/var/lib/kubelet', '/var/run/docker.sock']);
   });
 
+  it('report a host path mounted twice once, by its most permissive mount (one id per check and path)', async () => {
+    const { findings } = await scan([{
+      id: containerId(3), name: 'builder', pid: 2003, mounts: [
+        { source: '/var/run/docker.sock', destination: '/var/run/docker.sock', ro: true },
+        { source: '/var/run/docker.sock', destination: '/run/docker.sock' },
+        { source: '/etc', destination: '/host/etc', ro: true },
+        { source: '/etc', destination: '/etc/host', ro: true },
+      ],
+    }]);
+    const sensitive = of(findings, 'container-sensitive-host-mount');
+    expect(new Set(sensitive.map((f) => f.id)).size).toBe(sensitive.length);
+    expect(sensitive.map((f) => [(f.evidence.value as { source: string }).source, f.severity, (f.evidence.value as { readOnly: boolean }).readOnly]).sort()).toEqual([
+      ['/etc', 'high', true], ['/var/run/docker.sock', 'critical', false],
+    ]);
+    const socket = sensitive.find((f) => (f.evidence.value as { source: string }).source === '/var/run/docker.sock')!;
+    expect(socket.evidence.value).toMatchObject({ destination: '/run/docker.sock', destinations: ['/var/run/docker.sock', '/run/docker.sock'] });
+    expect(socket.title).toContain('read-write');
+  });
+
   it('report a kernel that holds more than the spec as its own high finding', async () => {
     const { findings } = await scan([{
       id: containerId(3), name: 'tampered', pid: 2003, noNewPrivileges: true, seccomp: true, uid: 1000,

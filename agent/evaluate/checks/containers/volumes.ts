@@ -87,19 +87,26 @@ export const sensitiveHostMountCheck: Check = containerCheck({
   remediation: 'Remove the hostPath volume; a runtime socket or the host root gives the container the whole node.',
   judge(d, c) {
     const out: Judgement[] = [];
-    const mounts = [...hostPathMounts(d)];
-    for (const m of mounts) {
-      const s = sensitiveHostPath(m.source);
+    // One verdict per host path (the discriminator): a path mounted twice is judged by its most permissive mount.
+    const bySource = new Map<string, MountFact[]>();
+    for (const m of hostPathMounts(d)) {
+      const source = m.source.length > 1 ? m.source.replace(/\/+$/, '') || '/' : m.source;
+      bySource.set(source, [...bySource.get(source) ?? [], m]);
+    }
+    for (const [source, ms] of bySource) {
+      const s = sensitiveHostPath(source);
       if (!s) continue;
+      const m = ms.find((x) => !x.readOnly) ?? ms[0];
       const mode = m.readOnly ? 'read-only' : 'read-write';
       const note = s.critical === 'always' && m.readOnly ? ' (a read-only mount does not stop connect() on a socket)' : '';
+      const value: Record<string, unknown> = { source, destination: m.destination, readOnly: m.readOnly };
+      if (ms.length > 1) value.destinations = ms.map((x) => x.destination);
       out.push({
         status: 'fail',
         severity: s.critical === 'always' || !m.readOnly ? 'critical' : 'high',
-        title: `Container mounts ${m.source} ${mode} from the host: ${s.label}`,
-        discriminator: m.source,
-        evidence: ev(c, 'mounts', { source: m.source, destination: m.destination, readOnly: m.readOnly },
-          'no sensitive host path', `${mode}${note}`),
+        title: `Container mounts ${source} ${mode} from the host: ${s.label}`,
+        discriminator: source,
+        evidence: ev(c, 'mounts', value, 'no sensitive host path', `${mode}${note}`),
       });
     }
     if (out.length === 0) out.push(pass(ev(c, 'mounts', hostPaths(d), 'no sensitive host path')));

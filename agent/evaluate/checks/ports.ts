@@ -53,6 +53,37 @@ export function portResource(s: Snapshot, k: SocketFact): PortResource {
   return r;
 }
 
+/**
+ * Part of the finding id for a socket in (or owned by) a container: its pod and container names, which survive a
+ * container restart, rather than the container id, which does not.
+ */
+function socketDiscriminator(r: PortResource): string | undefined {
+  if (typeof r.container === 'string') return r.container;
+  return typeof r.containerId === 'string' ? r.containerId : undefined;
+}
+
+/**
+ * One verdict per finding id: sockets sharing protocol, address, port and container (SO_REUSEPORT listeners,
+ * e.g. one per worker) are one listener; the others are counted in the evidence.
+ */
+function verdictsPerListener(s: Snapshot, sockets: SocketFact[], verdict: (k: SocketFact, r: PortResource) => Verdict): Verdict[] {
+  const byKey = new Map<string, { v: Verdict; count: number }>();
+  for (const k of sockets) {
+    const r = portResource(s, k);
+    const discriminator = socketDiscriminator(r);
+    const key = `${k.protocol}|${k.address}|${k.port}|${discriminator ?? ''}`;
+    const seen = byKey.get(key);
+    if (seen) { seen.count++; continue; }
+    const v = verdict(k, r);
+    if (discriminator !== undefined) v.discriminator = discriminator;
+    byKey.set(key, { v, count: 1 });
+  }
+  return [...byKey.values()].map(({ v, count }) => {
+    if (count > 1) v.evidence = { ...v.evidence, detail: `${v.evidence.detail ?? ''}; ${count} sockets share this address and port (SO_REUSEPORT)` };
+    return v;
+  });
+}
+
 function ownedBy(k: SocketFact, comp: ComponentFact | undefined, names: string[]): boolean {
   if (comp?.pid !== undefined && k.pid === comp.pid) return true;
   if (k.process !== undefined) return names.includes(k.process);
@@ -337,11 +368,10 @@ function ruleCheck(rule: PortRule): Check {
         const j = rule.whenClosed(s, selected.ports);
         return [{ status: j.status, resource: { kind: 'port', protocol: 'tcp', address: '*', port }, evidence: evidence(j) }];
       }
-      return selected.sockets.map((k) => {
+      return verdictsPerListener(s, selected.sockets, (k, resource) => {
         const j = rule.judge(s, k);
-        const v: Verdict = { status: j.status, resource: portResource(s, k), evidence: evidence(j) };
+        const v: Verdict = { status: j.status, resource, evidence: evidence(j) };
         if (j.severity) v.severity = j.severity;
-        if (k.containerId) v.discriminator = k.containerId;
         return v;
       });
     },
@@ -355,8 +385,7 @@ const inventory: Check = {
   evaluate(s) {
     const claimed = new Set<SocketFact>();
     for (const rule of RULES) for (const k of rule.select(s)?.sockets ?? []) claimed.add(k);
-    return s.sockets.filter((k) => !claimed.has(k)).map((k): Verdict => {
-      const r = portResource(s, k);
+    return verdictsPerListener(s, s.sockets.filter((k) => !claimed.has(k)), (k, r): Verdict => {
       const scope = isLoopback(k.address) ? 'loopback only' : 'reachable beyond loopback';
       const v: Verdict = {
         status: isLoopback(k.address) ? 'pass' : 'warn',
@@ -368,7 +397,6 @@ const inventory: Check = {
           value: { uid: k.uid, inode: k.inode },
         },
       };
-      if (k.containerId) v.discriminator = k.containerId;
       return v;
     });
   },

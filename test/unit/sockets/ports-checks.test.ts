@@ -146,6 +146,36 @@ describe('other control-plane ports', () => {
     expect(new Set(inv.map((f) => f.id)).size).toBe(4);
   });
 
+  it('keeps a container port\'s id across a container restart (new container id, same pod and container)', () => {
+    const listener = (id: string, pid: number) => {
+      const s = emptySnapshot({ sockets: [sock(8080, '0.0.0.0', { containerId: id, pid, process: 'nginx' })] });
+      s.containers.items.push({ id, runtime: 'containerd', type: 'container', namespace: 'web', pod: 'front', container: 'nginx', errors: [] });
+      return only(run(s), 'port-listener');
+    };
+    const before = listener('a'.repeat(64), 10);
+    const after = listener('c'.repeat(64), 12);
+    expect(before).toHaveLength(1);
+    expect(after.map((f) => f.id)).toEqual(before.map((f) => f.id));
+  });
+
+  it('reports SO_REUSEPORT listeners (same address, port and container) once', () => {
+    const etcdProc = etcd(['--listen-client-urls=http://0.0.0.0:2379']);
+    const findings = run(emptySnapshot({
+      components: { etcd: etcdProc },
+      sockets: [
+        sock(53, '0.0.0.0', { protocol: 'udp', inode: 1, pid: 7, process: 'coredns' }),
+        sock(53, '0.0.0.0', { protocol: 'udp', inode: 2, pid: 7, process: 'coredns' }),
+        sock(2379, '0.0.0.0', { inode: 3, pid: 200, process: 'etcd' }),
+        sock(2379, '0.0.0.0', { inode: 4, pid: 200, process: 'etcd' }),
+      ],
+    }));
+    expect(new Set(findings.map((f) => f.id)).size).toBe(findings.length);
+    const [dns] = only(findings, 'port-listener');
+    expect(only(findings, 'port-listener')).toHaveLength(1);
+    expect(dns.evidence.detail).toContain('2 sockets share');
+    expect(only(findings, 'port-etcd-client-exposed')).toEqual([expect.objectContaining({ status: 'fail', severity: 'critical' })]);
+  });
+
   it('returns nothing for components that are not on the node', () => {
     expect(run(emptySnapshot())).toEqual([]);
   });

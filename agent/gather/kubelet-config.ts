@@ -21,6 +21,8 @@ interface SettingSpec {
   note?: string;
   /** The kubelet replaces a zero value from a config file with this default (defaults.go); only a flag can set zero. */
   zeroFromFileMeans?: unknown;
+  /** A path the kubelet resolves against the config file's dir when relative (KubeletConfigurationPathRefs). */
+  isPath?: boolean;
 }
 
 // From ../shared/reference/kubelet-defaults.tsv (kubelet sources: applyLegacyDefaults, SetDefaults_KubeletConfiguration).
@@ -32,7 +34,7 @@ export const KUBELET_SETTINGS: SettingSpec[] = [
     key: 'readOnlyPort', flag: 'read-only-port', type: 'number', withConfig: 0, flagsOnly: 10255,
     note: 'flags-only default 10255 comes from the legacy flag defaults; some recent kubelet versions no longer set it',
   },
-  { key: 'authentication.x509.clientCAFile', flag: 'client-ca-file', type: 'string' },
+  { key: 'authentication.x509.clientCAFile', flag: 'client-ca-file', type: 'string', isPath: true },
   {
     key: 'streamingConnectionIdleTimeout', flag: 'streaming-connection-idle-timeout', type: 'string',
     withConfig: '4h0m0s', flagsOnly: '4h0m0s', zeroFromFileMeans: '4h0m0s',
@@ -40,8 +42,8 @@ export const KUBELET_SETTINGS: SettingSpec[] = [
   { key: 'protectKernelDefaults', flag: 'protect-kernel-defaults', type: 'boolean', withConfig: false, flagsOnly: false },
   { key: 'makeIPTablesUtilChains', flag: 'make-iptables-util-chains', type: 'boolean', withConfig: true, flagsOnly: true },
   { key: 'eventRecordQPS', flag: 'event-qps', type: 'number', withConfig: 50, flagsOnly: 50 },
-  { key: 'tlsCertFile', flag: 'tls-cert-file', type: 'string' },
-  { key: 'tlsPrivateKeyFile', flag: 'tls-private-key-file', type: 'string' },
+  { key: 'tlsCertFile', flag: 'tls-cert-file', type: 'string', isPath: true },
+  { key: 'tlsPrivateKeyFile', flag: 'tls-private-key-file', type: 'string', isPath: true },
   { key: 'rotateCertificates', flag: 'rotate-certificates', type: 'boolean', withConfig: false, flagsOnly: false },
   { key: 'serverTLSBootstrap', flag: 'rotate-server-certificates', type: 'boolean', withConfig: false, flagsOnly: false },
   { key: 'tlsCipherSuites', flag: 'tls-cipher-suites', type: 'list' },
@@ -52,7 +54,7 @@ export const KUBELET_SETTINGS: SettingSpec[] = [
   { key: 'healthzBindAddress', flag: 'healthz-bind-address', type: 'string', withConfig: '127.0.0.1', flagsOnly: '127.0.0.1' },
   { key: 'enableDebuggingHandlers', flag: 'enable-debugging-handlers', type: 'boolean', withConfig: true, flagsOnly: true },
   { key: 'hostnameOverride', flag: 'hostname-override', type: 'string' },
-  { key: 'staticPodPath', flag: 'pod-manifest-path', type: 'string' },
+  { key: 'staticPodPath', flag: 'pod-manifest-path', type: 'string', isPath: true },
   { key: 'featureGates.RotateKubeletServerCertificate', type: 'boolean' },
 ];
 
@@ -136,6 +138,11 @@ function resolve(spec: SettingSpec, kubelet: ComponentFact, layers: Layer[], has
     if (raw === undefined || raw === null) continue;
     const value = normalise(spec.type, raw);
     const layer = { source: layers[i].source, path: layers[i].path };
+    if (spec.isPath && layers[i].source === 'config-file' && typeof value === 'string' && value !== '' && !value.startsWith('/')) {
+      const resolved = path.posix.join(path.posix.dirname(layers[i].path), value);
+      return { ...base, value: resolved, ...layer,
+        note: `the file says ${value}; the kubelet resolves relative paths in its config file against the file's dir` };
+    }
     if (spec.zeroFromFileMeans !== undefined && isZero(value)) {
       return { ...base, value: spec.zeroFromFileMeans, ...layer,
         note: `the file says ${String(raw)}; the kubelet defaults a zero value from a config file to ${String(spec.zeroFromFileMeans)}` };

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HostAccess } from '../../agent/gather/host.js';
 import { gatherKubeletConfig } from '../../agent/gather/kubelet-config.js';
 import { parseFlags } from '../../agent/gather/flags.js';
+import { gatherFiles } from '../../agent/gather/files.js';
 import type { ComponentFact } from '../../agent/snapshot.js';
 import { buildHost, type BuiltHost, type HostSpec } from '../fixtures/build.js';
 
@@ -80,6 +81,23 @@ describe('kubelet effective configuration', () => {
     expect(fromFile.note).toMatch(/0s/);
     expect(effective(['--config=/c.yaml'], { '/c.yaml': 'streamingConnectionIdleTimeout: 5m\n' }).settings.streamingConnectionIdleTimeout.value).toBe('5m');
     expect(effective(['--streaming-connection-idle-timeout=0']).settings.streamingConnectionIdleTimeout).toMatchObject({ value: '0', source: 'flag' });
+  });
+
+  it('resolves relative paths of the config file against its dir, as the kubelet does', () => {
+    const k = effective(['--config=/var/lib/kubelet/config.yaml'], {
+      '/var/lib/kubelet/config.yaml': 'authentication: {x509: {clientCAFile: pki/ca.crt}}\ntlsCertFile: pki/kubelet.crt\nstaticPodPath: manifests\n',
+      '/var/lib/kubelet/pki/ca.crt': { content: 'ca', mode: 0o666 },
+    });
+    expect(k.settings['authentication.x509.clientCAFile']).toMatchObject({ value: '/var/lib/kubelet/pki/ca.crt', source: 'config-file' });
+    expect(k.settings['authentication.x509.clientCAFile'].note).toMatch(/pki\/ca\.crt/);
+    expect(k.settings.tlsCertFile.value).toBe('/var/lib/kubelet/pki/kubelet.crt');
+    expect(k.staticPodPath).toBe('/var/lib/kubelet/manifests');
+    const kubelet: ComponentFact = { name: 'kubelet', source: 'process', pid: 1, argv: ['kubelet'], flags: {}, env: {} };
+    const files = gatherFiles(new HostAccess(built!), { kubelet }, k);
+    expect(files['kubelet.client-ca']).toEqual([expect.objectContaining({ path: '/var/lib/kubelet/pki/ca.crt', exists: true, mode: 0o666 })]);
+    // A flag is taken as given (the kubelet's working dir is /).
+    expect(effective(['--config=/var/lib/kubelet/config.yaml', '--client-ca-file=ca.crt'], { '/var/lib/kubelet/config.yaml': '{}' })
+      .settings['authentication.x509.clientCAFile']).toMatchObject({ value: 'ca.crt', source: 'flag' });
   });
 
   it('reads feature gates from the flag and from the config', () => {

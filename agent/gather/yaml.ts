@@ -24,6 +24,15 @@ export function parseYamlObject(text: string): Record<string, unknown> | undefin
   return r.ok ? r.value : undefined;
 }
 
+/**
+ * What went wrong in a JSON.parse, without the text around it: Node quotes a snippet of the input in its
+ * messages, and the input may be an OCI spec holding env values or a config holding credentials.
+ */
+export function jsonErrorSummary(err: unknown): string {
+  const position = /position (\d+)/.exec(err instanceof Error ? err.message : '');
+  return position ? `invalid JSON at position ${position[1]}` : 'invalid JSON';
+}
+
 /** Reads a dotted path (`authentication.anonymous.enabled`) from a parsed document. */
 export function getPath(doc: unknown, dotted: string): unknown {
   let cur: unknown = doc;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { HostAccess } from '../host.js';
 import type { ComponentFact, ComponentName, GatherError, KubeletConfigFact } from '../../snapshot.js';
 import { cniConfDir } from './conf-dir.js';
+import { jsonErrorSummary } from '../yaml.js';
 import { networkPolicySupport } from './policy.js';
 import type { CniFact } from './types.js';
 
@@ -54,7 +55,7 @@ function loadNetwork(host: HostAccess, file: string): { name?: string; plugins: 
   if (!r.ok) return { error: r.error };
   let doc: unknown;
   try { doc = JSON.parse(r.text); } catch (err) {
-    return { error: { path: file, code: 'EINVAL', message: `invalid CNI config JSON: ${(err as Error).message}` } };
+    return { error: { path: file, code: 'EINVAL', message: `invalid CNI config: ${jsonErrorSummary(err)}` } };
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     return { error: { path: file, code: 'EINVAL', message: 'CNI config is not a JSON object' } };

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { HostAccess } from '../host.js';
 import type { GatherError } from '../../snapshot.js';
 import { parseOciSpec, type ParsedSpec } from './oci-spec.js';
+import { jsonErrorSummary } from '../yaml.js';
 import type { RuntimeName } from './types.js';
 
 /** Kubernetes caps all annotations of an object at 256 KiB; a spec many times that is hostile or broken. */
@@ -41,7 +42,7 @@ export function readSpec(host: HostAccess, file: string): { spec?: ParsedSpec; e
 function parseSpecBytes(data: Buffer): { spec: ParsedSpec } | { invalid: string } {
   let raw: unknown;
   try { raw = JSON.parse(data.toString('utf8')); } catch (err) {
-    return { invalid: `not JSON: ${(err as Error).message.slice(0, 200)}` };
+    return { invalid: `not JSON: ${jsonErrorSummary(err)}` };
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { invalid: 'not a JSON object' };
   return { spec: parseOciSpec(raw) };

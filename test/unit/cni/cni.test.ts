@@ -27,7 +27,7 @@ describe('gatherCni', () => {
       files: {
         '/etc/cni/net.d/10-canal.conflist': { content: CANAL, mode: 0o600 },
         '/etc/cni/net.d/20-flannel.conflist': { content: FLANNEL, mode: 0o644 },
-        '/etc/cni/net.d/05-broken.conf': '{ not json',
+        '/etc/cni/net.d/05-broken.conf': '{"name": "x", "args": ["--etcd-password=hunter2-very-secret",]}',
         '/etc/cni/net.d/README': 'ignored',
         '/var/lib/cni/networks/k8s-pod-network/10.244.0.5': { content: 'abc', mode: 0o644 },
         '/var/lib/cni/networks/k8s-pod-network/lock': '',
@@ -38,6 +38,8 @@ describe('gatherCni', () => {
       networkName: 'k8s-pod-network', plugins: ['calico', 'portmap', 'bandwidth'], enforcesNetworkPolicy: true,
     });
     expect(cni.errors).toEqual([expect.objectContaining({ path: '/etc/cni/net.d/05-broken.conf', code: 'EINVAL' })]);
+    // A config that does not parse is never quoted: it may hold credentials.
+    expect(JSON.stringify(cni.errors)).not.toMatch(/hunter2|secret/);
     expect(cni.files.map((f) => [f.path, f.mode?.toString(8)])).toEqual([
       ['/etc/cni/net.d/05-broken.conf', '644'],
       ['/etc/cni/net.d/10-canal.conflist', '600'],

@@ -124,6 +124,15 @@ describe('container checks', () => {
     expect(findings.filter((f) => f.checkId !== 'container-gather-error' && f.resource.kind === 'container')).toEqual([]);
   });
 
+  it('never quote a spec that does not parse: its env values are secrets', async () => {
+    const broken = '{"process":{"env":["PATH=/bin","DB_PASSWORD=hunter2-very-secret",}}';
+    const { findings } = await scan([{ id: containerId(4), name: 'db', pid: 2004, rawSpec: broken }]);
+    const errors = of(findings, 'container-gather-error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0].evidence.detail).toMatch(/EINVAL: not JSON: invalid JSON/);
+    expect(JSON.stringify(findings)).not.toMatch(/hunter2|secret"/);
+  });
+
   it('flag secret-looking env names only, never values', async () => {
     const { findings } = await scan([{ id: containerId(6), name: 'api', pid: 2006, env: ['PATH=/bin', 'AWS_SECRET_ACCESS_KEY=AKIAXXXXVALUE', 'GITHUB_TOKEN=ghp_value'] }]);
     const [env] = of(findings, 'container-secret-env');

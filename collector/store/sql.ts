@@ -34,7 +34,12 @@ const MAX_ARMS = 500;
 
 interface Arm { checkId: string; status: string }
 
-function findingConditions(p: Params, q: FindingQuery, checkIds: readonly string[] | undefined, arm?: Arm): string[] {
+export interface QueryHints {
+  /** SQLite: many findings match the check filter, so walk the sort order and filter (unary + keeps the check index out). */
+  walkSortOrder?: boolean;
+}
+
+function findingConditions(p: Params, q: FindingQuery, checkIds: readonly string[] | undefined, arm?: Arm, hints: QueryHints = {}): string[] {
   const where: string[] = [];
   const statuses = q.status ?? [];
   const open = statuses.filter((s) => s !== 'resolved');
@@ -47,7 +52,7 @@ function findingConditions(p: Params, q: FindingQuery, checkIds: readonly string
   if (q.node !== undefined) where.push(`f.node = ${p.add(q.node)}`);
   if (q.severity?.length) where.push(`f.severity IN (${p.list(q.severity)})`);
   if (!arm && q.check !== undefined) where.push(`f.check_id = ${p.add(q.check)}`);
-  if (!arm && checkIds) where.push(`f.check_id IN (${p.list(checkIds)})`);
+  if (!arm && checkIds) where.push(`${hints.walkSortOrder ? '+' : ''}f.check_id IN (${p.list(checkIds)})`);
   if (q.namespace !== undefined) where.push(`f.namespace = ${p.add(q.namespace)}`);
   if (q.pod !== undefined) where.push(`f.pod = ${p.add(q.pod)}`);
   if (q.since !== undefined) where.push(`f.changed_at >= ${p.add(q.since)}`);
@@ -73,7 +78,7 @@ function armsFor(q: FindingQuery, checkIds: readonly string[] | undefined): Arm[
  * A check-filtered query in severity order reads each (check, status) slice in order from the check index and
  * merges them, so a broad filter neither sorts nor scans the table.
  */
-export function findingsQuery(dialect: Dialect, q: FindingQuery, checkIds?: readonly string[]): { text: string; values: unknown[] } {
+export function findingsQuery(dialect: Dialect, q: FindingQuery, checkIds?: readonly string[], hints: QueryHints = {}): { text: string; values: unknown[] } {
   const p = new Params(dialect);
   const sort = SORT_KEYS[q.sort];
   const order = (prefix: string): string => sort.columns.map((c) => `${c.replace('f.', prefix)} ${sort.dir}`).join(', ');
@@ -90,10 +95,19 @@ export function findingsQuery(dialect: Dialect, q: FindingQuery, checkIds?: read
       values: p.values,
     };
   }
-  const where = arms?.length === 1 ? findingConditions(p, q, undefined, arms[0]) : findingConditions(p, q, checkIds);
+  const where = arms?.length === 1 ? findingConditions(p, q, undefined, arms[0]) : findingConditions(p, q, checkIds, undefined, hints);
   const text = `${base} WHERE ${where.join(' AND ')} ORDER BY ${order('f.')} LIMIT ${p.add(q.limit + 1)}`;
   return { text, values: p.values };
 }
+
+/** How many open findings these checks have (from the per-check counters). */
+export function openCountQuery(dialect: Dialect, checkIds: readonly string[]): { text: string; values: unknown[] } {
+  const p = new Params(dialect);
+  return { text: `SELECT COALESCE(SUM(n), 0) AS n FROM check_counts WHERE check_id IN (${p.list(checkIds)})`, values: p.values };
+}
+
+/** Above this many matches, walking the sort order finds a page faster than collecting and sorting the matches. */
+export const WALK_ABOVE = 5000;
 
 /** The check ids a cis/component filter selects (both filters combine). */
 export function checksMatchingQuery(dialect: Dialect, q: Pick<FindingQuery, 'cis' | 'component'>): { text: string; values: unknown[] } {

@@ -9,7 +9,9 @@ import { migrations } from './migrations.js';
 import {
   toCheckRecords, toNodeRecord, toStoredFinding, type CheckRowOut, type NodeRowOut,
 } from './rows.js';
-import { checksMatchingQuery, factsQuery, findingsQuery, nodesQuery, sortKeyOf, type FindingRowOut } from './sql.js';
+import {
+  checksMatchingQuery, factsQuery, findingsQuery, nodesQuery, openCountQuery, sortKeyOf, WALK_ABOVE, type FindingRowOut,
+} from './sql.js';
 import type {
   CheckRecord, FactSelector, OpenCount, FindingEvent, FindingQuery, NodeQuery, NodeRecord, Page, ScorePoint, SettingRow, Store,
   StoredFinding,
@@ -170,7 +172,12 @@ export class SqliteStore implements Store {
       checkIds = (this.statement(m.text).raw().all(...m.values) as string[][]).map((r) => r[0]);
       if (checkIds.length === 0) return { items: [], nextAfter: null };
     }
-    const { text, values } = findingsQuery('sqlite', query, checkIds);
+    let walkSortOrder = false;
+    if (checkIds && query.sort !== 'severity') {
+      const c = openCountQuery('sqlite', checkIds);
+      walkSortOrder = (this.statement(c.text).get(...c.values) as { n: number }).n > WALK_ABOVE;
+    }
+    const { text, values } = findingsQuery('sqlite', query, checkIds, { walkSortOrder });
     const rows = this.statement(text).all(...values) as FindingRowOut[];
     const more = rows.length > query.limit;
     if (more) rows.pop();

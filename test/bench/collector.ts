@@ -89,6 +89,7 @@ function queries(): Array<[string, (node: string) => string]> {
     ['findings?check=C&status=fail', () => '/api/v1/findings?check=cis-1.1.0&status=fail'],
     ['findings?cis=4.2', () => '/api/v1/findings?cis=4.2'],
     ['findings?component=etcd', () => '/api/v1/findings?component=etcd'],
+    ['findings?component=etcd&sort=recent', () => '/api/v1/findings?component=etcd&sort=recent'],
     ['findings?namespace=ns-1&pod=P', (n) => `/api/v1/findings?namespace=ns-1&pod=app-${Number(n.slice(5)) % 50}-1`],
     ['findings?since=1h&sort=recent', () => '/api/v1/findings?since=1h&sort=recent'],
     ['findings?q=port', () => '/api/v1/findings?q=port'],

@@ -164,6 +164,30 @@ describe('container checks', () => {
     expect(of(findings, 'container-sysctls')[0]).toMatchObject({ status: 'fail', evidence: { value: ['kernel.msgmax'] } });
   });
 
+  it('keep gather-error ids stable when only counts or pids in the error change', () => {
+    const ids = (skipped: number, pid: number) => {
+      const snapshot = { containers: {
+        sources: [{ runtime: 'cri', path: '/run/containerd/containerd.sock' }], searched: [],
+        items: [{
+          id: containerId(1), runtime: 'containerd', type: 'container', namespace: 'ns', pod: 'p', container: 'c', pid,
+          errors: [
+            { path: `/proc/${pid}/status`, code: 'EINVAL', message: 'no valid CapEff line' },
+            { path: `/proc/${pid}/status`, code: 'EINVAL', message: 'no valid CapBnd line' },
+          ],
+        }],
+        errors: [
+          { path: '/run/containerd/containerd.sock', code: 'ETIMEDOUT', message: `CRI time budget of 10000 ms spent; ${skipped} status calls skipped` },
+          { path: '/run/containerd/containerd.sock', code: 'EINVAL', message: 'verbose info is not JSON' },
+          { path: '/run/containerd/containerd.sock', code: 'EINVAL', message: 'verbose info is not JSON' },
+        ],
+      } } as unknown as Snapshot;
+      return evaluate(snapshot, containersChecks).filter((f) => f.checkId === 'container-gather-error').map((f) => f.id);
+    };
+    expect(ids(3, 2001)).toHaveLength(3);
+    expect(new Set(ids(3, 2001)).size).toBe(3);
+    expect(ids(17, 2345)).toEqual(ids(3, 2001));
+  });
+
   it('keep finding ids stable across scans', async () => {
     const first = (await scan([restricted])).findings.map((f) => f.id);
     built!.cleanup();

@@ -1,7 +1,11 @@
 // What could not be read about containers is reported, not swallowed: an unreadable spec, a runtime
 // socket that did not answer, a pid that vanished.
-import type { Check, Verdict } from '../../check.js';
+import { findingId, type Check, type Verdict } from '../../check.js';
 import { containerResource } from './common.js';
+
+/** Counts, sizes and pids vary from scan to scan; the finding id must not. */
+const stable = (text: string): string => text.replace(/\d+/g, '#');
+const basename = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 
 export const containerGatherErrorCheck: Check = {
   id: 'container-gather-error', cis: null, severity: 'medium', component: 'container',
@@ -14,7 +18,7 @@ export const containerGatherErrorCheck: Check = {
       resource: { kind: 'file', path: e.path },
       evidence: { source: 'gather', path: e.path, detail: `${e.code}: ${e.message}` },
       title: `Could not read ${e.path} (${e.code})`,
-      discriminator: `${e.code}:${e.message.slice(0, 80)}`,
+      discriminator: `${e.code}:${stable(e.message).slice(0, 80)}`,
     }));
     for (const c of s.containers.items) {
       if (c.type !== 'container') continue;
@@ -24,10 +28,24 @@ export const containerGatherErrorCheck: Check = {
           resource: containerResource(c),
           evidence: { source: 'gather', path: e.path, detail: `${e.code}: ${e.message}` },
           title: c.declared ? `Could not read ${e.path} (${e.code})` : `Container not judged: its spec could not be read (${e.code})`,
-          discriminator: `${e.code}:${e.path}`,
+          // The resource names the container; the file's name tells its errors apart (its path holds pid and id).
+          discriminator: `${e.code}:${stable(basename(e.path))}`,
         });
       }
     }
-    return out;
+    return oneVerdictPerId(out);
   },
 };
+
+/** Errors that land on the same finding id (the same CRI failure for several containers, two bad lines of one file) are one finding. */
+function oneVerdictPerId(verdicts: Verdict[]): Verdict[] {
+  const byId = new Map<string, Verdict>();
+  for (const v of verdicts) {
+    const id = findingId('container-gather-error', v.resource, v.discriminator);
+    const seen = byId.get(id);
+    if (!seen) { byId.set(id, v); continue; }
+    const detail = `${seen.evidence.detail ?? ''}; ${v.evidence.detail ?? ''}`;
+    seen.evidence = { ...seen.evidence, detail: detail.length > 2000 ? `${detail.slice(0, 2000)}…` : detail };
+  }
+  return [...byId.values()];
+}

@@ -91,13 +91,19 @@ export function workloadName(f: StoredFinding): string {
   return r.namespace && r.pod ? `${r.namespace}/${r.pod}` : r.id;
 }
 
-/** Host paths named by a hostPath finding (evidence value list or string, `hostPath:` prefixes, evidence path). */
+/** Host paths in an evidence value: a path, a list of them (`hostPath:` prefixes allowed), or mount objects `{ source }`. */
+function hostPathsIn(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(hostPathsIn);
+  if (value && typeof value === 'object') return hostPathsIn((value as { source?: unknown }).source);
+  return asList(value).map((p) => p.replace(/^hostPath:/, '')).filter((p) => p.startsWith('/'));
+}
+
+/** Host paths named by a failing hostPath finding (not `evidence.path`: that is where the spec was read). */
 export function mountedHostPaths(f: Finding): string[] {
   const isMount = (f.pss !== undefined && (FACT_INPUTS.hostPathPss as readonly string[]).includes(f.pss))
     || (FACT_INPUTS.hostPathCheckIds as readonly string[]).includes(f.checkId);
   if (!isMount || f.status === 'pass') return [];
-  const raw = [...asList(f.evidence.value), ...(f.evidence.path ? [f.evidence.path] : [])];
-  return raw.map((p) => p.replace(/^hostPath:/, '')).filter((p) => p.startsWith('/'));
+  return hostPathsIn(f.evidence.value);
 }
 
 export function isPrivileged(f: Finding): boolean {

@@ -119,11 +119,19 @@ describe('attack paths', () => {
       stored('w2', privileged('a')), stored('w2', hostPath('b', ['/run/containerd/containerd.sock'])),
       stored('w2', container('c', 'container-privileged', { pss: 'privileged', value: false, status: 'pass' })),
       stored('w2', hostPath('c', ['/run/containerd/containerd.sock'])),
+      // The sensitive-mount check names one mount per finding, as an object; evidence.path is the spec it came from.
+      stored('w2', hostPid('agent')),
+      stored('w2', container('agent', 'container-sensitive-host-mount', { value: { source: '/run/crio/crio.sock', destination: '/crio.sock', readOnly: true } })),
+      stored('w2', finding({ checkId: 'container-sensitive-host-mount', component: 'container', status: 'fail',
+        resource: { kind: 'container', id: 'x', namespace: 'apps', pod: 'spec-only', container: 'c' },
+        evidence: { source: 'oci', key: 'mounts', path: '/run/containerd/containerd.sock', value: { source: '/data' } } })),
+      stored('w2', privileged('spec-only')),
     ];
     const cs = rules(correlate(state(nodes, facts)), 'pod-node-takeover');
     expect(cs.map((c) => c.title)).toEqual([
       'Node takeover from pod apps/ci-runner on w1: privileged with /run/containerd/containerd.sock mounted',
       'Node takeover from pod apps/monitor on w1: hostPID with /var/run/docker.sock mounted',
+      'Node takeover from pod apps/agent on w2: hostPID with /run/crio/crio.sock mounted',
     ]);
     expect(cs[0].evidence).toHaveLength(2);
   });

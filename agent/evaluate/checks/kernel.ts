@@ -4,6 +4,7 @@ import type { Evidence, Severity, Status } from '../../../proto/report.js';
 import type { Check, Verdict } from '../check.js';
 import type { Snapshot } from '../../snapshot.js';
 import { PROTECTED_SYSCTLS } from '../../gather/kernel/index.js';
+import { parseGoBool } from './cis/helpers.js';
 
 function sysctlEvidence(s: Snapshot, key: string, expected: string, detail: string): Evidence {
   const e: Evidence = { source: 'sysctl', path: `/proc/sys/${key.replace(/\./g, '/')}`, key, expected, detail };
@@ -27,11 +28,7 @@ function intOf(v: string | undefined): number | undefined {
 }
 
 function kubeletBool(s: Snapshot, key: string): boolean | undefined {
-  const v = s.kubelet?.settings[key]?.value;
-  if (typeof v === 'boolean') return v;
-  if (v === 'true') return true;
-  if (v === 'false') return false;
-  return undefined;
+  return parseGoBool(s.kubelet?.settings[key]?.value);
 }
 
 const protectKernelDefaults: Check = {

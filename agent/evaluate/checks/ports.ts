@@ -6,7 +6,9 @@ import type { Check, Verdict } from '../check.js';
 import type { ComponentFact, ComponentName, Snapshot } from '../../snapshot.js';
 import type { SocketFact } from '../../gather/sockets/types.js';
 import { isLoopback } from '../../gather/sockets/proc-net.js';
-import { lastFlag, parseBool } from '../../gather/flags.js';
+import { lastFlag } from '../../gather/flags.js';
+import { parseGoBool } from './cis/helpers.js';
+import { etcdSetting as etcdValue } from './cis/etcd.js';
 
 type PortResource = Extract<Verdict['resource'], { kind: 'port' }>;
 
@@ -112,12 +114,6 @@ function num(v: unknown): number | undefined {
   return undefined;
 }
 
-function bool(v: unknown): boolean | undefined {
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'string') return parseBool(v.trim());
-  return undefined;
-}
-
 function setting(s: Snapshot, key: string): unknown {
   return s.kubelet?.settings[key]?.value;
 }
@@ -127,11 +123,10 @@ function flag(s: Snapshot, comp: ComponentName, name: string): string | undefine
   return c ? lastFlag(c.flags, name) : undefined;
 }
 
-/** A flag, else its etcd environment variable (etcd lets flags shadow the environment). */
+/** A flag, else its etcd environment variable, read as the CIS etcd checks read it. */
 function etcdSetting(s: Snapshot, name: string): string | undefined {
   const etcd = s.components.etcd;
-  if (!etcd) return undefined;
-  return lastFlag(etcd.flags, name) ?? etcd.env[`ETCD_${name.toUpperCase().replace(/-/g, '_')}`];
+  return etcd ? etcdValue(etcd, name).value : undefined;
 }
 
 function urlPorts(urls: string | undefined, fallback: number): { port: number; scheme: string }[] {
@@ -194,7 +189,7 @@ const kubeletAnonymous: PortRule = {
   },
   select: componentRule('kubelet', (s) => [num(setting(s, 'port')) ?? 10250]),
   judge: (s, k) => {
-    const anonymous = bool(setting(s, 'authentication.anonymous.enabled'));
+    const anonymous = parseGoBool(setting(s, 'authentication.anonymous.enabled'));
     const mode = String(setting(s, 'authorization.mode') ?? 'unknown');
     const context = `authentication.anonymous.enabled=${String(anonymous ?? 'unknown')}, authorization.mode=${mode}`;
     if (anonymous === false) {
@@ -254,7 +249,7 @@ function etcdRule(kind: 'client' | 'peer'): PortRule {
     select: componentRule('etcd', (s) => listeners(s).map((l) => l.port)),
     judge: (s, k) => {
       const rawAuth = etcdSetting(s, authFlag);
-      const certAuth = rawAuth === undefined ? false : parseBool(rawAuth) ?? false;
+      const certAuth = rawAuth === undefined ? false : parseGoBool(rawAuth) ?? false;
       const scheme = listeners(s).find((l) => l.port === k.port)?.scheme ?? 'unknown';
       const context = `--${authFlag}=${rawAuth ?? 'unset (false)'}, scheme ${scheme}`;
       const open = !certAuth || scheme === 'http';

@@ -6,9 +6,11 @@ import { octal } from '../../../agent/evaluate/checks/cis/file-checks.js';
 import { component } from './snapshot-factory.js';
 
 describe('CIS helpers', () => {
-  it('parses Go booleans case-insensitively and rejects anything else', () => {
-    expect(['true', 'TRUE', 'True', 't', 'T', '1'].map(parseGoBool)).toEqual(Array(6).fill(true));
-    expect(['false', 'FALSE', 'f', '0'].map(parseGoBool)).toEqual(Array(4).fill(false));
+  it('parses Go booleans as strconv.ParseBool does and rejects anything else', () => {
+    expect(['true', 'TRUE', 'True', 't', 'T', '1', ' true'].map(parseGoBool)).toEqual(Array(7).fill(true));
+    expect(['false', 'FALSE', 'False', 'f', 'F', '0', false].map(parseGoBool)).toEqual(Array(7).fill(false));
+    // The component itself refuses these at start: Go's ParseBool knows three spellings of each word.
+    expect(['tRuE', 'fALSE', 'yes'].map(parseGoBool)).toEqual([undefined, undefined, undefined]);
     expect([parseGoBool('yes'), parseGoBool(''), parseGoBool(undefined), parseGoBool(1)]).toEqual([undefined, undefined, undefined, undefined]);
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { portsChecks } from '../../../agent/evaluate/checks/ports.js';
 import { evaluate } from '../../../agent/evaluate/check.js';
+import { etcdChecks } from '../../../agent/evaluate/checks/cis/etcd.js';
 import { FindingSchema, type Finding } from '../../../proto/report.js';
 import type { Snapshot } from '../../../agent/snapshot.js';
 import { component, emptySnapshot, settings, sock } from './snapshot.js';
@@ -174,6 +175,18 @@ describe('other control-plane ports', () => {
     expect(only(findings, 'port-listener')).toHaveLength(1);
     expect(dns.evidence.detail).toContain('2 sockets share');
     expect(only(findings, 'port-etcd-client-exposed')).toEqual([expect.objectContaining({ status: 'fail', severity: 'critical' })]);
+  });
+
+  it('reads etcd\'s client-cert-auth exactly as CIS 2.2 does (one parser for both)', () => {
+    for (const value of ['true', 'tRuE', 'false']) {
+      const s = emptySnapshot({
+        components: { etcd: etcd(['--listen-client-urls=https://0.0.0.0:2379'], { ETCD_CLIENT_CERT_AUTH: value }) },
+        sockets: [sock(2379, '0.0.0.0', { pid: 200, process: 'etcd' })],
+      });
+      const cis = evaluate(s, etcdChecks).find((f) => f.checkId === 'cis-2.2')!;
+      const [port] = only(run(s), 'port-etcd-client-exposed');
+      expect([value, port.status === 'fail' ? 'open' : 'guarded'], value).toEqual([value, cis.status === 'pass' ? 'guarded' : 'open']);
+    }
   });
 
   it('returns nothing for components that are not on the node', () => {

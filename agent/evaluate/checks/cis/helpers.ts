@@ -3,6 +3,7 @@
 import type { Evidence, Resource, Severity, Status } from '../../../../proto/report.js';
 import type { Check, Verdict } from '../../check.js';
 import type { ComponentFact, ComponentName, Snapshot } from '../../../snapshot.js';
+import { lastFlag as lastOf, listFlag as listOf, parseBool } from '../../../gather/flags.js';
 
 /** What a judge decides about one resource; the factory turns it into a Verdict. */
 export interface Judgement {
@@ -53,17 +54,10 @@ export function componentCheck(spec: CheckMeta & {
 }
 
 /** Value of a scalar flag: pflag keeps the last one given. */
-export function lastFlag(c: ComponentFact, name: string): string | undefined {
-  const values = c.flags[name];
-  return values && values.length > 0 ? values[values.length - 1] : undefined;
-}
+export const lastFlag = (c: ComponentFact, name: string): string | undefined => lastOf(c.flags, name);
 
 /** Elements of a comma-list flag (pflag StringSlice): repeats append. Undefined when the flag is absent. */
-export function listFlag(c: ComponentFact, name: string): string[] | undefined {
-  const values = c.flags[name];
-  if (!values || values.length === 0) return undefined;
-  return values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v.length > 0);
-}
+export const listFlag = (c: ComponentFact, name: string): string[] | undefined => listOf(c.flags, name);
 
 /** `--feature-gates` as a map: repeats merge, a later key wins; values are Go booleans. */
 export function featureGates(c: ComponentFact): Record<string, string> {
@@ -76,14 +70,10 @@ export function featureGates(c: ComponentFact): Record<string, string> {
   return gates;
 }
 
-/** Go strconv.ParseBool, case-insensitive; undefined when the text is not a boolean. */
+/** A boolean from a config file, or text read as Go's strconv.ParseBool does; undefined when it is not a boolean. */
 export function parseGoBool(value: unknown): boolean | undefined {
   if (typeof value === 'boolean') return value;
-  if (typeof value !== 'string') return undefined;
-  const v = value.trim().toLowerCase();
-  if (v === '1' || v === 't' || v === 'true') return true;
-  if (v === '0' || v === 'f' || v === 'false') return false;
-  return undefined;
+  return typeof value === 'string' ? parseBool(value.trim()) : undefined;
 }
 
 /** Integer text as Go's strconv.Atoi accepts it; undefined otherwise. */

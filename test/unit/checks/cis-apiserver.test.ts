@@ -53,6 +53,9 @@ describe('authentication and authorization', () => {
     expect(status('cis-1.2.6', '--authorization-config=/etc/kubernetes/authz.yaml')).toBe('warn');
     expect(status('cis-1.2.7', '--authorization-mode=RBAC')).toBe('fail');
     expect(status('cis-1.2.8', '--authorization-mode=Node,Webhook')).toBe('fail');
+    // Given but empty names no authorizer at all (the API server refuses to start with it): not "set, without AlwaysAllow".
+    expect(status('cis-1.2.6', '--authorization-mode=')).toBe('fail');
+    expect(one('cis-1.2.6', apiserver('--authorization-mode=')).evidence.detail).toMatch(/empty/);
   });
 
   it('1.2.4 needs both kubelet client flags', () => {

@@ -44,6 +44,12 @@ function authorizers(want: (modes: string[]) => boolean, expected: string) {
         }),
       };
     }
+    if (modes && modes.length === 0) {
+      return {
+        status: 'fail',
+        evidence: flagEvidence(c, 'authorization-mode', expected, { value: [], detail: 'set but empty: no authorizer is named (the API server refuses to start with it)' }),
+      };
+    }
     const effective = modes ?? ['AlwaysAllow'];
     return {
       status: want(effective) ? 'pass' : 'fail',

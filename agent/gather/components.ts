@@ -9,6 +9,7 @@ import type { HostAccess } from './host.js';
 import { parseFlags } from './flags.js';
 import { readStaticPods } from './static-pods.js';
 import { parseYamlObject } from './yaml.js';
+import { builtinArgs } from './distribution-defaults.js';
 import type { ComponentFact, ComponentName, GatherError } from '../snapshot.js';
 
 export type Components = Partial<Record<ComponentName, ComponentFact>>;
@@ -121,11 +122,18 @@ function passthroughComponents(host: HostAccess, pid: number, dist: 'k3s' | 'rke
   for (const name of names) {
     const key = Object.keys(PASSTHROUGH).find((k) => PASSTHROUGH[k] === name)!;
     const values = [...(fromConfig[key] ?? []), ...(outer[key] ?? [])];
-    const args = values.map((v) => (v.startsWith('-') ? v : `--${v}`));
+    const userArgs = values.map((v) => (v.startsWith('-') ? v : `--${v}`));
+    const userFlags = parseFlags(userArgs);
+    const secretsEncryption = Boolean(outer['secrets-encryption'] ?? fromConfig['secrets-encryption']);
+    const builtins = builtinArgs(dist, name, { secretsEncryption })
+      .filter((a) => !(flagName(a) in userFlags));
+    const args = [...builtins, ...userArgs];
     out.push({ name, source: 'passthrough', pid, path: argv[0], distribution: dist, argv: args, flags: parseFlags(args), env: {} });
   }
   return out;
 }
+
+const flagName = (arg: string): string => arg.replace(/^-+/, '').split('=')[0];
 
 /** `kube-apiserver-arg: [a=b, ...]` keys of /etc/rancher/<dist>/config.yaml, as string lists. */
 function readDistributionConfig(host: HostAccess, dist: 'k3s' | 'rke2'): Record<string, string[]> {
@@ -135,6 +143,7 @@ function readDistributionConfig(host: HostAccess, dist: 'k3s' | 'rke2'): Record<
   const doc = parseYamlObject(r.text);
   if (!doc) return out;
   for (const [key, value] of Object.entries(doc)) {
+    if (key === 'secrets-encryption' && value === true) { out[key] = ['true']; continue; }
     if (!key.endsWith('-arg')) continue;
     const list = Array.isArray(value) ? value : [value];
     out[key] = list.filter((v): v is string => typeof v === 'string');

@@ -34,3 +34,22 @@ describe('component discovery', () => {
     expect(c.etcd?.env).toEqual({ ETCD_CLIENT_CERT_AUTH: 'false' });
   });
 });
+
+describe('k3s built-in component arguments', () => {
+  it('judges a stock k3s server on the arguments k3s itself gives its apiserver and kubelet', async () => {
+    const { scanNode } = await import('../../agent/scan.js');
+    built = buildHost({ procs: [{ pid: 7, argv: ['/usr/local/bin/k3s', 'server'] }] });
+    const { report } = await scanNode({ hostRoot: built.hostRoot, procRoot: built.procRoot });
+    const status = (cis: string) => report.findings.filter((f) => f.cis === cis).map((f) => f.status);
+    for (const cis of ['1.2.1', '1.2.6', '1.2.7', '1.2.8', '1.2.14', '1.2.15', '1.3.2', '1.3.7', '1.4.1', '1.4.2', '4.2.1', '4.2.2', '4.2.3', '4.2.4']) {
+      expect(status(cis), cis).toEqual(['pass']);
+    }
+  });
+
+  it('lets a user --kube-apiserver-arg replace the built-in value', () => {
+    const c = discover([{ pid: 7, argv: ['k3s', 'server', '--kube-apiserver-arg=anonymous-auth=true', '--kube-apiserver-arg=enable-admission-plugins=AlwaysPullImages'] }]);
+    expect(c['kube-apiserver']?.flags['anonymous-auth']).toEqual(['true']);
+    expect(c['kube-apiserver']?.flags['enable-admission-plugins']).toEqual(['AlwaysPullImages']);
+    expect(c['kube-apiserver']?.flags['profiling']).toEqual(['false']);
+  });
+});

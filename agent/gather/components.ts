@@ -10,6 +10,7 @@ import { parseFlags } from './flags.js';
 import { readStaticPods } from './static-pods.js';
 import { parseYamlObject } from './yaml.js';
 import { builtinArgs } from './distribution-defaults.js';
+import { ETCD_ENV_KEPT } from './etcd-env.js';
 import type { ComponentFact, ComponentName, GatherError } from '../snapshot.js';
 
 export type Components = Partial<Record<ComponentName, ComponentFact>>;
@@ -76,7 +77,7 @@ function readEtcdEnv(host: HostAccess, pid: number): Record<string, string> {
   if (!text) return env;
   for (const entry of text.split('\0')) {
     const eq = entry.indexOf('=');
-    if (eq > 0 && entry.startsWith('ETCD_')) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+    if (eq > 0 && ETCD_ENV_KEPT.has(entry.slice(0, eq))) env[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
   return env;
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { HostAccess } from './host.js';
 import { parseFlags } from './flags.js';
 import { isObject, parseConfigBytes } from './yaml.js';
+import { ETCD_ENV_KEPT } from './etcd-env.js';
 import type { ComponentFact, ComponentName, GatherError } from '../snapshot.js';
 
 const DEFAULT_DIRS = ['/etc/kubernetes/manifests', '/var/lib/rancher/rke2/agent/pod-manifests', '/var/lib/rancher/k3s/agent/pod-manifests'];
@@ -82,7 +83,7 @@ function literalEnv(v: unknown): Record<string, string> {
   const env: Record<string, string> = {};
   if (!Array.isArray(v)) return env;
   for (const e of v) {
-    if (isObject(e) && typeof e.name === 'string' && e.name.startsWith('ETCD_') && typeof e.value === 'string') env[e.name] = e.value;
+    if (isObject(e) && typeof e.name === 'string' && ETCD_ENV_KEPT.has(e.name) && typeof e.value === 'string') env[e.name] = e.value;
   }
   return env;
 }

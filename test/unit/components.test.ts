@@ -29,8 +29,8 @@ describe('component discovery', () => {
     expect(c['kube-apiserver']).toMatchObject({ source: 'passthrough', distribution: 'rke2' });
   });
 
-  it('keeps only ETCD_* variables of etcd, never the rest of its environment', () => {
-    const c = discover([{ pid: 4, argv: ['etcd'], env: { ETCD_CLIENT_CERT_AUTH: 'false', AWS_SECRET_ACCESS_KEY: 'x' } }]);
+  it('keeps only the ETCD_* variables the checks judge, never the rest of its environment', () => {
+    const c = discover([{ pid: 4, argv: ['etcd'], env: { ETCD_CLIENT_CERT_AUTH: 'false', AWS_SECRET_ACCESS_KEY: 'x', ETCD_ROOT_PASSWORD: 'y' } }]);
     expect(c.etcd?.env).toEqual({ ETCD_CLIENT_CERT_AUTH: 'false' });
   });
 });

@@ -2,7 +2,7 @@
 // stored at the collector (seen through its REST API), over gRPC with mTLS; and the agent's idle CPU and
 // RSS with its watchers on a control-plane fixture. Real processes: dist/agent/cli.js run and the collector.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,10 +51,8 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs: num
 function collectorCommand(): string[] {
   const cli = join(ROOT, 'dist', 'collector', 'cli.js');
   const help = spawnSync(process.execPath, [cli, 'serve', '--help'], { encoding: 'utf8' });
-  if (/--grpc-listen/.test(help.stdout ?? '')) return [cli, 'serve'];
-  const wrapper = join(ROOT, 'test', 'integration', 'delivery', 'collector-with-transports.mjs');
-  if (!existsSync(wrapper)) throw new Error('no collector with --grpc-listen');
-  return [wrapper];
+  if (!/--grpc-listen/.test(help.stdout ?? '')) throw new Error(`${cli} serve has no --grpc-listen`);
+  return [cli, 'serve'];
 }
 
 async function stop(p: ChildProcess | undefined): Promise<void> {

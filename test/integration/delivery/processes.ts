@@ -1,6 +1,6 @@
-// The processes of the delivery tests: the agent (dist/agent/cli.js run) and the collector under test.
-// The collector is the real `vigil-collector serve` process when it knows --grpc-listen; until then an
-// in-process stand-in made of the collector's own Store, Ingestor and transports.
+// The processes of the delivery tests: the agent (dist/agent/cli.js run) and the collector under test, the
+// real `vigil-collector serve` process. VIGIL_DELIVERY_IN_PROCESS=1 swaps in the same Store, Ingestor and
+// transports inside the test process (for debugging with breakpoints).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,8 +14,6 @@ import type { TestPki } from '../../harness/mtls.js';
 export const ROOT = join(import.meta.dirname, '..', '..', '..');
 export const AGENT_CLI = join(ROOT, 'dist', 'agent', 'cli.js');
 export const COLLECTOR_CLI = join(ROOT, 'dist', 'collector', 'cli.js');
-/** startCollector + startTransports from dist/, for as long as `serve` lacks the streaming options. */
-const COLLECTOR_WRAPPER = join(import.meta.dirname, 'collector-with-transports.mjs');
 
 export async function waitFor<T>(
   what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, fatal?: () => string | undefined,
@@ -115,19 +113,15 @@ export interface CollectorUnderTest {
 
 export interface CollectorArgs { dataDir: string; pki: TestPki; natsUrl?: string; grpcMaxMessageBytes?: number }
 
-/** `serve` of dist/collector/cli.js when it knows the streaming options; else the wrapper; else undefined. */
-export function collectorCommand(): string[] | undefined {
-  if (!existsSync(COLLECTOR_CLI)) return undefined;
-  const help = spawnSync(process.execPath, [COLLECTOR_CLI, 'serve', '--help'], { encoding: 'utf8' });
-  if (/--grpc-listen/.test(help.stdout ?? '')) return [COLLECTOR_CLI, 'serve'];
-  return existsSync(join(ROOT, 'dist', 'collector', 'ingest', 'transports.js')) ? [COLLECTOR_WRAPPER] : undefined;
+/** `vigil-collector serve` from dist/ (npm run build), checked to know the streaming options. */
+export function collectorCommand(): string[] {
+  const help = existsSync(COLLECTOR_CLI) ? spawnSync(process.execPath, [COLLECTOR_CLI, 'serve', '--help'], { encoding: 'utf8' }).stdout ?? '' : '';
+  if (!/--grpc-listen/.test(help)) throw new Error(`${COLLECTOR_CLI} serve has no --grpc-listen: run npm run build`);
+  return [COLLECTOR_CLI, 'serve'];
 }
 
-/** The collector as a separate process (dist/ built); in-process only when VIGIL_DELIVERY_IN_PROCESS=1. */
 export async function startCollector(a: CollectorArgs): Promise<CollectorUnderTest> {
-  const cmd = process.env.VIGIL_DELIVERY_IN_PROCESS === '1' ? undefined : collectorCommand();
-  if (!cmd && process.env.VIGIL_DELIVERY_IN_PROCESS !== '1') throw new Error('no collector build in dist/: run npm run build');
-  const c = cmd ? await processCollector(a, cmd) : await inProcessCollector(a);
+  const c = process.env.VIGIL_DELIVERY_IN_PROCESS === '1' ? await inProcessCollector(a) : await processCollector(a, collectorCommand());
   await c.start();
   return c;
 }

@@ -1,6 +1,7 @@
 // The vigil-agent command line: `scan` (one-shot, kube-bench style) and `run` (the daemon).
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { SEVERITIES, severityRank, type Severity } from '../proto/report.js';
+import { SEVERITIES, severityRank } from '../proto/findings.js';
+import type { Severity } from '../proto/report.js';
 import { FORMATS, renderReport, type Format } from './report/index.js';
 import { scanNode } from './scan.js';
 import { log } from './log.js';

@@ -1,5 +1,6 @@
 // One scan: gather → evaluate → report. Used by `vigil-agent scan` and by the daemon's rescans.
-import { summarize, type Finding, type NodeReport } from '../proto/report.js';
+import { summarize } from '../proto/findings.js';
+import type { Finding, NodeReport } from '../proto/report.js';
 import { gatherSnapshot, type GatherOptions } from './gather/index.js';
 import { evaluate, toFinding, type Check } from './evaluate/check.js';
 import { ALL_CHECKS } from './evaluate/checks/index.js';

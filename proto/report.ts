@@ -3,15 +3,15 @@
 // everything that arrives from outside with the same schemas.
 import { z } from 'zod';
 
-export const STATUSES = ['pass', 'fail', 'warn', 'skip', 'error'] as const;
+import { SEVERITIES, STATUSES } from './findings.js';
+
+export { SEVERITIES, STATUSES, severityRank, summarize } from './findings.js';
+
 export const StatusSchema = z.enum(STATUSES);
 export type Status = z.infer<typeof StatusSchema>;
 
-/** Ordered from least to most severe; `severityRank` relies on this order. */
-export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
 export const SeveritySchema = z.enum(SEVERITIES);
 export type Severity = z.infer<typeof SeveritySchema>;
-export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
 
 const str = z.string().max(4096);
 const optStr = str.optional();
@@ -102,9 +102,3 @@ export const NodeReportSchema = z.object({
   summary: SummarySchema,
 });
 export type NodeReport = z.infer<typeof NodeReportSchema>;
-
-export function summarize(findings: readonly Pick<Finding, 'status'>[]): Summary {
-  const summary: Summary = { pass: 0, fail: 0, warn: 0, skip: 0, error: 0 };
-  for (const f of findings) summary[f.status]++;
-  return summary;
-}

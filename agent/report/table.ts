@@ -1,7 +1,8 @@
 // The table for people: findings grouped by component, one line per finding, a summary line.
 // Everything printed is host data (paths, flag values) and may be hostile: control characters are made
 // visible so a crafted file name cannot move the cursor or recolour the terminal.
-import { STATUSES, type Finding, type NodeReport, type Status } from '../../proto/report.js';
+import { STATUSES } from '../../proto/findings.js';
+import type { Finding, NodeReport, Status } from '../../proto/report.js';
 import {
   countStatuses, evidenceText, groupByComponent, noKubernetesComponents, resourceName,
 } from './common.js';

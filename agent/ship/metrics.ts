@@ -1,7 +1,8 @@
 // The daemon's /metrics (prom-client, its own registry) and /healthz, on --metrics-listen.
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { STATUSES, type NodeReport } from '../../proto/report.js';
+import { STATUSES } from '../../proto/findings.js';
+import type { NodeReport } from '../../proto/report.js';
 import type { Outbox } from './outbox.js';
 
 export class AgentMetrics {

@@ -13,6 +13,7 @@ import { portsChecks } from './ports.js';
 import { pkiChecks } from './pki.js';
 import { kernelChecks } from './kernel.js';
 import { cniChecks } from './cni.js';
+import { clusterPeersChecks } from './cluster-peers.js';
 
 export const ALL_CHECKS: readonly Check[] = [
   ...masterFilesChecks,
@@ -28,4 +29,5 @@ export const ALL_CHECKS: readonly Check[] = [
   ...pkiChecks,
   ...kernelChecks,
   ...cniChecks,
+  ...clusterPeersChecks,
 ];

@@ -119,6 +119,7 @@ export function ociSpec(c: FakeContainer): object {
   };
 }
 
+const sandboxNet = new Map<string, string>();
 let nsCounter = 4026532000;
 
 export function containerProc(c: FakeContainer): ProcSpec | undefined {
@@ -129,6 +130,10 @@ export function containerProc(c: FakeContainer): ProcSpec | undefined {
   shared.add('cgroup');
   const ns: Record<string, string> = {};
   for (const [name, link] of Object.entries(HOST_NS)) ns[name] = shared.has(name) ? link : `${name}:[${nsCounter++}]`;
+  // As in a real pod, workload containers join their sandbox's network namespace.
+  const podNet = c.sandboxId !== undefined ? sandboxNet.get(c.sandboxId) : undefined;
+  if (podNet && !shared.has('net')) ns.net = podNet;
+  if (c.type === 'sandbox') sandboxNet.set(c.id, ns.net);
   return {
     pid: c.pid,
     argv: ['/bin/sleep', '3600'],

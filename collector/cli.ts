@@ -37,9 +37,11 @@ function buildProgram(): Command {
     }
     const stop = (signal: NodeJS.Signals): void => {
       log.info({ signal }, 'stopping');
-      closeTransports().then(() => collector.close()).then(() => { process.exitCode = 0; }, (err: unknown) => {
+      // Everything that holds data is closed by now; lingering sockets (a client's keep-alive, an HTTP/2 session
+      // of an agent that went away) must not delay the exit past the pod's grace period.
+      closeTransports().then(() => collector.close()).then(() => process.exit(0), (err: unknown) => {
         log.error({ err }, 'error while stopping');
-        process.exitCode = 1;
+        process.exit(1);
       });
     };
     process.once('SIGINT', stop);

@@ -5,7 +5,7 @@ import type { Severity } from '../proto/report.js';
 import { FORMATS, renderReport, type Format } from './report/index.js';
 import { scanNode } from './scan.js';
 import { log } from './log.js';
-import { AGENT_VERSION } from './version.js';
+import { VIGIL_VERSION } from '../proto/version.js';
 import { DEFAULT_CLUSTER, DEFAULT_OUTBOX_BYTES, parsePositiveInt, parseRunDuration, runUntilSignalled, TRANSPORTS, type RunCliOptions } from './run.js';
 
 function parseList(value: string, previous: string[] = []): string[] {
@@ -34,7 +34,7 @@ function addScanOptions(cmd: Command): Command {
 export function buildProgram(): Command {
   const program = new Command('vigil-agent')
     .description('Vigil node agent: judges a Kubernetes node against the CIS Benchmark and Pod Security Standards')
-    .version(AGENT_VERSION);
+    .version(VIGIL_VERSION);
 
   addScanOptions(program
     .command('scan')

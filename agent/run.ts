@@ -23,7 +23,7 @@ import { patchFileFacts, reevaluate } from './watch/fast-path.js';
 import { SensitiveFiles } from './watch/sensitive.js';
 import { sensitiveKind, watchTargets, type SensitiveKind, type WatchTarget } from './watch/targets.js';
 import { HostWatcher } from './watch/watcher.js';
-import { AGENT_VERSION } from './version.js';
+import { VIGIL_VERSION } from '../proto/version.js';
 
 export const TRANSPORTS = ['grpc', 'nats', 'both'] as const;
 export type TransportChoice = (typeof TRANSPORTS)[number];
@@ -250,7 +250,7 @@ export async function startDaemon(opts: RunOptions, log: Logger): Promise<Daemon
 
   // ---- transports ----
   const heartbeat = (): WireHeartbeat => ({
-    agentVersion: AGENT_VERSION, node, lastScanDurationMs: lastScanMs, outboxDepth: box.depth,
+    agentVersion: VIGIL_VERSION, node, lastScanDurationMs: lastScanMs, outboxDepth: box.depth,
     outboxBytes: box.bytes, foldedDeltas: box.foldedDeltas,
   });
   const events = {

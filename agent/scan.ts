@@ -6,7 +6,7 @@ import { evaluate, toFinding, type Check } from './evaluate/check.js';
 import { ALL_CHECKS } from './evaluate/checks/index.js';
 import { gatherErrorCheck } from './evaluate/gather-errors.js';
 import type { Snapshot } from './snapshot.js';
-import { AGENT_VERSION } from './version.js';
+import { VIGIL_VERSION } from '../proto/version.js';
 
 export interface ScanOptions extends GatherOptions {
   /** Check ids or CIS ids (a CIS prefix like `4.2` selects the whole section). */
@@ -31,7 +31,7 @@ export function buildReport(snapshot: Snapshot, checks: readonly Check[], scanne
     node: {
       ...snapshot.node,
       components: versions,
-      agentVersion: AGENT_VERSION,
+      agentVersion: VIGIL_VERSION,
     },
     scannedAt: scannedAt.toISOString(),
     findings,

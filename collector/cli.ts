@@ -6,12 +6,13 @@ import { startTransports, transportOptions, type TransportOptions } from './inge
 import { QueryError } from './query/client.js';
 import { queryCommand } from './query/command.js';
 import { addServeOptions, resolveServeOptions, type RawServeOptions } from './serve/options.js';
-import { collectorVersion, startCollector } from './serve/start.js';
+import { startCollector } from './serve/start.js';
+import { VIGIL_VERSION } from '../proto/version.js';
 
 function buildProgram(): Command {
   const program = new Command('vigil-collector')
     .description('Vigil collector: one picture of the cluster from every node\'s findings')
-    .version(collectorVersion());
+    .version(VIGIL_VERSION);
 
   const serve = addServeOptions(program.command('serve').description('run the collector: ingest, store, correlate, REST, metrics'));
   for (const option of transportOptions()) serve.addOption(option);

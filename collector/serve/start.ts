@@ -1,8 +1,6 @@
 // startCollector: the one way to run a collector (CLI, tests, and the streaming transports that plug in later).
 import type { FastifyInstance } from 'fastify';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { VIGIL_VERSION } from '../../proto/version.js';
 import { createLogger, type Logger } from '../log.js';
 import { CorrelationEngine } from '../correlate/engine.js';
 import { reportsRoute } from '../ingest/http.js';
@@ -44,18 +42,6 @@ export interface RunningCollector {
 export interface StartDeps {
   log?: Logger;
   now?: () => number;
-}
-
-export function collectorVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'vigil' && pkg.version) return pkg.version;
-    } catch { /* keep walking */ }
-    dir = dirname(dir);
-  }
-  return '0.0.0';
 }
 
 export async function startCollector(options: CollectorOptions, deps: StartDeps = {}): Promise<RunningCollector> {
@@ -112,7 +98,7 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
   });
 
   const ctx: ServeContext = { store, ingestor, engine, metrics, log, silentAfterMs, maxReportBytes: options.maxReportBytes, now };
-  const app = buildApp(ctx, ROUTES, { tokens: options.tokens, version: collectorVersion() });
+  const app = buildApp(ctx, ROUTES, { tokens: options.tokens, version: VIGIL_VERSION });
 
   const sweep = async (): Promise<void> => {
     try {

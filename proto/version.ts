@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The package version, found by walking up from this module (works from agent/ sources and dist/agent/). */
+/** The package version, shared by agent and collector; found by walking up from this module (sources and dist/). */
 function readVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
@@ -15,4 +15,4 @@ function readVersion(): string {
   return '0.0.0';
 }
 
-export const AGENT_VERSION = readVersion();
+export const VIGIL_VERSION = readVersion();

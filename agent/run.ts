@@ -1,7 +1,6 @@
 // `vigil-agent run`: the daemon. A full scan at start, then watch: a change to anything the checks read
 // (or the periodic rescan of /proc and sockets) re-scans, and only the difference leaves as a delta,
 // through the durable outbox to every configured transport.
-import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { posix } from 'node:path';
 import { InvalidArgumentError } from 'commander';
@@ -14,11 +13,10 @@ import { toFinding, type Check } from './evaluate/check.js';
 import { HostAccess } from './gather/host.js';
 import { scanNode, selectChecks, type ScanOptions } from './scan.js';
 import type { Snapshot } from './snapshot.js';
-import { GrpcSender } from './ship/grpc-client.js';
 import { AgentMetrics, serveMetrics } from './ship/metrics.js';
 import { DEFAULT_CLUSTER, findingsSubject } from './ship/nats-stream.js';
 import { Outbox } from './ship/outbox.js';
-import type { Transport } from './ship/transport.js';
+import { createTransports } from './ship/transport.js';
 import { patchFileFacts, reevaluate } from './watch/fast-path.js';
 import { SensitiveFiles } from './watch/sensitive.js';
 import { sensitiveKind, watchTargets, type SensitiveKind, type WatchTarget } from './watch/targets.js';
@@ -264,22 +262,7 @@ export async function startDaemon(opts: RunOptions, log: Logger): Promise<Daemon
     },
     heartbeat,
   };
-  const transports: Transport[] = [];
-  if (choice !== 'nats') {
-    transports.push(new GrpcSender({
-      target: opts.collector!, insecure: opts.insecure, serverName: opts.tlsServerName,
-      tls: opts.insecure ? undefined : { ca: readFileSync(opts.tlsCa!), cert: readFileSync(opts.tlsCert!), key: readFileSync(opts.tlsKey!) },
-      outbox: box, node, cluster, log, ...events,
-    }));
-  }
-  if (choice !== 'grpc') {
-    // Loaded only when used: the NATS client is a few MiB of resident memory on every node otherwise.
-    const { NatsPublisher } = await import('./ship/nats-publisher.js');
-    transports.push(new NatsPublisher({
-      nats: { url: opts.natsUrl!, credsFile: opts.natsCreds, tlsCa: opts.natsTlsCa, tlsCert: opts.natsTlsCert, tlsKey: opts.natsTlsKey, name: `vigil-agent-${node}` },
-      outbox: box, node, cluster, log, ...events,
-    }));
-  }
+  const transports = await createTransports({ ...opts, choice }, { outbox: box, node, cluster, log }, events);
   for (const t of transports) t.start();
 
   // ---- watching ----

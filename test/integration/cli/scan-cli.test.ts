@@ -1,9 +1,5 @@
 // `vigil-agent scan` as a user runs it: the built CLI in a child process, on fixture host trees.
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeReportSchema, type NodeReport } from '../../../proto/report.js';
 import { buildHost, type BuiltHost } from '../../fixtures/build.js';
@@ -12,39 +8,7 @@ import { hardenedWorker } from '../../fixtures/hosts/hardened-worker.js';
 import { INSECURE_PLANTED, insecureNode } from '../../fixtures/hosts/insecure-node.js';
 import { evidenceMentions, evidenceShowsMode } from '../../unit/scan/verdicts.js';
 import { CONTROL_PLANE_NODE } from '../../fixtures/hosts/pki.js';
-
-const REPO = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const SOURCE_DIRS = ['agent', 'proto'];
-
-function newestSourceMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMtime(p));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/**
- * The CLI to run: dist/ when `npm run build` made it from the current sources (as `npm test` does), otherwise a
- * private build in a temp dir (so a stale or half-written dist/ is never what gets tested).
- */
-function locateCli(): { cli: string; cleanup(): void } {
-  const dist = join(REPO, 'dist/agent/cli.js');
-  const sources = Math.max(...SOURCE_DIRS.map((d) => newestSourceMtime(join(REPO, d))));
-  if (existsSync(dist) && statSync(dist).mtimeMs >= sources) return { cli: dist, cleanup: () => {} };
-  const out = mkdtempSync(join(tmpdir(), 'vigil-cli-build-'));
-  writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');
-  symlinkSync(join(REPO, 'node_modules'), join(out, 'node_modules'));
-  try {
-    execFileSync(join(REPO, 'node_modules/.bin/tsc'), ['-p', join(REPO, 'tsconfig.build.json'), '--outDir', out], { cwd: REPO, stdio: 'pipe' });
-  } catch (err) {
-    // tsc still emits on type errors elsewhere in the tree; only a missing CLI is fatal.
-    if (!existsSync(join(out, 'agent/cli.js'))) throw err;
-  }
-  return { cli: join(out, 'agent/cli.js'), cleanup: () => rmSync(out, { recursive: true, force: true }) };
-}
+import { locateBuiltCli } from '../../harness/built-cli.js';
 
 interface Run { code: number; stdout: string; stderr: string }
 
@@ -72,7 +36,7 @@ describe('vigil-agent scan (built CLI)', () => {
   let empty: BuiltHost;
 
   beforeAll(() => {
-    cli = locateCli();
+    cli = locateBuiltCli('agent/cli.js');
     kubeadm = buildHost(kubeadmControlPlane());
     insecure = buildHost(insecureNode());
     hardened = buildHost(hardenedWorker());

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findingId } from '../../../agent/evaluate/check.js';
 import { NodeReportSchema, type NodeReport } from '../../../proto/report.js';
 import { freePort, tempDir } from '../../harness/integration.js';
-import { locateCollectorCli, REPO } from './built-cli.js';
+import { locateBuiltCli, REPO } from '../../harness/built-cli.js';
 
 const READ = 'e2e-read-token-0123456789';
 const REPORT = 'e2e-report-token-0123456789';
@@ -29,7 +29,7 @@ describe('collector end to end (built CLI, three fixture reports)', () => {
   };
 
   beforeAll(async () => {
-    cli = locateCollectorCli();
+    cli = locateBuiltCli('collector/cli.js');
     dir = tempDir('e2e');
     writeFileSync(join(dir.path, 'tokens'), `${READ} read cli\n${REPORT} report agents\n`, { mode: 0o600 });
     const port = await freePort();

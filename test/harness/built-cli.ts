@@ -1,4 +1,4 @@
-// The collector CLI to run in a child process: dist/ when it is newer than the sources (as after `npm run build`),
+// A CLI (agent or collector) to run in a child process: dist/ when it is newer than the sources (as after `npm run build`),
 // otherwise a private build in a temp dir, so a stale dist/ is never what gets tested.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const REPO = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const SOURCE_DIRS = ['collector', 'proto', 'agent'];
 
 function newestSourceMtime(dir: string): number {
@@ -19,18 +19,18 @@ function newestSourceMtime(dir: string): number {
   return newest;
 }
 
-export function locateCollectorCli(): { cli: string; cleanup(): void } {
-  const dist = join(REPO, 'dist/collector/cli.js');
+export function locateBuiltCli(entry: 'agent/cli.js' | 'collector/cli.js'): { cli: string; cleanup(): void } {
+  const dist = join(REPO, 'dist', entry);
   const sources = Math.max(...SOURCE_DIRS.map((d) => newestSourceMtime(join(REPO, d))));
   if (existsSync(dist) && statSync(dist).mtimeMs >= sources) return { cli: dist, cleanup: () => {} };
-  const out = mkdtempSync(join(tmpdir(), 'vigil-collector-build-'));
+  const out = mkdtempSync(join(tmpdir(), 'vigil-cli-build-'));
   writeFileSync(join(out, 'package.json'), '{"name":"vigil","version":"0.0.0-test","type":"module"}\n');
   symlinkSync(join(REPO, 'node_modules'), join(out, 'node_modules'));
   try {
     execFileSync(join(REPO, 'node_modules/.bin/tsc'), ['-p', join(REPO, 'tsconfig.build.json'), '--outDir', out], { cwd: REPO, stdio: 'pipe' });
   } catch (err) {
     // tsc still emits when other parts of the tree have type errors; only a missing CLI is fatal.
-    if (!existsSync(join(out, 'collector/cli.js'))) throw err;
+    if (!existsSync(join(out, entry))) throw err;
   }
-  return { cli: join(out, 'collector/cli.js'), cleanup: () => rmSync(out, { recursive: true, force: true }) };
+  return { cli: join(out, entry), cleanup: () => rmSync(out, { recursive: true, force: true }) };
 }

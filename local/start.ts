@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     '--grpc-listen', `127.0.0.1:${grpcPort}`, '--insecure', '--report-interval', '30s']);
   children.push(collector);
   collector.on('exit', (code) => { if (!stopping) { process.stderr.write(`collector exited (${code}); see ${logPath('collector')}\n`); void stop(1); } });
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).ok, 'the collector to be ready');
+  await waitFor(async () => ok(await fetch(`http://127.0.0.1:${httpPort}/readyz`)), 'the collector to be ready');
 
   const agent = launch('agent', ['--max-semi-space-size=1', join(DIST, 'agent/cli.js'), 'run', '--collector', `127.0.0.1:${grpcPort}`, '--insecure',
     '--node-name', node, '--outbox-dir', join(HOME, 'outbox'), '--rescan-interval', '30s']);
@@ -51,8 +51,7 @@ async function main(): Promise<void> {
   agent.on('exit', (code) => { if (!stopping) { process.stderr.write(`agent exited (${code}); see ${logPath('agent')}\n`); void stop(1); } });
 
   await waitFor(async () => {
-    const r = await fetch(`${api}/nodes/${encodeURIComponent(node)}`);
-    return r.ok;
+    return ok(await fetch(`${api}/nodes/${encodeURIComponent(node)}`));
   }, `the first report from node ${node}`);
   const findings = await allFindings(api, node);
   process.stdout.write(summary(api, node, findings));
@@ -62,6 +61,12 @@ async function main(): Promise<void> {
 function launch(name: string, args: string[]): ChildProcess {
   const log = openSync(logPath(name), 'a');
   return spawn(process.execPath, args, { stdio: ['ignore', log, log], env: { ...process.env, VIGIL_LOG_LEVEL: process.env.VIGIL_LOG_LEVEL ?? 'info' } });
+}
+
+/** Whether a response succeeded, its body drained so the connection is free again. */
+async function ok(r: Response): Promise<boolean> {
+  await r.arrayBuffer();
+  return r.ok;
 }
 
 const logPath = (name: string): string => join(HOME, `${name}.log`);

@@ -21,6 +21,9 @@ export function buildApp(ctx: ServeContext, routes: readonly RouteDef[], opts: A
     loggerInstance: ctx.log.child({ component: 'http' }),
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ctx.maxReportBytes,
+    // On shutdown, cut every connection: a client that stopped reading a large response would otherwise keep
+    // close() waiting past the pod's grace period (the store is closed only after the server).
+    forceCloseConnections: true,
   }) as unknown as FastifyInstance;
   let ready = true;
   const all: RouteDef[] = [...routes, ...builtinRoutes(ctx, () => ready, () => openapi)];

@@ -44,6 +44,9 @@ describe.skipIf(!existsSync(START))('npm start (local run)', () => {
       child.kill('SIGINT');
       expect(await exited).toBe(0);
       expect(children.filter(alive)).toEqual([]);
+      // Stopped by their own SIGTERM handling, not by the runner's SIGKILL fallback.
+      const { readFileSync } = await import('node:fs');
+      expect(readFileSync(join(dir.path, '.vigil', 'collector.log'), 'utf8')).toContain('"msg":"collector stopped"');
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

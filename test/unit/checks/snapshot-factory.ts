@@ -2,6 +2,7 @@
 import type {
   ComponentFact, ComponentName, FileFact, FileRole, FlagMap, KubeletConfigFact, Setting, SettingSource, Snapshot,
 } from '../../../agent/snapshot.js';
+import { parseFlags } from '../../../agent/gather/flags.js';
 
 export function emptySnapshot(): Snapshot {
   return {
@@ -21,15 +22,9 @@ export function emptySnapshot(): Snapshot {
   };
 }
 
-/** `--name=value` and bare `--name` (recorded as "true", like the gatherer does); repeats kept in order. */
+/** Flags as the gatherer records them: the real parser, so tests cannot drift from it. */
 export function flags(args: readonly string[]): FlagMap {
-  const map: FlagMap = {};
-  for (const arg of args) {
-    const m = /^--?([^=]+)(?:=(.*))?$/s.exec(arg);
-    if (!m) throw new Error(`not a flag: ${arg}`);
-    (map[m[1]] ??= []).push(m[2] ?? 'true');
-  }
-  return map;
+  return parseFlags(args);
 }
 
 export function component(name: ComponentName, args: readonly string[] = [], extra: Partial<ComponentFact> = {}): ComponentFact {

@@ -1,28 +1,14 @@
-// A minimal Snapshot for check tests: every fact empty unless the test sets it.
+// Port, PKI, kernel and CNI check tests: the shared snapshot factory with a pid-first component helper.
 import type { ComponentFact, ComponentName, Setting, Snapshot } from '../../../agent/snapshot.js';
 import type { SocketFact } from '../../../agent/gather/sockets/types.js';
+import { component as baseComponent, emptySnapshot as baseSnapshot } from '../checks/snapshot-factory.js';
 
 export function emptySnapshot(over: Partial<Snapshot> = {}): Snapshot {
-  const empty: Snapshot = {
-    node: { name: 'node-1', roles: [] },
-    hostRoot: '/', procRoot: '/proc',
-    components: {}, files: {},
-    containers: { sources: [], searched: [], items: [], errors: [] },
-    sockets: [], certificates: [], keys: [],
-    kernel: { sysctls: {}, missing: [], errors: [] },
-    cni: { plugins: [], files: [], errors: [] },
-    errors: [],
-  };
-  return { ...empty, ...over };
+  return { ...baseSnapshot(), ...over };
 }
 
 export function component(name: ComponentName, pid: number, argv: string[], env: Record<string, string> = {}): ComponentFact {
-  const flags: Record<string, string[]> = {};
-  for (const a of argv.slice(1)) {
-    const m = /^--?([^=]+)=(.*)$/.exec(a);
-    if (m) (flags[m[1]] ??= []).push(m[2]);
-  }
-  return { name, source: 'process', pid, argv, flags, env };
+  return baseComponent(name, argv.slice(1), { pid, argv, env });
 }
 
 export function settings(values: Record<string, unknown>): Record<string, Setting> {

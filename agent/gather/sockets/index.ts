@@ -27,10 +27,13 @@ export function scanSockets(
   const stats: SocketScanStats = { malformedLines: 0, namespacesRead: 0, ownerScanTruncated: false };
   const seen = new Set<number>();
   const found: { raw: RawSocket; netnsContainer?: ContainerFact }[] = [];
-  const readTables = (prefix: (string | number)[], netnsContainer?: ContainerFact): void => {
+  /** Reads one namespace's tables; false when none could be read (the pid is gone, or its net dir is hidden). */
+  const readTables = (prefix: (string | number)[], netnsContainer?: ContainerFact): boolean => {
+    let any = false;
     for (const protocol of TABLES) {
       const text = host.readProcText([...prefix, 'net', protocol], TABLE_MAX_BYTES);
       if (text === undefined) continue; // no IPv6 in this kernel, or the pid is gone
+      any = true;
       const parsed = parseProcNet(text, protocol);
       stats.malformedLines += parsed.malformed;
       for (const raw of parsed.sockets) {
@@ -40,12 +43,16 @@ export function scanSockets(
         found.push({ raw, netnsContainer });
       }
     }
+    return any;
   };
 
   // The host's network namespace is pid 1's when we can see it (hostPID without hostNetwork: /proc/net would be
   // the agent pod's own netns); otherwise our own (a fixture proc root, or the agent running on the host).
-  const hostPrefix: (string | number)[] = host.readProcLink([1, 'ns', 'net']) !== undefined && host.readProc([1, 'net', 'tcp']).ok ? [1] : [];
-  readTables(hostPrefix);
+  let hostPrefix: (string | number)[] = host.readProcLink([1, 'ns', 'net']) !== undefined ? [1] : [];
+  if (!readTables(hostPrefix) && hostPrefix.length > 0) {
+    hostPrefix = [];
+    readTables(hostPrefix);
+  }
   const hostNetns = host.readProcLink([hostPrefix[0] ?? 'self', 'ns', 'net']);
   const readNetns = new Set<string>(hostNetns ? [hostNetns] : []);
   for (const c of ownNetnsContainers(containers.items)) {

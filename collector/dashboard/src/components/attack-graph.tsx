@@ -5,8 +5,10 @@ import { formatValue } from '../format.js';
 import { nodeHref } from '../router.js';
 import type { Correlation } from '../types.js';
 
-const W = 960;
-const COL = { node: { x: 8, w: 210 }, step: { x: 320, w: 300 }, impact: { x: 722, w: 230 } };
+const W = 1000;
+const COL = { node: { x: 8, w: 220 }, step: { x: 326, w: 330 }, impact: { x: 744, w: 248 } };
+/** Characters per line that fit a box at the graph's font sizes (bold 14px ≈ 8.2px, mono 12px ≈ 7.3px a character). */
+const fit = (width: number, px: number): number => Math.floor((width - 2 * PAD) / px);
 const LINE = 17;
 const PAD = 12;
 const GAP = 14;
@@ -22,8 +24,15 @@ export function wrap(text: string, chars: number, lines: number): string[] {
     out.push(rest.slice(0, cut).trimEnd());
     rest = rest.slice(cut).trimStart();
   }
-  if (rest && out.length) out[out.length - 1] = out[out.length - 1].replace(/.{0,1}$/, '…');
+  if (rest && out.length) out[out.length - 1] = `${out[out.length - 1].slice(0, chars - 1)}…`;
   return out;
+}
+
+/** One line, cut in the middle when too long (a path keeps its start and its file name). */
+export function cutMiddle(text: string, chars: number): string {
+  if (text.length <= chars) return text;
+  const head = Math.ceil((chars - 1) / 2);
+  return `${text.slice(0, head)}…${text.slice(text.length - (chars - 1 - head))}`;
 }
 
 /** The subject after `|` in an attack-path id (`attack-path:pod-node-takeover:worker-1|ci/runner` → ci/runner). */
@@ -61,15 +70,14 @@ export function AttackGraph({ c, titles, index }: { c: Correlation; titles: Map<
   const node = c.nodes[0] ?? '?';
   const pod = pathSubject(c);
   const steps = c.evidence.map((e) => {
-    const title = wrap(titles.get(e.checkId) ?? e.checkId, 38, 2);
-    const value = e.value === undefined ? '' : formatValue(e.value);
-    const meta = wrap(`${e.checkId}${value ? ` = ${value}` : ''}`, 42, 1);
-    return { e, title, meta, h: PAD * 2 + (title.length + meta.length) * LINE };
+    const title = wrap(titles.get(e.checkId) ?? e.checkId, fit(COL.step.w, 8.6), 2);
+    const value = e.value === undefined ? [] : [cutMiddle(`= ${formatValue(e.value)}`, fit(COL.step.w, 7.3))];
+    return { e, title, value, h: PAD * 2 + (1 + title.length + value.length) * LINE };
   });
   const stepsHeight = steps.reduce((n, s) => n + s.h, 0) + GAP * Math.max(0, steps.length - 1);
-  const impactLines = wrap(impactOf(c), 28, 4);
+  const impactLines = wrap(impactOf(c), fit(COL.impact.w, 8.8), 5);
   const impactH = PAD * 2 + (impactLines.length + 1) * LINE;
-  const nodeLines = pod ? [node, `pod ${pod}`] : [node];
+  const nodeLines = [...wrap(node, fit(COL.node.w, 8.8), 2), ...(pod ? [cutMiddle(`pod ${pod}`, fit(COL.node.w, 8.8))] : [])];
   const nodeH = PAD * 2 + (nodeLines.length + 1) * LINE;
   const H = Math.max(stepsHeight, impactH, nodeH) + 16;
 
@@ -104,12 +112,13 @@ export function AttackGraph({ c, titles, index }: { c: Correlation; titles: Map<
       {steps.map((s, i) => {
         const b = stepBoxes[i];
         const weak = s.e.status === 'fail';
+        const mark = weak ? '✕ Fail' : s.e.status === 'warn' ? '! Warn' : 'Condition';
         return (
           <a key={s.e.findingId + i} href={nodeHref(s.e.node, s.e.findingId)} class="gnode">
             <rect class={`box ${weak ? 'box-weak' : 'box-fact'}`} x={b.x} y={b.y} width={b.w} height={b.h} rx="8" />
-            <text class={`g-mark ${weak ? 'weak' : 'fact'}`} x={b.x + b.w - PAD} y={b.y + PAD + 12} text-anchor="end">{weak ? '✕ fail' : s.e.status === 'warn' ? '! warn' : 'fact'}</text>
-            <TextLines cls="g-title" lines={s.title} x={b.x + PAD} y={b.y + PAD + 12} />
-            <TextLines cls="g-meta" lines={s.meta} x={b.x + PAD} y={b.y + PAD + 12 + s.title.length * LINE} />
+            <TextLines cls={`g-kicker ${weak ? 'weak' : ''}`} lines={[cutMiddle(`${mark} · ${s.e.checkId}`, fit(b.w, 7.5))]} x={b.x + PAD} y={b.y + PAD + 12} />
+            <TextLines cls="g-title" lines={s.title} x={b.x + PAD} y={b.y + PAD + 12 + LINE} />
+            <TextLines cls="g-meta" lines={s.value} x={b.x + PAD} y={b.y + PAD + 12 + (1 + s.title.length) * LINE} />
           </a>
         );
       })}

@@ -24,7 +24,9 @@ const show = (v: unknown): string => (v === undefined ? 'no value' : formatValue
 function baselineFromDetail(c: Correlation): Setting['baseline'] {
   if (c.baseline) return { value: show(c.baseline.value), nodes: c.baseline.nodes, of: c.baseline.of };
   const m = / (\d+) of (\d+) .* have (.*)$/.exec(c.detail ?? '');
-  return m ? { value: m[3], nodes: Number(m[1]), of: Number(m[2]) } : undefined;
+  const agreeing = c.evidence[1];
+  if (!m) return undefined;
+  return { value: agreeing ? show(agreeing.value ?? (agreeing.status ? `status ${agreeing.status}` : undefined)) : m[3], nodes: Number(m[1]), of: Number(m[2]) };
 }
 
 export function driftMatrices(items: Correlation[], titles: Map<string, string>): RoleMatrix[] {

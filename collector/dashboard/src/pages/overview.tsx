@@ -3,7 +3,7 @@
 import type { JSX } from 'preact';
 import { get, hasRoute } from '../api.js';
 import { useData } from '../data.js';
-import { fmtAgo, fmtNumber, fmtPercent, SEVERITY_LABEL, SEVERITY_ORDER, worstSeverity } from '../format.js';
+import { compareCis, fmtAgo, fmtNumber, fmtPercent, SEVERITY_LABEL, SEVERITY_ORDER, worstSeverity } from '../format.js';
 import { href, nodeHref } from '../router.js';
 import type { Change, ClusterSummary, Correlations, NodeItem, Page, Severity, StoredFinding, Trend } from '../types.js';
 import { TrendChart } from '../components/trend.js';
@@ -51,6 +51,7 @@ function ScoreCards({ s }: { s: ClusterSummary }): JSX.Element {
       <div class="card failing">
         <p class="card-label">Failing findings</p>
         <p class="card-value"><a href={href('/findings', { status: 'fail' })} data-testid="failing-count">{fmtNumber(failing)}</a></p>
+        <SeverityBar s={s} />
         <ul class="sev-list" aria-label="Failing findings by severity">
           {SEVERITY_ORDER.map((sev) => (
             <li key={sev}>
@@ -210,7 +211,7 @@ export function Overview(): JSX.Element {
         <h1>Cluster overview</h1>
         {summary.state === 'ok' ? <p class="page-sub">Computed <Time iso={summary.data.computedAt} relative={fmtAgo(summary.data.computedAt)} /></p> : null}
       </div>
-      <Show data={summary} loading="Loading the summary">{(s) => <><ScoreCards s={s} /><SeverityBar s={s} /></>}</Show>
+      <Show data={summary} loading="Loading the summary">{(s) => <ScoreCards s={s} />}</Show>
       <div class="grid-2">
         <Panel id="trend" title="Open failures, last 30 days" class="span-2">
           <Show data={trend}>{(t) => (t.points.length < 2
@@ -238,7 +239,7 @@ export function Overview(): JSX.Element {
 }
 
 function SectionScores({ s }: { s: ClusterSummary }): JSX.Element {
-  const rows = Object.entries(s.score.sections);
+  const rows = Object.entries(s.score.sections).sort(([a], [b]) => compareCis(a, b));
   if (rows.length === 0) return <Empty title="No CIS check judged yet" />;
   return (
     <table class="compact-table">

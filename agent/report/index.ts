@@ -4,8 +4,9 @@ import { render as renderTable } from './table.js';
 import { render as renderJunit } from './junit.js';
 import { render as renderSarif } from './sarif.js';
 import { render as renderKubeBench } from './kube-bench.js';
+import { render as renderHtml } from './html.js';
 
-export const FORMATS = ['table', 'json', 'junit', 'sarif', 'kube-bench'] as const;
+export const FORMATS = ['table', 'json', 'junit', 'sarif', 'kube-bench', 'html'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface RenderOptions {
@@ -25,6 +26,8 @@ export function renderReport(format: Format, report: NodeReport, opts: RenderOpt
       return renderSarif(report);
     case 'kube-bench':
       return renderKubeBench(report);
+    case 'html':
+      return renderHtml(report);
     default:
       throw new Error(`unknown format ${String(format)}; known: ${FORMATS.join(', ')}`);
   }

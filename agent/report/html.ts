@@ -51,7 +51,7 @@ main{max-width:1280px;margin:0 auto;padding:24px}h1{font-size:1.6rem;margin:0}h2
 :focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .group{background:var(--surface);border:1px solid var(--border);border-radius:8px;margin-bottom:16px;overflow-x:auto}
 .group h2{display:flex;gap:14px;align-items:baseline;padding:10px 14px;border-bottom:1px solid var(--border)}.group h2 small{font-weight:500;color:var(--muted);font-size:.85rem}
-table{border-collapse:collapse;width:100%}th{text-align:left;font-size:.76rem;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);font-weight:600}
+table{border-collapse:collapse;width:100%;table-layout:fixed}th:nth-child(1){width:108px}th:nth-child(2){width:84px}th.ev-col{width:34%}.section-label{margin:0 0 6px;font-size:.78rem;text-transform:uppercase;letter-spacing:.05em;color:var(--muted);font-weight:600}th{text-align:left;font-size:.76rem;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);font-weight:600}
 th,td{padding:7px 10px;border-bottom:1px solid var(--grid);vertical-align:top}tr.f:last-child td{border-bottom:0}
 .nw{white-space:nowrap;width:1%}summary{cursor:pointer;font-weight:560}.sub{color:var(--muted);font-size:.84rem}
 .ev{font-family:var(--mono);font-size:.88rem;overflow-wrap:anywhere}dl{display:grid;grid-template-columns:110px 1fr;gap:3px 10px;margin:8px 0}
@@ -59,7 +59,7 @@ dt{color:var(--muted);font-size:.86rem}dd{margin:0;overflow-wrap:anywhere;font-f
 .rem{margin:6px 0 2px;white-space:pre-wrap}.note{background:var(--surface);border:1px dashed var(--border);border-radius:8px;padding:10px 14px;margin-bottom:16px}
 .empty{padding:20px;text-align:center;color:var(--muted)}[hidden]{display:none!important}
 footer{color:var(--muted);font-size:.85rem;margin-top:20px}
-@media (max-width:700px){main{padding:12px}.ev-col{display:none}input[type=search]{min-width:0;width:100%}}
+@media (max-width:700px){main{padding:12px}.ev-col{display:none}table{table-layout:auto}input[type=search]{min-width:0;width:100%}}
 @media print{.filters{display:none!important}details>*{display:block}body{background:#fff}}
 `.trim();
 
@@ -166,7 +166,8 @@ ${noKube ? '<p class="note">No Kubernetes component runs on this node: only host
 <div class="card"><p class="label">Pass rate</p><p class="value" data-count="rate">${rate}</p></div>
 ${STATUSES.map((st) => `<div class="card"><p class="label">${statusBadge(st)}</p><p class="value" data-count="${st}">${s[st]}</p></div>`).join('\n')}
 </section>
-<section class="cards" aria-label="Failing findings by severity">
+<p class="section-label" id="failing-label">Failing findings by severity</p>
+<section class="cards" aria-labelledby="failing-label">
 ${failing.map(([sev, n]) => `<div class="card"><p class="label">${severityBadge(sev)}</p><p class="value" data-failing="${sev}">${n}</p></div>`).join('\n')}
 </section>
 <form class="filters" role="search" aria-label="Filter findings">

@@ -40,7 +40,7 @@ function ToggleGroup({ label, name, choices, labels, params }: {
       <legend>{label}</legend>
       {choices.map((c) => (
         <button key={c} type="button" class={`chip chip-${name}-${c}`} aria-pressed={selected.includes(c)} onClick={() => toggle(c)}>
-          {labels[c]}
+          {selected.includes(c) ? <span aria-hidden="true">✓ </span> : null}{labels[c]}
         </button>
       ))}
     </fieldset>

@@ -37,7 +37,7 @@ const result = await build({
   target: ['chrome115', 'firefox121', 'safari17'],
   jsx: 'automatic',
   jsxImportSource: 'preact',
-  legalComments: 'linked',
+  legalComments: 'none', // the licences are in THIRD-PARTY-NOTICES.txt
   metafile: true,
   logLevel: 'warning',
   define: { 'process.env.NODE_ENV': '"production"' },
@@ -45,7 +45,7 @@ const result = await build({
 
 const outputs = Object.keys(result.metafile.outputs).map((p) => resolve(repo, p));
 const pick = (ext) => {
-  const found = outputs.find((p) => p.endsWith(ext) && !p.endsWith(`.LEGAL${ext}`) && !p.endsWith('.LEGAL.txt'));
+  const found = outputs.find((p) => p.endsWith(ext));
   if (!found) throw new Error(`esbuild wrote no ${ext} file`);
   return relative(out, found);
 };
@@ -56,8 +56,14 @@ const html = readFileSync(join(here, 'index.html'), 'utf8')
   .replace('{{csp}}', CSP_META).replace('{{css}}', css).replace('{{js}}', js);
 writeFileSync(join(out, 'index.html'), html);
 copyFileSync(join(here, 'favicon.svg'), join(out, 'favicon.svg'));
+// The libraries bundled into the script, with their licences (both MIT, which asks for the notice to travel along).
+const bundled = ['preact', 'uplot'].map((name) => {
+  const pkg = JSON.parse(readFileSync(join(repo, 'node_modules', name, 'package.json'), 'utf8'));
+  return `${name} ${pkg.version} (${pkg.license})\n\n${readFileSync(join(repo, 'node_modules', name, 'LICENSE'), 'utf8').trim()}\n`;
+});
+writeFileSync(join(out, 'THIRD-PARTY-NOTICES.txt'), bundled.join('\n---\n\n'));
 
-const files = ['index.html', 'favicon.svg', js, css].map((path) => {
+const files = ['index.html', 'favicon.svg', 'THIRD-PARTY-NOTICES.txt', js, css].map((path) => {
   const body = readFileSync(join(out, path));
   return { path, bytes: body.length, gzipBytes: gzipSync(body, { level: 9 }).length, immutable: path.startsWith('assets/') };
 });

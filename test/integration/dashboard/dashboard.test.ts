@@ -236,11 +236,11 @@ describeWithDaemons('dashboard in a real browser (Chromium, real collector, seed
     // Nothing wider than the phone.
     expect(await rec.page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     expect(await rec.page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(15, 17, 21)');
+    await rec.page.screenshot({ path: join(shotDir, 'overview-phone-dark.png'), fullPage: true });
     // The toggle overrides the system theme.
     await rec.page.getByRole('button', { name: /^Theme: system/ }).click();
     expect(await rec.page.evaluate('document.documentElement.dataset.theme')).toBe('light');
     expect(await rec.page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(246, 247, 249)');
-    await rec.page.screenshot({ path: join(shotDir, 'overview-phone.png'), fullPage: true });
     expectClean(rec);
   });
 

@@ -51,6 +51,7 @@ export async function serveDashboard(collectorBase: string): Promise<{ url: stri
       'content-type': TYPES[extname(rel)] ?? 'application/octet-stream',
       'content-security-policy': manifest.csp,
       'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
       'cache-control': rel.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
     });
     res.end(readFileSync(join(DASHBOARD_DIST, rel)));

@@ -115,7 +115,8 @@ export function Findings({ route }: { route: Route }): JSX.Element {
   const stack = useRef<{ key: string; cursors: string[] }>({ key: '', cursors: [] });
   const filterKey = FILTERS.map((f) => params.get(f) ?? '').join('\u0000');
   if (stack.current.key !== filterKey || !params.get('cursor')) stack.current = { key: filterKey, cursors: [] };
-  const pageNo = stack.current.cursors.length + 1;
+  // A shared link may start on a later page, whose number this tab does not know.
+  const pageNo = params.get('cursor') && stack.current.cursors.length === 0 ? null : stack.current.cursors.length + 1;
   const goTo = (cursor: string | undefined): void => {
     replaceHash(href('/findings', withParam(params, 'cursor', cursor)));
     document.getElementById('results-title')?.scrollIntoView({ block: 'start' });
@@ -162,15 +163,17 @@ export function Findings({ route }: { route: Route }): JSX.Element {
           <>
             <div class="result-bar" aria-live="polite">
               <span data-testid="result-count">
-                {page.items.length === 0 ? 'No findings' : `Findings ${fmtNumber((pageNo - 1) * PAGE_SIZE + 1)}–${fmtNumber((pageNo - 1) * PAGE_SIZE + page.items.length)}${page.nextCursor ? ', more follow' : ''}`}
+                {page.items.length === 0 ? 'No findings'
+                  : pageNo === null ? `${fmtNumber(page.items.length)} findings on this page${page.nextCursor ? ', more follow' : ''}`
+                    : `Findings ${fmtNumber((pageNo - 1) * PAGE_SIZE + 1)}–${fmtNumber((pageNo - 1) * PAGE_SIZE + page.items.length)}${page.nextCursor ? ', more follow' : ''}`}
               </span>
             </div>
             {page.items.length === 0
               ? <Empty title="No finding matches this filter">{active.length ? 'Loosen or clear the filter above.' : 'No agent has reported yet.'}</Empty>
               : <FindingsTable items={page.items} caption="Findings matching the filter" />}
             <nav class="pager" aria-label="Pages">
-              <button type="button" disabled={!params.get('cursor')} onClick={() => goTo(stack.current.cursors.pop() || undefined)}>← Previous</button>
-              <span>Page {pageNo}</span>
+              <button type="button" disabled={!params.get('cursor')} onClick={() => goTo(stack.current.cursors.pop() || undefined)}>{pageNo === null ? '← First page' : '← Previous'}</button>
+              <span>{pageNo === null ? 'A later page' : `Page ${pageNo}`}</span>
               <button type="button" disabled={!page.nextCursor} onClick={() => {
                 stack.current.cursors.push(params.get('cursor') ?? '');
                 goTo(page.nextCursor ?? undefined);

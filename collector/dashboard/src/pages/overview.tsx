@@ -144,11 +144,16 @@ async function loadChanges(signal: AbortSignal): Promise<Change[]> {
   }));
 }
 
-function Changes({ items }: { items: Change[] }): JSX.Element {
-  if (items.length === 0) return <Empty title="Nothing changed in the last hour">New, changed and resolved findings appear here as agents report them.</Empty>;
+const CHANGES_SHOWN = 12;
+
+function Changes({ items: all }: { items: Change[] }): JSX.Element {
+  // A check that is new and passes (a node's first report) is not a change in posture.
+  const items = all.filter((c) => !(c.event === 'new' && c.status === 'pass'));
+  if (items.length === 0) return <Empty title="Nothing changed in the last hour">New failures, changes and resolutions appear here as agents report them.</Empty>;
   return (
+    <>
     <ol class="changes">
-      {items.map((c) => (
+      {items.slice(0, CHANGES_SHOWN).map((c) => (
         <li key={`${c.node}-${c.findingId}-${c.at}-${c.event}`}>
           <StatusBadge status={c.status} />
           <span class="change-main">
@@ -159,6 +164,8 @@ function Changes({ items }: { items: Change[] }): JSX.Element {
         </li>
       ))}
     </ol>
+    <p class="more"><a href={href('/findings', { since: '1h', sort: 'recent' })}>Every finding changed in the last hour →</a></p>
+    </>
   );
 }
 

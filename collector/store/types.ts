@@ -1,6 +1,6 @@
 // The one store interface. SQLite (embedded default) and PostgreSQL implement it and pass the same suite.
 import type { Finding, Severity, Status, Summary } from '../../proto/report.js';
-import type { IngestMessage, IngestResult } from '../ingest/types.js';
+import type { IngestMessage, IngestResult } from './messages.js';
 
 /** A finding as stored: the agent's finding plus its life on the collector. Times are ms since the epoch. */
 export interface StoredFinding {

@@ -117,12 +117,12 @@ export interface MigrationConnection {
  * `schema_migrations` row; returns the version reached. Concurrent collectors must be kept out by the caller
  * (PostgreSQL: an advisory lock; SQLite: one process owns the file).
  */
-export async function runMigrations(db: MigrationConnection): Promise<number> {
+export async function runMigrations(db: MigrationConnection, list: readonly Migration[] = migrations(db.dialect)): Promise<number> {
   const big = db.dialect === 'postgres' ? 'BIGINT' : 'INTEGER';
   await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${big} NOT NULL)`);
   const [row] = await db.query('SELECT MAX(version) AS v FROM schema_migrations');
   let current = Number(row?.v ?? 0);
-  for (const m of migrations(db.dialect)) {
+  for (const m of list) {
     if (m.version <= current) continue;
     await db.query('BEGIN');
     try {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { IngestMessage, IngestResult } from './messages.js';
 import type { ExistingFinding } from './plan.js';
 import { CheckMetaCache, CountTotals, duplicateResult, isDuplicate, makePlan, nodeWrite } from './apply.js';
-import { runMigrations } from './migrations.js';
+import { runMigrations, type MigrationConnection } from './migrations.js';
 import {
   toCheckRecords, toNodeRecord, toStoredFinding, type CheckRowOut, type NodeRowOut,
 } from './rows.js';
@@ -58,6 +58,19 @@ function prepareStatements(db: Database.Database) {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
+/** The migration runner's view of a SQLite database. */
+export function sqliteMigrationConnection(db: Database.Database): MigrationConnection {
+  return {
+    dialect: 'sqlite',
+    async query(sql, values = []) {
+      const statement = db.prepare(sql);
+      if (statement.reader) return statement.all(...values) as Array<Record<string, unknown>>;
+      statement.run(...values);
+      return [];
+    },
+  };
+}
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
@@ -97,15 +110,7 @@ export class SqliteStore implements Store {
   }
 
   async migrate(): Promise<number> {
-    const version = await runMigrations({
-      dialect: 'sqlite',
-      query: async (sql, values = []) => {
-        const statement = this.db.prepare(sql);
-        if (statement.reader) return statement.all(...values) as Array<Record<string, unknown>>;
-        statement.run(...values);
-        return [];
-      },
-    });
+    const version = await runMigrations(sqliteMigrationConnection(this.db));
     this.prepared ??= prepareStatements(this.db);
     return version;
   }

@@ -38,16 +38,17 @@ function integer(description: string, opts: { min: number; max: number; default:
     .describe(`${description} (default ${opts.default})`);
 }
 
-function oneOf<const T extends readonly [string, ...string[]]>(values: T, description: string) {
+function enumOf<const T extends readonly [string, ...string[]]>(values: T) {
   const message = `must be one of ${values.join(', ')}`;
-  return z.enum(values, { error: (issue) => (typeof issue.input === 'string' ? message : 'must be given once') }).optional()
-    .describe(description);
+  return z.enum(values, { error: (issue) => (typeof issue.input === 'string' ? message : 'must be given once') });
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T, description: string) {
+  return enumOf(values).optional().describe(description);
 }
 
 function oneOfOr<const T extends readonly [string, ...string[]]>(values: T, fallback: T[number], description: string) {
-  const message = `must be one of ${values.join(', ')}`;
-  return z.enum(values, { error: (issue) => (typeof issue.input === 'string' ? message : 'must be given once') }).default(fallback)
-    .describe(description);
+  return enumOf(values).default(fallback).describe(description);
 }
 
 function listOf<const T extends readonly [string, ...string[]]>(values: T, description: string) {

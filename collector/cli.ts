@@ -2,11 +2,11 @@
 // vigil-collector: `serve` runs the collector; `query` asks a running one from a terminal.
 import { Command } from 'commander';
 import { createLogger } from './log.js';
-import { startTransports, transportOptions, type TransportOptions } from './ingest/transports.js';
+import { transportOptions, type TransportOptions } from './ingest/transports.js';
 import { QueryError } from './query/client.js';
 import { queryCommand } from './query/command.js';
-import { addServeOptions, resolveServeOptions, type RawServeOptions } from './serve/options.js';
-import { startCollector } from './serve/start.js';
+import { addServeOptions, resolveServeOptions, type RawServeOptions } from './app/options.js';
+import { startCollector, type RunningCollector } from './app/start.js';
 import { VIGIL_VERSION } from '../proto/version.js';
 
 function buildProgram(): Command {
@@ -26,13 +26,11 @@ function buildProgram(): Command {
       process.exitCode = 2;
       return;
     }
-    const collector = await startCollector(options, { log });
-    let closeTransports: () => Promise<void>;
+    let collector: RunningCollector;
     try {
-      closeTransports = await startTransports(raw, collector.ingestor, log, collector.metrics.registry);
+      collector = await startCollector(options, { log });
     } catch (err) {
-      log.error({ err: (err as Error).message }, 'transports failed to start');
-      await collector.close();
+      log.error({ err }, 'collector failed to start');
       process.exitCode = 2;
       return;
     }
@@ -40,7 +38,7 @@ function buildProgram(): Command {
       log.info({ signal }, 'stopping');
       // Everything that holds data is closed by now; lingering sockets (a client's keep-alive, an HTTP/2 session
       // of an agent that went away) must not delay the exit past the pod's grace period.
-      closeTransports().then(() => collector.close()).then(() => process.exit(0), (err: unknown) => {
+      collector.close().then(() => process.exit(0), (err: unknown) => {
         log.error({ err }, 'error while stopping');
         process.exit(1);
       });

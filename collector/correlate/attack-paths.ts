@@ -1,8 +1,9 @@
 // Attack paths: facts that are each bad, and together hand an attacker something concrete.
+import { isLoopbackHost } from '../../common/address.js';
+import { parseGoBool } from '../../common/bool.js';
 import type { StoredFinding } from '../store/types.js';
 import {
-  asBool, asList, byCheck, FACT_INPUTS, isHostPid, isLoopback, isPrivileged, mountedHostPaths, portOf, settingIs,
-  workloadKey, workloadName,
+  asList, byCheck, FACT_INPUTS, isHostPid, isPrivileged, mountedHostPaths, portOf, settingIs, workloadKey, workloadName,
 } from './facts.js';
 import { ref, type Correlation, type CorrelationRule } from './types.js';
 
@@ -19,7 +20,7 @@ const byNode = (facts: StoredFinding[]): Map<string, StoredFinding[]> => {
 const exposedPorts = (facts: StoredFinding[], match: (port: number, process: string | undefined) => boolean): StoredFinding[] =>
   facts.filter((f) => {
     const p = portOf(f.finding);
-    return p !== undefined && !isLoopback(p.address) && match(p.port, p.process);
+    return p !== undefined && !isLoopbackHost(p.address) && match(p.port, p.process);
   });
 
 const endpoint = (f: StoredFinding): string => {
@@ -34,7 +35,7 @@ export const kubeletUnauthenticatedExec: CorrelationRule = {
   evaluate(state) {
     const out: Correlation[] = [];
     for (const [node, facts] of byNode(state.facts)) {
-      const anonymous = facts.filter(byCheck(FACT_INPUTS.kubeletAnonymousAuth)).filter((f) => settingIs(f.finding, asBool));
+      const anonymous = facts.filter(byCheck(FACT_INPUTS.kubeletAnonymousAuth)).filter((f) => settingIs(f.finding, parseGoBool));
       const alwaysAllow = facts.filter(byCheck(FACT_INPUTS.kubeletAuthorizationMode)).filter((f) =>
         settingIs(f.finding, (v) => (v === undefined ? undefined : asList(v).includes('AlwaysAllow'))));
       const ports = exposedPorts(facts, (port, proc) => port === FACT_INPUTS.kubeletPort || (proc === 'kubelet' && port !== 10248 && port !== 10255));
@@ -61,7 +62,7 @@ export const etcdSecretsReadable: CorrelationRule = {
     const out: Correlation[] = [];
     for (const [node, facts] of byNode(state.facts)) {
       const noClientCert = facts.filter(byCheck(FACT_INPUTS.etcdClientCertAuth))
-        .filter((f) => settingIs(f.finding, (v) => { const b = asBool(v); return b === undefined ? undefined : !b; }));
+        .filter((f) => settingIs(f.finding, (v) => { const b = parseGoBool(v); return b === undefined ? undefined : !b; }));
       const ports = exposedPorts(facts, (port, proc) =>
         (FACT_INPUTS.etcdClientPorts as readonly number[]).includes(port) || (proc !== undefined && FACT_INPUTS.etcdProcess.test(proc) && port !== 2380));
       if (!noClientCert.length || !ports.length) continue;

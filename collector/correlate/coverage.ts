@@ -1,6 +1,8 @@
 // Coverage: where the collector's picture has holes — nodes gone quiet, and nodes others talk to that run no agent.
+import { isLoopbackHost, isWildcardHost } from '../../common/address.js';
+import { isRecord, stringOf } from '../../common/json.js';
 import type { NodeRecord, StoredFinding } from '../store/types.js';
-import { FACT_INPUTS, isLoopback, portOf, referencedHosts } from './facts.js';
+import { FACT_INPUTS, portOf, referencedHosts } from './facts.js';
 import { ref, type Correlation, type CorrelationRule } from './types.js';
 
 export const silentNode: CorrelationRule = {
@@ -30,14 +32,14 @@ export function knownIdentities(nodes: readonly NodeRecord[], facts: readonly St
     for (const key of ['addresses', 'ips', 'hostname']) {
       const v = n.info[key];
       for (const item of Array.isArray(v) ? v : [v]) {
-        const a = typeof item === 'string' ? item : (item as { address?: unknown } | null)?.address;
-        if (typeof a === 'string') known.add(a.toLowerCase());
+        const a = stringOf(item) ?? (isRecord(item) ? stringOf(item.address) : undefined);
+        if (a !== undefined) known.add(a.toLowerCase());
       }
     }
   }
   for (const f of facts) {
     const p = portOf(f.finding);
-    if (p && !isLoopback(p.address) && !['0.0.0.0', '::', '*', '[::]'].includes(p.address)) known.add(p.address.toLowerCase());
+    if (p && !isLoopbackHost(p.address) && !isWildcardHost(p.address) && p.address !== '*') known.add(p.address.toLowerCase());
   }
   return known;
 }

@@ -1,6 +1,9 @@
 // Every input the correlation rules read from findings, in one place, so it is easy to align with the agent's
 // checks. Matching is deliberately loose (resource kind, port number, address, PSS id, path patterns): check ids
 // may be renamed or added without silently disabling a rule.
+import { isLoopbackHost, isWildcardHost } from '../../common/address.js';
+import { parseGoBool } from '../../common/bool.js';
+import { isRecord } from '../../common/json.js';
 import type { Finding } from '../../proto/report.js';
 import type { FactSelector, StoredFinding } from '../store/types.js';
 
@@ -44,20 +47,6 @@ export const FACT_SELECTOR: FactSelector = [
   { evidenceKeys: [...FACT_INPUTS.referenceKeys] },
 ];
 
-export function isLoopback(address: string): boolean {
-  const a = address.replace(/^\[|\]$/g, '').toLowerCase();
-  return a === 'localhost' || a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
-}
-
-/** Go's strconv.ParseBool, which is what the components accept. */
-export function asBool(value: unknown): boolean | undefined {
-  if (typeof value === 'boolean') return value;
-  if (typeof value !== 'string') return undefined;
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
-  return undefined;
-}
-
 export function asList(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(asList);
   if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -94,7 +83,7 @@ export function workloadName(f: StoredFinding): string {
 /** Host paths in an evidence value: a path, a list of them (`hostPath:` prefixes allowed), or mount objects `{ source }`. */
 function hostPathsIn(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(hostPathsIn);
-  if (value && typeof value === 'object') return hostPathsIn((value as { source?: unknown }).source);
+  if (isRecord(value)) return hostPathsIn(value.source);
   return asList(value).map((p) => p.replace(/^hostPath:/, '')).filter((p) => p.startsWith('/'));
 }
 
@@ -108,14 +97,14 @@ export function mountedHostPaths(f: Finding): string[] {
 
 export function isPrivileged(f: Finding): boolean {
   return f.pss !== undefined && (FACT_INPUTS.privilegedPss as readonly string[]).includes(f.pss)
-    && settingIs(f, (v) => asBool(v));
+    && settingIs(f, parseGoBool);
 }
 
 export function isHostPid(f: Finding): boolean {
   const byId = (FACT_INPUTS.hostPidCheckIds as readonly string[]).includes(f.checkId);
   const byPss = f.pss !== undefined && (FACT_INPUTS.hostNamespacesPss as readonly string[]).includes(f.pss)
     && /hostpid/i.test(`${f.evidence.key ?? ''} ${f.title}`);
-  return (byId || byPss) && settingIs(f, (v) => asBool(v));
+  return (byId || byPss) && settingIs(f, parseGoBool);
 }
 
 /** Host names and IPs in a value like `https://10.0.0.5:2379,https://cp-2:2379` or `cp-1=https://cp-1:2380`. */
@@ -131,5 +120,5 @@ export function referencedHosts(value: unknown): string[] {
     }
     if (host) hosts.add(host.replace(/^\[|\]$/g, '').toLowerCase());
   }
-  return [...hosts].filter((h) => !isLoopback(h) && h !== '0.0.0.0' && h !== '::');
+  return [...hosts].filter((h) => !isLoopbackHost(h) && !isWildcardHost(h));
 }

@@ -44,13 +44,3 @@ export function validateMessage(input: unknown): IngestMessage {
   }
   return message;
 }
-
-/** Validates a posted `vigil-agent scan --format json` document as a full report. */
-export function validateReportDocument(input: unknown): IngestMessage {
-  const parsed = NodeReportSchema.safeParse(input);
-  if (!parsed.success) {
-    const issues = describeIssues(parsed.error);
-    throw new IngestValidationError(`invalid report: ${issues[0]}`, issues);
-  }
-  return { kind: 'full', node: parsed.data.node.name, report: parsed.data };
-}

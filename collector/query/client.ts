@@ -1,4 +1,6 @@
 // A small REST client for `vigil-collector query`: GET with a bearer token, JSON back, errors as messages.
+import { isRecord, stringOf } from '../../common/json.js';
+
 export interface QueryTarget {
   url: string;
   token?: string;
@@ -19,7 +21,7 @@ export async function getJson(target: QueryTarget, path: string, params: Record<
   let body: unknown;
   try { body = JSON.parse(text); } catch { body = text; }
   if (!res.ok) {
-    const message = body && typeof body === 'object' && 'message' in body ? String((body as { message: unknown }).message) : text.slice(0, 200);
+    const message = isRecord(body) && body.message !== undefined ? String(body.message) : text.slice(0, 200);
     throw new QueryError(`${res.status} ${res.statusText}: ${message}`);
   }
   return body;
@@ -30,9 +32,10 @@ export async function getAllPages(target: QueryTarget, path: string, params: Rec
   const items: unknown[] = [];
   let cursor: string | undefined;
   do {
-    const page = await getJson(target, path, { ...params, cursor }) as { items: unknown[]; nextCursor: string | null };
+    const page = await getJson(target, path, { ...params, cursor });
+    if (!isRecord(page) || !Array.isArray(page.items)) throw new QueryError(`${path}: the answer is not a page of items`);
     items.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
+    cursor = stringOf(page.nextCursor);
   } while (cursor && items.length < max);
   return items.slice(0, max);
 }

@@ -1,8 +1,8 @@
 // `vigil-collector query ...`: the REST API from a terminal. Filters are generated from the routes' parameter specs.
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { FINDINGS_PARAMS } from '../serve/routes/findings.js';
-import type { ParamSpec } from '../serve/params.js';
+import { isRecord } from '../../common/json.js';
+import { FindingsQuery } from '../serve/routes/findings.js';
 import { getAllPages, getJson, type QueryTarget } from './client.js';
 import { RENDERERS } from './render.js';
 
@@ -16,18 +16,23 @@ function target(cmd: Command): QueryTarget {
 
 const print = (cmd: Command, kind: string, body: unknown): void => {
   const { format } = cmd.optsWithGlobals<Globals>();
-  const items = (body as { items?: Record<string, unknown>[] }).items;
+  const items = isRecord(body) && Array.isArray(body.items) ? body.items.filter(isRecord) : undefined;
   if (format === 'json' || !items || !RENDERERS[kind]) process.stdout.write(JSON.stringify(body, null, 2) + '\n');
   else process.stdout.write(RENDERERS[kind](items));
 };
 
-function addParamOptions(cmd: Command, specs: readonly ParamSpec[]): Command {
-  for (const s of specs) if (s.name !== 'cursor') cmd.option(`--${s.name} <value>`, s.description);
+/** The findings filters, named and described as the REST route's query schema has them (the cursor is followed by --all). */
+const FINDINGS_FILTERS = Object.entries(FindingsQuery.shape)
+  .filter(([name]) => name !== 'cursor')
+  .map(([name, schema]) => ({ name, description: schema.description ?? name }));
+
+function addParamOptions(cmd: Command, params: ReadonlyArray<{ name: string; description: string }>): Command {
+  for (const p of params) cmd.option(`--${p.name} <value>`, p.description);
   return cmd;
 }
 
-const pick = (opts: Record<string, unknown>, specs: readonly ParamSpec[]): Record<string, string | undefined> =>
-  Object.fromEntries(specs.map((s) => [s.name, opts[s.name] === undefined ? undefined : String(opts[s.name])]));
+const pick = (opts: Record<string, unknown>, params: ReadonlyArray<{ name: string }>): Record<string, string | undefined> =>
+  Object.fromEntries(params.map((p) => [p.name, opts[p.name] === undefined ? undefined : String(opts[p.name])]));
 
 export function queryCommand(): Command {
   const query = new Command('query')
@@ -36,10 +41,10 @@ export function queryCommand(): Command {
     .option('--token-file <file>', 'file holding a bearer token with the read role (default: $VIGIL_TOKEN)')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'));
 
-  addParamOptions(query.command('findings').description('findings across the cluster'), FINDINGS_PARAMS)
+  addParamOptions(query.command('findings').description('findings across the cluster'), FINDINGS_FILTERS)
     .option('--all', 'follow pages (up to 100000 findings)')
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
-      const params = pick(opts, FINDINGS_PARAMS);
+      const params = pick(opts, FINDINGS_FILTERS);
       const body = opts.all
         ? { items: await getAllPages(target(cmd), 'api/v1/findings', params, 100_000) }
         : await getJson(target(cmd), 'api/v1/findings', params);

@@ -1,4 +1,6 @@
 // Plain-text tables for terminal output of `vigil-collector query`.
+import { getPath, isRecord } from '../../common/json.js';
+
 type Row = Record<string, unknown>;
 
 const cell = (v: unknown): string => {
@@ -16,10 +18,8 @@ export function table(rows: readonly Row[], columns: ReadonlyArray<[header: stri
   return [line(columns.map(([h]) => h.toUpperCase())), ...cells.map(line)].join('\n') + '\n';
 }
 
-const summary = (s: unknown): string => {
-  const v = s as { pass?: number; fail?: number; warn?: number } | undefined;
-  return v ? `${v.pass ?? 0} pass / ${v.fail ?? 0} fail / ${v.warn ?? 0} warn` : '-';
-};
+const summary = (s: unknown): string =>
+  (isRecord(s) ? `${String(s.pass ?? 0)} pass / ${String(s.fail ?? 0)} fail / ${String(s.warn ?? 0)} warn` : '-');
 
 export const RENDERERS: Record<string, (items: Row[]) => string> = {
   findings: (items) => table(items, [
@@ -32,7 +32,7 @@ export const RENDERERS: Record<string, (items: Row[]) => string> = {
   ]),
   checks: (items) => table(items, [
     ['check', (r) => r.checkId], ['cis', (r) => r.cis], ['severity', (r) => r.severity], ['component', (r) => r.component],
-    ['pass', (r) => (r.counts as Row).pass], ['fail', (r) => (r.counts as Row).fail], ['title', (r) => r.title],
+    ['pass', (r) => getPath(r, 'counts.pass')], ['fail', (r) => getPath(r, 'counts.fail')], ['title', (r) => r.title],
   ]),
   correlations: (items) => table(items, [
     ['severity', (r) => r.severity], ['kind', (r) => r.kind], ['nodes', (r) => r.nodes], ['title', (r) => r.title],

@@ -1,8 +1,11 @@
 // Bearer tokens with roles: `read` for queries, `report` for ingest. Tokens are kept only as SHA-256 digests.
 import { createHash } from 'node:crypto';
+import type { onRequestAsyncHookHandler, RouteOptions } from 'fastify';
 
 export const ROLES = ['read', 'report'] as const;
 export type Role = (typeof ROLES)[number];
+
+const isRole = (name: string): name is Role => ROLES.some((role) => role === name);
 
 export interface TokenEntry {
   name: string;
@@ -41,9 +44,9 @@ export function loadTokens(text: string, source = 'tokens file'): TokenSet {
     if (!roles) throw new Error(`${where}: expected "<token> <roles> [name]"`);
     if (token.length < MIN_TOKEN_LENGTH) throw new Error(`${where}: token shorter than ${MIN_TOKEN_LENGTH} characters`);
     const parsed = roles.split(',').map((r) => r.trim());
-    const bad = parsed.filter((r) => !(ROLES as readonly string[]).includes(r));
+    const bad = parsed.filter((r) => !isRole(r));
     if (bad.length) throw new Error(`${where}: unknown role ${bad.join(', ')} (roles: ${ROLES.join(', ')})`);
-    set.add(token, { name: name ?? `token-${i + 1}`, roles: new Set(parsed as Role[]) });
+    set.add(token, { name: name ?? `token-${i + 1}`, roles: new Set(parsed.filter(isRole)) });
   });
   if (set.size === 0) throw new Error(`${source}: no tokens`);
   return set;
@@ -59,4 +62,24 @@ export function authorize(tokens: TokenSet | undefined, header: string | undefin
   if (!entry) return { ok: false, code: 401, message: 'unknown token' };
   if (!entry.roles.has(role)) return { ok: false, code: 403, message: `this token lacks the ${role} role` };
   return { ok: true, who: entry.name };
+}
+
+/** Every route must say who may call it (`config.role`), so a route cannot be left open by forgetting. */
+export function requireRole(route: RouteOptions): void {
+  if (route.config?.role === undefined) throw new Error(`route ${String(route.method)} ${route.url} declares no role (config.role)`);
+}
+
+/**
+ * The auth hook: runs when a request arrives, before its body is read or its parameters are parsed, and answers
+ * 401 (no or unknown token) or 403 (the token lacks the route's role).
+ */
+export function authHook(tokens: TokenSet | undefined): onRequestAsyncHookHandler {
+  return async (req, reply) => {
+    const role = req.routeOptions.config.role;
+    if (!role) return;
+    const auth = authorize(tokens, req.headers.authorization, role);
+    if (auth.ok) return;
+    if (auth.code === 401) reply.header('www-authenticate', 'Bearer realm="vigil-collector"');
+    return reply.code(auth.code).send({ error: auth.code === 401 ? 'Unauthorized' : 'Forbidden', message: auth.message });
+  };
 }

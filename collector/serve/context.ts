@@ -1,12 +1,11 @@
-// What every route handler gets: the store, the ingest function, the correlation engine and the options.
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from '../log.js';
+// What every route plugin gets: the store, the ingest function, the correlation engine and the clock.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
 import type { CorrelationEngine } from '../correlate/engine.js';
 import type { BatchingIngestor } from '../ingest/ingestor.js';
 import type { Store } from '../store/types.js';
 import type { Role } from './auth.js';
 import type { CollectorMetrics } from './metrics.js';
-import type { ParamSpec } from './params.js';
 
 export interface ServeContext {
   store: Store;
@@ -14,22 +13,17 @@ export interface ServeContext {
   engine: CorrelationEngine;
   metrics: CollectorMetrics;
   log: Logger;
+  /** A node is silent when its last report is older than this. */
   silentAfterMs: number;
-  maxReportBytes: number;
   now(): number;
 }
 
-export interface RouteDef {
-  method: 'GET' | 'POST';
-  /** Fastify path (`/api/v1/nodes/:name`). */
-  url: string;
-  /** Null: open (health, OpenAPI). */
-  role: Role | null;
-  summary: string;
-  params?: readonly ParamSpec[];
-  pathParams?: ReadonlyArray<{ name: string; description: string }>;
-  /** Response description per status code, for the OpenAPI document. */
-  responses: Record<string, string>;
-  bodyLimit?: number;
-  handler(ctx: ServeContext, query: Record<string, unknown>, req: FastifyRequest, reply: FastifyReply): Promise<unknown>;
+/** A group of routes: registers them, each with its zod schemas and its role, on the app it is given. */
+export type RoutePlugin = FastifyPluginAsyncZod<{ ctx: ServeContext }>;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route: a token role, or null for the open routes (health, the OpenAPI document). Every route says. */
+    role?: Role | null;
+  }
 }

@@ -1,7 +1,8 @@
 // Opaque page cursors: the sort and the last item's sort key, base64url JSON, checked on the way back in.
+import { isRecord } from '../../common/json.js';
 import { SORT_KEYS } from '../store/sql.js';
 import type { FindingSort } from '../store/types.js';
-import { BadParameter } from './params.js';
+import { BadParameter, NOT_A_CURSOR } from './params.js';
 
 export function encodeCursor(sort: string, key: readonly unknown[]): string {
   return Buffer.from(JSON.stringify({ s: sort, k: key })).toString('base64url');
@@ -9,10 +10,10 @@ export function encodeCursor(sort: string, key: readonly unknown[]): string {
 
 function decode(raw: string): { s: unknown; k: unknown } {
   try {
-    const v = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { s: unknown; k: unknown };
-    if (v && typeof v === 'object') return v;
+    const v: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+    if (isRecord(v)) return { s: v.s, k: v.k };
   } catch { /* reported below */ }
-  throw new BadParameter('cursor', 'not a cursor from a previous page');
+  throw new BadParameter('cursor', NOT_A_CURSOR);
 }
 
 export function decodeFindingsCursor(raw: string, sort: FindingSort): unknown[] {
@@ -21,14 +22,14 @@ export function decodeFindingsCursor(raw: string, sort: FindingSort): unknown[] 
   const types = SORT_KEYS[sort].types;
   const ok = Array.isArray(k) && k.length === types.length && k.every((v, i) =>
     (types[i] === 'number' ? Number.isSafeInteger(v) : typeof v === 'string' && v.length <= 512));
-  if (!ok) throw new BadParameter('cursor', 'not a cursor from a previous page');
-  return k as unknown[];
+  if (!ok) throw new BadParameter('cursor', NOT_A_CURSOR);
+  return k;
 }
 
 export function decodeNodesCursor(raw: string): string {
   const { s, k } = decode(raw);
   if (s !== 'name' || !Array.isArray(k) || k.length !== 1 || typeof k[0] !== 'string') {
-    throw new BadParameter('cursor', 'not a cursor from a previous page');
+    throw new BadParameter('cursor', NOT_A_CURSOR);
   }
   return k[0];
 }

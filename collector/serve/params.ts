@@ -1,14 +1,7 @@
-// Query parameters as data: one spec list per route drives both validation (400 naming the parameter) and the
-// OpenAPI document, so the two cannot disagree.
-import { parseDuration } from './options.js';
-
-export type ParamSpec =
-  | { name: string; description: string; type: 'string'; maxLength?: number; pattern?: RegExp }
-  | { name: string; description: string; type: 'integer'; min: number; max: number; default?: number }
-  | { name: string; description: string; type: 'enum'; values: readonly string[]; default?: string }
-  | { name: string; description: string; type: 'enumList'; values: readonly string[] }
-  | { name: string; description: string; type: 'time' }
-  | { name: string; description: string; type: 'cursor' };
+// Query parameters as zod schemas: one schema per route validates (a 400 naming the parameter), types the handler's
+// input and documents the parameter in the OpenAPI document, so the three cannot disagree.
+import { z } from 'zod';
+import { parseDuration } from '../../common/duration.js';
 
 export class BadParameter extends Error {
   constructor(readonly parameter: string, message: string) {
@@ -17,81 +10,116 @@ export class BadParameter extends Error {
   }
 }
 
-/** An RFC 3339 time or a duration back from now (`24h`, `7d`). */
-export function parseTime(text: string, name: string, now: number): number {
-  if (/^\d+(\.\d+)?(ms|s|m|h|d|w)/.test(text)) {
-    try { return now - parseDuration(text, name); } catch { /* fall through to the message below */ }
-  }
-  if (/^\d{4}-\d{2}-\d{2}T/.test(text)) {
-    const t = Date.parse(text);
-    if (!Number.isNaN(t)) return t;
-  }
-  throw new BadParameter(name, `"${text}" is neither an RFC 3339 time nor a duration like 24h`);
+/** A repeated parameter (`node=a&node=b`) arrives as an array. */
+const givenOnce = { error: (issue: { input?: unknown }) => (issue.input === undefined ? undefined : 'must be given once') };
+
+function text(description: string, opts: { maxLength?: number; pattern?: RegExp } = {}) {
+  const max = opts.maxLength ?? 256;
+  const length = `must be 1 to ${max} characters`;
+  let schema = z.string(givenOnce).min(1, length).max(max, length);
+  if (opts.pattern) schema = schema.regex(opts.pattern, `must match ${opts.pattern.source}`);
+  return schema.optional().describe(description);
 }
 
-export function parseParams(specs: readonly ParamSpec[], query: Record<string, unknown>, now = Date.now()): Record<string, unknown> {
-  const known = new Set(specs.map((s) => s.name));
-  for (const key of Object.keys(query)) {
-    if (!known.has(key)) throw new BadParameter(key, `unknown parameter (known: ${[...known].join(', ') || 'none'})`);
-  }
-  const out: Record<string, unknown> = {};
-  for (const spec of specs) {
-    const raw = query[spec.name];
-    if (raw === undefined) {
-      if ('default' in spec && spec.default !== undefined) out[spec.name] = spec.default;
-      continue;
-    }
-    if (typeof raw !== 'string') throw new BadParameter(spec.name, 'must be given once');
-    out[spec.name] = parseOne(spec, raw, now);
-  }
-  return out;
-}
-
-function parseOne(spec: ParamSpec, raw: string, now: number): unknown {
-  const { name } = spec;
-  switch (spec.type) {
-    case 'string': {
-      const max = spec.maxLength ?? 256;
-      if (raw.length === 0 || raw.length > max) throw new BadParameter(name, `must be 1 to ${max} characters`);
-      if (spec.pattern && !spec.pattern.test(raw)) throw new BadParameter(name, `must match ${spec.pattern.source}`);
-      return raw;
-    }
-    case 'integer': {
+function integer(description: string, opts: { min: number; max: number; default: number }) {
+  const { min, max } = opts;
+  const message = `must be an integer from ${min} to ${max}`;
+  return z.string(givenOnce)
+    .transform((raw, ctx) => {
       const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-      if (!Number.isSafeInteger(n) || n < spec.min || n > spec.max) {
-        throw new BadParameter(name, `must be an integer from ${spec.min} to ${spec.max}`);
-      }
-      return n;
-    }
-    case 'enum':
-      if (!spec.values.includes(raw)) throw new BadParameter(name, `must be one of ${spec.values.join(', ')}`);
-      return raw;
-    case 'enumList': {
-      const items = raw.split(',').map((s) => s.trim());
-      const bad = items.filter((s) => !spec.values.includes(s));
-      if (bad.length || items.length === 0) throw new BadParameter(name, `must be a comma-separated list of ${spec.values.join(', ')}`);
-      return [...new Set(items)];
-    }
-    case 'time':
-      return parseTime(raw, name, now);
-    case 'cursor':
-      if (raw.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(raw)) throw new BadParameter(name, 'not a cursor from a previous page');
-      return raw;
-  }
+      if (Number.isSafeInteger(n) && n >= min && n <= max) return n;
+      ctx.issues.push({ code: 'custom', message, input: raw });
+      return z.NEVER;
+    })
+    // The query string is text; documented as the integer it must spell. (zod leaves `default` out of the input
+    // side of a transform, so the description names it.)
+    .meta({ type: 'integer', minimum: min, maximum: max })
+    .default(opts.default)
+    .describe(`${description} (default ${opts.default})`);
 }
 
-/** OpenAPI 3.1 parameter objects for a spec list. */
-export function openApiParameters(specs: readonly ParamSpec[]): unknown[] {
-  return specs.map((s) => {
-    let schema: Record<string, unknown>;
-    switch (s.type) {
-      case 'string': schema = { type: 'string', maxLength: s.maxLength ?? 256, ...(s.pattern ? { pattern: s.pattern.source } : {}) }; break;
-      case 'integer': schema = { type: 'integer', minimum: s.min, maximum: s.max, ...(s.default === undefined ? {} : { default: s.default }) }; break;
-      case 'enum': schema = { type: 'string', enum: s.values, ...(s.default === undefined ? {} : { default: s.default }) }; break;
-      case 'enumList': schema = { type: 'string', description: `comma-separated: ${s.values.join(', ')}` }; break;
-      case 'time': schema = { type: 'string', description: 'RFC 3339 time or a duration back from now (24h, 7d)' }; break;
-      case 'cursor': schema = { type: 'string', description: 'nextCursor of the previous page' }; break;
-    }
-    return { name: s.name, in: 'query', required: false, description: s.description, schema };
-  });
+function enumOf<const T extends readonly [string, ...string[]]>(values: T) {
+  const message = `must be one of ${values.join(', ')}`;
+  return z.enum(values, { error: (issue) => (typeof issue.input === 'string' ? message : 'must be given once') });
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T, description: string) {
+  return enumOf(values).optional().describe(description);
+}
+
+function oneOfOr<const T extends readonly [string, ...string[]]>(values: T, fallback: T[number], description: string) {
+  return enumOf(values).default(fallback).describe(description);
+}
+
+function listOf<const T extends readonly [string, ...string[]]>(values: T, description: string) {
+  const message = `must be a comma-separated list of ${values.join(', ')}`;
+  const known = new Set<string>(values);
+  const isKnown = (s: string): s is T[number] => known.has(s);
+  return z.string(givenOnce)
+    .transform((raw, ctx) => {
+      const items = raw.split(',').map((s) => s.trim());
+      if (items.every(isKnown)) return [...new Set(items)];
+      ctx.issues.push({ code: 'custom', message, input: raw });
+      return z.NEVER;
+    })
+    .optional()
+    .describe(`${description} (comma-separated: ${values.join(', ')})`);
+}
+
+/** A point in time as given: an RFC 3339 time, or a duration back from the request's now. */
+export type TimeBound = { at: number } | { ago: number };
+
+export function timeFrom(bound: TimeBound, now: number): number {
+  return 'at' in bound ? bound.at : now - bound.ago;
+}
+
+/** `2025-01-01T00:00:00Z`, or a duration with a unit (`90s`, `24h`, `7d`); a bare number is neither. */
+export function parseTimeBound(raw: string): TimeBound | undefined {
+  if (/^\d+(\.\d+)?(ms|s|m|h|d|w)/.test(raw)) {
+    try { return { ago: parseDuration(raw) }; } catch { /* neither: the caller says so */ }
+  }
+  if (/^\d{4}-\d{2}-\d{2}T/.test(raw)) {
+    const at = Date.parse(raw);
+    if (!Number.isNaN(at)) return { at };
+  }
+  return undefined;
+}
+
+function time(description: string) {
+  return z.string(givenOnce)
+    .transform((raw, ctx) => {
+      const bound = parseTimeBound(raw);
+      if (bound) return bound;
+      ctx.issues.push({ code: 'custom', message: `"${raw}" is neither an RFC 3339 time nor a duration like 24h`, input: raw });
+      return z.NEVER;
+    })
+    .optional()
+    .describe(`${description}: an RFC 3339 time or a duration back from now (24h, 7d)`);
+}
+
+export const NOT_A_CURSOR = 'not a cursor from a previous page';
+
+function cursor() {
+  return z.string(givenOnce).max(2048, NOT_A_CURSOR).regex(/^[A-Za-z0-9_-]+$/, NOT_A_CURSOR).optional()
+    .describe('nextCursor of the previous page');
+}
+
+/** The parameter kinds every route's query schema is built from. */
+export const param = { text, integer, oneOf, oneOfOr, listOf, time, cursor };
+
+/** A route's query: only the given parameters; any other is a bad parameter. */
+export const query = <T extends z.core.$ZodLooseShape>(shape: T) => z.strictObject(shape);
+
+/** The query of a route that takes no parameters. */
+export const NO_PARAMS = query({});
+
+/** The parameter a failed query or path validation is about, with the message a client can act on. */
+export function badParameter(schema: unknown, error: z.ZodError): BadParameter {
+  const unknown = error.issues.find((i): i is z.core.$ZodIssueUnrecognizedKeys => i.code === 'unrecognized_keys');
+  if (unknown) {
+    const known = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+    return new BadParameter(unknown.keys[0], `unknown parameter (known: ${known.join(', ') || 'none'})`);
+  }
+  const [first] = error.issues;
+  return new BadParameter(String(first.path[0] ?? '(query)'), first.message);
 }

@@ -1,10 +1,11 @@
-// The REST shapes: stored records → JSON with RFC 3339 times.
-import type { NodeRecord, StoredFinding } from '../store/types.js';
+// The REST shapes: stored records → the response bodies of schemas.ts, with RFC 3339 times.
 import { passRate } from '../correlate/score.js';
+import type { NodeRecord, StoredFinding } from '../store/types.js';
+import type { FindingViewT, NodeViewT } from './schemas.js';
 
-const iso = (ms: number): string => new Date(ms).toISOString();
+export const iso = (ms: number): string => new Date(ms).toISOString();
 
-export function presentFinding(f: StoredFinding): Record<string, unknown> {
+export function presentFinding(f: StoredFinding): FindingViewT {
   return {
     ...f.finding,
     node: f.node,
@@ -15,12 +16,12 @@ export function presentFinding(f: StoredFinding): Record<string, unknown> {
   };
 }
 
-export type NodeStatus = 'reporting' | 'silent';
+export type NodeStatus = NodeViewT['status'];
 
 export const nodeStatus = (n: NodeRecord, now: number, silentAfterMs: number): NodeStatus =>
   (now - n.lastReport > silentAfterMs ? 'silent' : 'reporting');
 
-export function presentNode(n: NodeRecord, now: number, silentAfterMs: number): Record<string, unknown> {
+export function presentNode(n: NodeRecord, now: number, silentAfterMs: number): NodeViewT {
   return {
     name: n.name,
     roles: n.roles,
@@ -33,5 +34,3 @@ export function presentNode(n: NodeRecord, now: number, silentAfterMs: number): 
     passRate: passRate(n.summary).rate,
   };
 }
-
-export { iso };

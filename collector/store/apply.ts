@@ -1,6 +1,6 @@
 // The per-message write sequence both stores follow: dedupe by (node, seq), plan, then execute the plan.
-import type { IngestMessage, IngestResult } from '../ingest/types.js';
-import { countKey, planIngest, type CheckMeta, type ExistingFinding, type IngestPlan } from '../ingest/plan.js';
+import type { IngestMessage, IngestResult } from './messages.js';
+import { countKey, planIngest, type CheckMeta, type ExistingFinding, type IngestPlan } from './plan.js';
 import { roleKey, sameSummary } from './rows.js';
 import type { NodeRecord } from './types.js';
 

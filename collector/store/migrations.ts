@@ -1,6 +1,6 @@
-// Versioned schema for both stores. Append new versions; never edit an applied one.
-// Times are ms since the epoch (INTEGER / BIGINT). JSON is stored as text (inserted and read whole).
-import type { Dialect } from './sql.js';
+// Versioned schema for both stores, and the one runner that applies it. Append new versions; never edit an
+// applied one. Times are ms since the epoch (INTEGER / BIGINT). JSON is stored as text (inserted and read whole).
+import { Params, type Dialect } from './sql.js';
 
 export interface Migration {
   version: number;
@@ -104,3 +104,37 @@ export function migrations(d: Dialect): Migration[] {
 }
 
 export const SCHEMA_VERSION = 1;
+
+/** What the runner needs of a database: one connection (so BEGIN … COMMIT spans the statements between them). */
+export interface MigrationConnection {
+  readonly dialect: Dialect;
+  /** Runs one statement with bound values; rows for a query, nothing for the rest. */
+  query(sql: string, values?: unknown[]): Promise<Array<Record<string, unknown>>>;
+}
+
+/**
+ * Applies every migration newer than the database's version, each in its own transaction together with its
+ * `schema_migrations` row; returns the version reached. Concurrent collectors must be kept out by the caller
+ * (PostgreSQL: an advisory lock; SQLite: one process owns the file).
+ */
+export async function runMigrations(db: MigrationConnection, list: readonly Migration[] = migrations(db.dialect)): Promise<number> {
+  const big = db.dialect === 'postgres' ? 'BIGINT' : 'INTEGER';
+  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${big} NOT NULL)`);
+  const [row] = await db.query('SELECT MAX(version) AS v FROM schema_migrations');
+  let current = Number(row?.v ?? 0);
+  for (const m of list) {
+    if (m.version <= current) continue;
+    await db.query('BEGIN');
+    try {
+      for (const statement of m.statements) await db.query(statement);
+      const p = new Params(db.dialect);
+      await db.query(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (${p.list([m.version, m.name, Date.now()])})`, p.values);
+      await db.query('COMMIT');
+    } catch (err) {
+      await db.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+    current = m.version;
+  }
+  return current;
+}

@@ -1,5 +1,5 @@
 // Picks the store from the serve options: PostgreSQL when a URL is given, else SQLite under the data dir.
-import type { Logger } from '../log.js';
+import type { Logger } from 'pino';
 import { PostgresStore } from './postgres.js';
 import { SqliteStore } from './sqlite.js';
 import type { Store } from './types.js';
@@ -13,7 +13,7 @@ export interface StoreConfig {
 export async function openStore(config: StoreConfig, log?: Logger): Promise<Store> {
   let store: Store;
   if (config.databaseUrl) {
-    store = new PostgresStore(config.databaseUrl, { onPoolError: (err) => log?.warn({ err: err.message }, 'postgres connection error') });
+    store = new PostgresStore(config.databaseUrl, { onPoolError: (err) => log?.warn({ err }, 'postgres connection error') });
   } else if (config.dataDir) {
     store = new SqliteStore(config.dataDir, { synchronous: config.sqliteSynchronous });
   } else {

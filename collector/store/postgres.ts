@@ -1,10 +1,10 @@
 // PostgreSQL store (`--database-url`): for large clusters and several collector replicas sharing one database.
 // Each message locks its node row (SELECT ... FOR UPDATE), so replicas never interleave one node's writes.
 import pg from 'pg';
-import type { IngestMessage, IngestResult } from '../ingest/types.js';
-import type { ExistingFinding } from '../ingest/plan.js';
+import type { IngestMessage, IngestResult } from './messages.js';
+import type { ExistingFinding } from './plan.js';
 import { CheckMetaCache, CountTotals, duplicateResult, isDuplicate, makePlan, nodeWrite } from './apply.js';
-import { migrations } from './migrations.js';
+import { runMigrations } from './migrations.js';
 import { toCheckRecords, toNodeRecord, toStoredFinding, type CheckRowOut, type NodeRowOut } from './rows.js';
 import { checksMatchingQuery, factsQuery, findingsQuery, nodesQuery, sortKeyOf, type FindingRowOut } from './sql.js';
 import type {
@@ -42,23 +42,7 @@ export class PostgresStore implements Store {
     const client = await this.pool.connect();
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
-      const { rows } = await client.query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
-      let current = rows[0].v ?? 0;
-      for (const m of migrations('postgres')) {
-        if (m.version <= current) continue;
-        await client.query('BEGIN');
-        try {
-          for (const s of m.statements) await client.query(s);
-          await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
-          await client.query('COMMIT');
-        } catch (err) {
-          await client.query('ROLLBACK');
-          throw err;
-        }
-        current = m.version;
-      }
-      return current;
+      return await runMigrations({ dialect: 'postgres', query: async (sql, values) => (await client.query(sql, values)).rows });
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
       client.release();

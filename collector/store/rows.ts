@@ -1,5 +1,6 @@
 // Mapping between findings and the columns both stores keep. Denormalised columns exist only to filter and sort.
 import { createHash } from 'node:crypto';
+import { isRecord } from '../../common/json.js';
 import { severityRank, type Finding, type Severity, type Status, type Summary } from '../../proto/report.js';
 import type { CheckRecord, NodeRecord, StoredFinding } from './types.js';
 import type { FindingRowOut } from './sql.js';
@@ -26,9 +27,7 @@ export function valueKey(value: unknown): string | null {
   if (value === undefined) return null;
   const canonical = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(canonical);
-    if (v && typeof v === 'object') {
-      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
-    }
+    if (isRecord(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])]));
     return v;
   };
   const text = JSON.stringify(canonical(value)) ?? null;
@@ -38,8 +37,7 @@ export function valueKey(value: unknown): string | null {
 
 export function findingColumns(f: Finding): FindingColumns {
   const body = JSON.stringify(f);
-  const r = f.resource as Record<string, unknown>;
-  const isContainer = f.resource.kind === 'container';
+  const container = f.resource.kind === 'container' ? f.resource : undefined;
   return {
     fid: f.id,
     checkId: f.checkId,
@@ -47,8 +45,8 @@ export function findingColumns(f: Finding): FindingColumns {
     severity: f.severity,
     sevRank: severityRank(f.severity),
     resourceKind: f.resource.kind,
-    namespace: isContainer && typeof r.namespace === 'string' ? r.namespace : null,
-    pod: isContainer && typeof r.pod === 'string' ? r.pod : null,
+    namespace: container?.namespace ?? null,
+    pod: container?.pod ?? null,
     evidenceKey: f.evidence.key ?? null,
     pss: f.pss ?? null,
     valueKey: valueKey(f.evidence.value),

@@ -2,10 +2,10 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { IngestMessage, IngestResult } from '../ingest/types.js';
-import type { ExistingFinding } from '../ingest/plan.js';
+import type { IngestMessage, IngestResult } from './messages.js';
+import type { ExistingFinding } from './plan.js';
 import { CheckMetaCache, CountTotals, duplicateResult, isDuplicate, makePlan, nodeWrite } from './apply.js';
-import { migrations } from './migrations.js';
+import { runMigrations, type MigrationConnection } from './migrations.js';
 import {
   toCheckRecords, toNodeRecord, toStoredFinding, type CheckRowOut, type NodeRowOut,
 } from './rows.js';
@@ -24,11 +24,58 @@ export interface SqliteOptions {
   synchronous?: 'FULL' | 'NORMAL';
 }
 
+/** The write path's statements, compiled once the schema exists. */
+function prepareStatements(db: Database.Database) {
+  return {
+    node: db.prepare('SELECT * FROM nodes WHERE name = ?'),
+    existing: db.prepare('SELECT fid, check_id AS checkId, status, severity, body, resolved_at AS resolvedAt FROM findings WHERE node = ?'),
+    resolve: db.prepare('UPDATE findings SET resolved_at = ?, last_seen = ? WHERE node = ? AND fid = ?'),
+    upsert: db.prepare(`INSERT INTO findings (node, fid, check_id, status, severity, sev_rank, resource_kind, namespace, pod,
+        evidence_key, pss, value_key, body, first_status, first_seen, changed_at, last_seen, resolved_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
+      ON CONFLICT (node, fid) DO UPDATE SET check_id = excluded.check_id, status = excluded.status,
+        severity = excluded.severity, sev_rank = excluded.sev_rank, resource_kind = excluded.resource_kind,
+        namespace = excluded.namespace, pod = excluded.pod, evidence_key = excluded.evidence_key, pss = excluded.pss,
+        value_key = excluded.value_key, body = excluded.body,
+        changed_at = excluded.changed_at, last_seen = NULL, resolved_at = NULL`),
+    event: db.prepare('INSERT INTO finding_events (node, fid, check_id, at, status, event) VALUES (?, ?, ?, ?, ?, ?)'),
+    count: db.prepare(`INSERT INTO check_counts (check_id, status, severity, n) VALUES (?, ?, ?, ?)
+      ON CONFLICT (check_id, status, severity) DO UPDATE SET n = check_counts.n + excluded.n`),
+    check: db.prepare(`INSERT INTO checks (check_id, cis, title, component, severity) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (check_id) DO UPDATE SET cis = excluded.cis, title = excluded.title,
+        component = excluded.component, severity = excluded.severity`),
+    insertNode: db.prepare(`INSERT INTO nodes (name, roles, role_key, agent_version, info, first_seen, last_report, last_scan,
+        last_seq, pass, fail, warn, skip, error)
+      VALUES (@name, @roles, @roleKey, @agentVersion, @info, @firstSeen, @lastReport, @lastScan, @lastSeq,
+        @pass, @fail, @warn, @skip, @error)
+      ON CONFLICT (name) DO UPDATE SET roles = excluded.roles, role_key = excluded.role_key,
+        agent_version = excluded.agent_version, info = excluded.info, last_report = excluded.last_report,
+        last_scan = excluded.last_scan, last_seq = excluded.last_seq, pass = excluded.pass, fail = excluded.fail,
+        warn = excluded.warn, skip = excluded.skip, error = excluded.error`),
+    score: db.prepare('INSERT INTO node_scores (node, at, pass, fail, warn, skip, error) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+/** The migration runner's view of a SQLite database. */
+export function sqliteMigrationConnection(db: Database.Database): MigrationConnection {
+  return {
+    dialect: 'sqlite',
+    async query(sql, values = []) {
+      const statement = db.prepare(sql);
+      if (statement.reader) return statement.all(...values) as Array<Record<string, unknown>>;
+      statement.run(...values);
+      return [];
+    },
+  };
+}
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly checkCache = new CheckMetaCache();
-  private readonly stmts;
+  private prepared: Statements | undefined;
   /** Query shapes repeat (same filters, different values): compiling a many-armed statement costs more than running it. */
   private readonly statementCache = new Map<string, Database.Statement>();
 
@@ -44,55 +91,12 @@ export class SqliteStore implements Store {
     // Index pages of a few hundred thousand findings must stay in memory or every insert becomes a page read.
     this.db.pragma('cache_size = -131072');
     this.db.pragma('temp_store = MEMORY');
-    this.migrateSync();
-    this.stmts = this.prepare();
   }
 
-  private migrateSync(): number {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    const row = this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
-    let current = row.v ?? 0;
-    for (const m of migrations('sqlite')) {
-      if (m.version <= current) continue;
-      this.db.transaction(() => {
-        for (const s of m.statements) this.db.exec(s);
-        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
-      })();
-      current = m.version;
-    }
-    return current;
-  }
-
-  private prepare() {
-    const db = this.db;
-    return {
-      node: db.prepare('SELECT * FROM nodes WHERE name = ?'),
-      existing: db.prepare('SELECT fid, check_id AS checkId, status, severity, body, resolved_at AS resolvedAt FROM findings WHERE node = ?'),
-      resolve: db.prepare('UPDATE findings SET resolved_at = ?, last_seen = ? WHERE node = ? AND fid = ?'),
-      upsert: db.prepare(`INSERT INTO findings (node, fid, check_id, status, severity, sev_rank, resource_kind, namespace, pod,
-          evidence_key, pss, value_key, body, first_status, first_seen, changed_at, last_seen, resolved_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
-        ON CONFLICT (node, fid) DO UPDATE SET check_id = excluded.check_id, status = excluded.status,
-          severity = excluded.severity, sev_rank = excluded.sev_rank, resource_kind = excluded.resource_kind,
-          namespace = excluded.namespace, pod = excluded.pod, evidence_key = excluded.evidence_key, pss = excluded.pss,
-          value_key = excluded.value_key, body = excluded.body,
-          changed_at = excluded.changed_at, last_seen = NULL, resolved_at = NULL`),
-      event: db.prepare('INSERT INTO finding_events (node, fid, check_id, at, status, event) VALUES (?, ?, ?, ?, ?, ?)'),
-      count: db.prepare(`INSERT INTO check_counts (check_id, status, severity, n) VALUES (?, ?, ?, ?)
-        ON CONFLICT (check_id, status, severity) DO UPDATE SET n = check_counts.n + excluded.n`),
-      check: db.prepare(`INSERT INTO checks (check_id, cis, title, component, severity) VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (check_id) DO UPDATE SET cis = excluded.cis, title = excluded.title,
-          component = excluded.component, severity = excluded.severity`),
-      insertNode: db.prepare(`INSERT INTO nodes (name, roles, role_key, agent_version, info, first_seen, last_report, last_scan,
-          last_seq, pass, fail, warn, skip, error)
-        VALUES (@name, @roles, @roleKey, @agentVersion, @info, @firstSeen, @lastReport, @lastScan, @lastSeq,
-          @pass, @fail, @warn, @skip, @error)
-        ON CONFLICT (name) DO UPDATE SET roles = excluded.roles, role_key = excluded.role_key,
-          agent_version = excluded.agent_version, info = excluded.info, last_report = excluded.last_report,
-          last_scan = excluded.last_scan, last_seq = excluded.last_seq, pass = excluded.pass, fail = excluded.fail,
-          warn = excluded.warn, skip = excluded.skip, error = excluded.error`),
-      score: db.prepare('INSERT INTO node_scores (node, at, pass, fail, warn, skip, error) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-    };
+  /** Statements of the write path, compiled once the schema exists (after migrate()). */
+  private get stmts(): Statements {
+    if (!this.prepared) throw new Error('SqliteStore: migrate() must run before the store is used');
+    return this.prepared;
   }
 
   private statement(text: string): Database.Statement {
@@ -106,7 +110,9 @@ export class SqliteStore implements Store {
   }
 
   async migrate(): Promise<number> {
-    return this.migrateSync();
+    const version = await runMigrations(sqliteMigrationConnection(this.db));
+    this.prepared ??= prepareStatements(this.db);
+    return version;
   }
 
   async ping(): Promise<void> {

@@ -1,6 +1,6 @@
 // The one store interface. SQLite (embedded default) and PostgreSQL implement it and pass the same suite.
-import type { Finding, Severity, Status, Summary } from '../../proto/report.js';
-import type { IngestMessage, IngestResult } from '../ingest/types.js';
+import { STATUSES, type Finding, type Severity, type Status, type Summary } from '../../proto/report.js';
+import type { IngestMessage, IngestResult } from './messages.js';
 
 /** A finding as stored: the agent's finding plus its life on the collector. Times are ms since the epoch. */
 export interface StoredFinding {
@@ -18,7 +18,8 @@ export const FINDING_SORTS = ['severity', 'recent', 'node'] as const;
 export type FindingSort = (typeof FINDING_SORTS)[number];
 
 /** `resolved` selects resolved findings; the other statuses select open findings with that status. */
-export type LifecycleStatus = Status | 'resolved';
+export const LIFECYCLE_STATUSES = [...STATUSES, 'resolved'] as const;
+export type LifecycleStatus = (typeof LIFECYCLE_STATUSES)[number];
 
 export interface FindingQuery {
   node?: string;
@@ -77,8 +78,11 @@ export interface FindingEvent {
   checkId: string;
   at: number;
   status: LifecycleStatus;
-  event: 'new' | 'changed' | 'resolved' | 'reopened';
+  event: FindingEventKind;
 }
+
+export const FINDING_EVENTS = ['new', 'changed', 'resolved', 'reopened'] as const;
+export type FindingEventKind = (typeof FINDING_EVENTS)[number];
 
 export interface ScorePoint {
   at: number;

@@ -201,6 +201,7 @@ async function inProcessCollector(a: CollectorArgs): Promise<CollectorUnderTest>
     grpcAddr: `127.0.0.1:${grpcPort}`,
     async start() {
       store = new SqliteStore(a.dataDir);
+      await store.migrate();
       const ingestor = new BatchingIngestor(store);
       close = await startTransports({ grpcListen: `127.0.0.1:${grpcPort}`, natsUrl: a.natsUrl, tlsCa: a.pki.ca,
         tlsCert: a.pki.server.cert, tlsKey: a.pki.server.key, grpcMaxMessageBytes: a.grpcMaxMessageBytes }, ingestor, log);

@@ -1,8 +1,8 @@
 // Starts a real collector (SQLite in a temp dir, loopback HTTP on a free port) for REST tests.
 import pino from 'pino';
-import { startCollector, type RunningCollector } from '../../../collector/serve/start.js';
+import { startCollector, type RunningCollector } from '../../../collector/app/start.js';
+import type { CollectorOptions } from '../../../collector/app/options.js';
 import { loadTokens } from '../../../collector/serve/auth.js';
-import type { CollectorOptions } from '../../../collector/serve/options.js';
 import { tempDir } from '../../harness/integration.js';
 
 export const READ = 'read-token-0123456789abcdef';
@@ -31,7 +31,8 @@ export async function startTestCollector(overrides: Partial<CollectorOptions> = 
     sqliteSynchronous: 'NORMAL',
     ...overrides,
   };
-  const c = await startCollector(options, { log: pino({ level: 'silent' }), now: () => clock.now });
+  // Every response is checked against its schema: a field the OpenAPI document does not declare fails the test.
+  const c = await startCollector(options, { log: pino({ level: 'silent' }), now: () => clock.now, checkResponses: true });
   const request = async (method: string, path: string, token?: string, body?: string, contentType = 'application/json') => {
     const headers: Record<string, string> = {};
     if (token) headers.authorization = `Bearer ${token}`;

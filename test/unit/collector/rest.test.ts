@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveServeOptions } from '../../../collector/serve/options.js';
+import { resolveServeOptions } from '../../../collector/app/options.js';
 import { finding, report } from './helpers.js';
 import { BOTH, READ, REPORT, startTestCollector, type TestCollector } from './collector-harness.js';
 

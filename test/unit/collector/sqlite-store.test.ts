@@ -7,6 +7,7 @@ describe('SqliteStore', () => {
   defineStoreSuite(async () => {
     const dir = tempDir('sqlite');
     const store = new SqliteStore(dir.path, { synchronous: 'NORMAL' });
+    await store.migrate();
     return { store, cleanup: async () => { await store.close(); dir.cleanup(); } };
   });
 });

@@ -1,8 +1,8 @@
 // What one message does to one node's findings, decided in pure code so both stores execute the same plan.
 import type { Finding, Status, Summary } from '../../proto/report.js';
-import { emptySummary, findingColumns, type FindingColumns } from '../store/rows.js';
-import type { FindingEvent } from '../store/types.js';
-import type { IngestMessage } from './types.js';
+import type { IngestMessage } from './messages.js';
+import { emptySummary, findingColumns, type FindingColumns } from './rows.js';
+import type { FindingEvent } from './types.js';
 
 /** The stored state of one of the node's findings, as the plan needs it. */
 export interface ExistingFinding {

@@ -1,8 +1,13 @@
 // Every `vigil-collector serve` option in one place: declared for commander, then resolved and checked into
-// CollectorOptions, which startCollector (and tests, and the streaming transports) take.
+// CollectorOptions, which startCollector (and the tests) take. The streaming transports' options are declared and
+// checked by collector/ingest/transports.ts; they are carried through as given.
 import { readFileSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { loadTokens, type TokenSet } from './auth.js';
+import { isLoopbackHost, parseHostPort } from '../../common/address.js';
+import { parseDuration } from '../../common/duration.js';
+import { parseSize } from '../../common/size.js';
+import type { TransportOptions } from '../ingest/transports.js';
+import { loadTokens, type TokenSet } from '../serve/auth.js';
 
 export interface CollectorOptions {
   dataDir?: string;
@@ -18,6 +23,8 @@ export interface CollectorOptions {
   correlateIntervalMs: number;
   logLevel: string;
   sqliteSynchronous: 'FULL' | 'NORMAL';
+  /** gRPC and NATS ingest; none when absent (the REST ingest route is always there). */
+  transports?: TransportOptions;
 }
 
 export const SILENT_AFTER_INTERVALS = 3;
@@ -44,48 +51,34 @@ export function addServeOptions(cmd: Command): Command {
     .option('--http-listen <addr>', 'REST, metrics and health address (host:port)', '127.0.0.1:8080')
     .option('--tokens <file>', 'bearer tokens: one "<token> <roles>" per line, roles read and/or report')
     .option('--no-auth', 'serve without authentication (refused unless --http-listen is a loopback address)')
-    .option('--retention <duration>', 'delete resolved findings after this long', '30d')
+    .option('--retention <duration>', 'delete resolved findings after this long (e.g. 30d, 12h)', '30d')
     .option('--report-interval <duration>', "the agents' report interval; silent after 3 missed", '5m')
-    .option('--max-report-size <bytes>', 'largest accepted report body (e.g. 32mb)', '32mb')
+    .option('--max-report-size <size>', 'largest accepted report body (a byte count, 32Mi, 64MB)', '32Mi')
     .option('--correlate-interval <duration>', 'least time between correlation runs while reports arrive', '5s')
     .addOption(new Option('--sqlite-sync <mode>', 'SQLite synchronous mode').choices(['FULL', 'NORMAL']).default('FULL'))
     .option('--log-level <level>', 'pino log level', process.env.VIGIL_LOG_LEVEL ?? 'info');
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/** `30d`, `5m`, `1h30m`, `250ms` → milliseconds. */
-export function parseDuration(text: string, name: string): number {
-  const parts = [...text.trim().matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)];
-  const joined = parts.map((p) => p[0]).join('');
-  if (parts.length === 0 || joined !== text.trim()) throw new Error(`${name}: "${text}" is not a duration (e.g. 30s, 5m, 12h, 30d)`);
-  return parts.reduce((ms, p) => ms + Number(p[1]) * UNITS[p[2]], 0);
+/** The value of option `name`, or an error that names the option and what was given. */
+function parsed<T>(name: string, text: string, parse: (text: string) => T): T {
+  try {
+    return parse(text);
+  } catch (err) {
+    throw new Error(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
-export function parseSize(text: string, name: string): number {
-  const m = /^(\d+)(b|kb|mb|gb)?$/i.exec(text.trim());
-  if (!m) throw new Error(`${name}: "${text}" is not a size (e.g. 512kb, 32mb)`);
-  const mult = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
-  return Number(m[1]) * mult;
+/** `host:port`, `[::1]:port` or `:port` (every interface). */
+function listenAddress(text: string): { host: string; port: number } {
+  const { host, port } = parseHostPort(text);
+  return { host: host || '0.0.0.0', port };
 }
 
-/** `host:port`, `[::1]:port` or `:port` (all interfaces). */
-export function parseListen(text: string, name: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new Error(`${name}: "${text}" is not host:port`);
-  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
-}
-
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-export function resolveServeOptions(raw: RawServeOptions): CollectorOptions {
+export function resolveServeOptions(raw: RawServeOptions & TransportOptions): CollectorOptions {
   if (raw.dataDir && raw.databaseUrl) throw new Error('give either --data-dir or --database-url, not both');
   if (!raw.dataDir && !raw.databaseUrl) throw new Error('a store is needed: --data-dir DIR (SQLite) or --database-url URL (PostgreSQL)');
   if (raw.databaseUrl && !/^postgres(ql)?:\/\//.test(raw.databaseUrl)) throw new Error('--database-url must be a postgres:// URL');
-  const http = parseListen(raw.httpListen, '--http-listen');
+  const http = parsed('--http-listen', raw.httpListen, listenAddress);
   let tokens: TokenSet | undefined;
   if (!raw.auth) {
     if (raw.tokens) throw new Error('--no-auth and --tokens contradict each other');
@@ -104,11 +97,13 @@ export function resolveServeOptions(raw: RawServeOptions): CollectorOptions {
     databaseUrl: raw.databaseUrl,
     http,
     tokens,
-    retentionMs: parseDuration(raw.retention, '--retention'),
-    reportIntervalMs: parseDuration(raw.reportInterval, '--report-interval'),
-    maxReportBytes: parseSize(raw.maxReportSize, '--max-report-size'),
-    correlateIntervalMs: parseDuration(raw.correlateInterval, '--correlate-interval'),
+    retentionMs: parsed('--retention', raw.retention, parseDuration),
+    reportIntervalMs: parsed('--report-interval', raw.reportInterval, parseDuration),
+    maxReportBytes: parsed('--max-report-size', raw.maxReportSize, parseSize),
+    correlateIntervalMs: parsed('--correlate-interval', raw.correlateInterval, parseDuration),
     logLevel: raw.logLevel,
     sqliteSynchronous: sync,
+    // Checked by startTransports, which owns them.
+    transports: raw,
   };
 }

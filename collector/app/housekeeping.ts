@@ -1,0 +1,67 @@
+// The store's upkeep while the collector runs: resolved findings past --retention are deleted hourly, and the query
+// planner's statistics are refreshed as the data grows.
+import type { Logger } from 'pino';
+import type { CorrelationEngine } from '../correlate/engine.js';
+import type { Store } from '../store/types.js';
+
+const RETENTION_SWEEP_MS = 60 * 60 * 1000;
+/** Planner statistics follow the data: refreshed after this many applied findings. */
+const OPTIMIZE_EVERY = 200_000;
+
+export class Housekeeping {
+  private timer: NodeJS.Timeout | undefined;
+  private findingsSinceOptimize = 0;
+  private optimizing: Promise<void> | undefined;
+  private sweeping: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly engine: CorrelationEngine,
+    private readonly log: Logger,
+    private readonly opts: { retentionMs: number; now: () => number },
+  ) {}
+
+  /** Sweeps once now, then every hour. */
+  async start(): Promise<void> {
+    await this.sweep();
+    this.timer = setInterval(() => { void this.sweep(); }, RETENTION_SWEEP_MS);
+    this.timer.unref();
+  }
+
+  /** Counts applied findings; refreshes the planner's statistics every OPTIMIZE_EVERY of them. */
+  applied(findings: number): void {
+    this.findingsSinceOptimize += findings;
+    if (this.findingsSinceOptimize >= OPTIMIZE_EVERY) this.optimize();
+  }
+
+  /** Stops the timer and waits for a sweep or refresh in progress, so the store can be closed. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sweeping;
+    await this.optimizing;
+  }
+
+  private sweep(): Promise<void> {
+    this.sweeping ??= (async () => {
+      try {
+        const purged = await this.store.purgeResolved(this.opts.now() - this.opts.retentionMs);
+        if (purged > 0) {
+          this.log.info({ purged }, 'retention: resolved findings deleted');
+          this.engine.markDirty();
+        }
+        this.optimize();
+      } catch (err) {
+        this.log.warn({ err }, 'retention sweep failed');
+      }
+    })().finally(() => { this.sweeping = undefined; });
+    return this.sweeping;
+  }
+
+  private optimize(): void {
+    if (this.optimizing) return;
+    this.findingsSinceOptimize = 0;
+    this.optimizing = this.store.optimize()
+      .catch((err: unknown) => this.log.warn({ err }, 'store optimize failed'))
+      .finally(() => { this.optimizing = undefined; });
+  }
+}

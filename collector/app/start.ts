@@ -1,0 +1,132 @@
+// startCollector: the collector's one composition root (the CLI, the tests and the benchmarks start it the same
+// way). It opens the store, wires ingest, correlation and metrics, serves HTTP and starts the streaming
+// transports; close() stops them in the reverse order, so nothing is cut off from what it writes to.
+import type { Logger } from 'pino';
+import { VIGIL_VERSION } from '../../proto/version.js';
+import { CorrelationEngine } from '../correlate/engine.js';
+import { BatchingIngestor } from '../ingest/ingestor.js';
+import { startTransports } from '../ingest/transports.js';
+import { IngestValidationError } from '../ingest/types.js';
+import { createLogger } from '../log.js';
+import { buildHttpApp, type HttpApp } from '../serve/app.js';
+import { CollectorMetrics } from '../serve/metrics.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/types.js';
+import { Housekeeping } from './housekeeping.js';
+import { SILENT_AFTER_INTERVALS, type CollectorOptions } from './options.js';
+
+export interface RunningCollector {
+  /** The ingest entry point for every transport. */
+  ingestor: BatchingIngestor;
+  store: Store;
+  engine: CorrelationEngine;
+  metrics: CollectorMetrics;
+  log: Logger;
+  app: HttpApp;
+  /** Base URL of the REST API, e.g. http://127.0.0.1:8080. */
+  httpUrl: string;
+  /** Stops the transports, then HTTP, stores what is queued, closes the store. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface StartDeps {
+  log?: Logger;
+  now?: () => number;
+  /** Tests: every HTTP response is checked against its schema. */
+  checkResponses?: boolean;
+}
+
+/** What has started, stopped last-started first: transports → HTTP → housekeeping → queued ingest → store. */
+class Stops {
+  private readonly steps: Array<{ what: string; stop: () => Promise<unknown> }> = [];
+
+  push(what: string, stop: () => Promise<unknown>): void {
+    this.steps.push({ what, stop });
+  }
+
+  /** Runs every step even when one fails; throws the first failure afterwards. */
+  async run(log: Logger): Promise<void> {
+    let failure: unknown;
+    for (const { what, stop } of this.steps.splice(0).reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        log.error({ err, what }, 'could not stop cleanly');
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) throw failure;
+  }
+}
+
+export async function startCollector(options: CollectorOptions, deps: StartDeps = {}): Promise<RunningCollector> {
+  const log = deps.log ?? createLogger(options.logLevel);
+  const now = deps.now ?? Date.now;
+  const silentAfterMs = SILENT_AFTER_INTERVALS * options.reportIntervalMs;
+  const stops = new Stops();
+
+  const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, sqliteSynchronous: options.sqliteSynchronous }, log);
+  stops.push('store', () => store.close());
+  try {
+    const engine = new CorrelationEngine(store, {
+      silentAfterMs, minIntervalMs: options.correlateIntervalMs, maxAgeMs: Math.max(options.correlateIntervalMs, 30_000),
+      scoreHistoryIntervalMs: Math.max(options.reportIntervalMs, 60_000), now, log,
+    });
+    const metrics = new CollectorMetrics({
+      async nodes() {
+        const { total, silent } = await store.nodeCounts(now() - silentAfterMs);
+        return { reporting: total - silent, silent };
+      },
+      async correlations() {
+        const counts = { drift: 0, 'attack-path': 0, coverage: 0 };
+        for (const c of (await engine.current()).items) counts[c.kind]++;
+        return counts;
+      },
+    });
+    const housekeeping = new Housekeeping(store, engine, log, { retentionMs: options.retentionMs, now });
+    const ingestor = new BatchingIngestor(store, {
+      now,
+      onResult(message, result, ms) {
+        metrics.ingestMessages.inc({ kind: message.kind, result: result.applied ? 'applied' : 'duplicate' });
+        if (result.applied) {
+          const n = message.kind === 'full' ? message.report.findings.length : message.upserts.length;
+          metrics.ingestFindings.inc(n);
+          engine.markDirty();
+          housekeeping.applied(n);
+        }
+        metrics.ingestSeconds.observe(ms / 1000);
+      },
+      onInvalid(_input, err) {
+        if (err instanceof IngestValidationError) metrics.ingestMessages.inc({ kind: 'unknown', result: 'invalid' });
+      },
+      onError(err, messages) {
+        metrics.ingestMessages.inc({ kind: 'unknown', result: 'error' }, messages);
+        log.error({ err, messages }, 'ingest transaction failed');
+      },
+    });
+    stops.push('queued ingest', () => ingestor.flush());
+
+    await housekeeping.start();
+    stops.push('housekeeping', () => housekeeping.stop());
+
+    const app = await buildHttpApp({ store, ingestor, engine, metrics, log, silentAfterMs, now }, {
+      tokens: options.tokens, version: VIGIL_VERSION, maxReportBytes: options.maxReportBytes, checkResponses: deps.checkResponses,
+    });
+    stops.push('HTTP', () => app.close());
+    const address = await app.listen({ host: options.http.host, port: options.http.port });
+    const httpUrl = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]');
+
+    stops.push('transports', await startTransports(options.transports ?? {}, ingestor, log, metrics.registry));
+    log.info({ url: address, store: store.kind, auth: options.tokens ? 'tokens' : 'none' }, 'collector listening');
+
+    let closing: Promise<void> | undefined;
+    const close = (): Promise<void> => {
+      closing ??= stops.run(log).then(() => log.info('collector stopped'));
+      return closing;
+    };
+    return { ingestor, store, engine, metrics, log, app, httpUrl, close };
+  } catch (err) {
+    await stops.run(log).catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,42 @@
+// POST /api/v1/reports: the JSON document `vigil-agent scan --format json` prints, stored as a full report.
+import { z } from 'zod';
+import { InvalidBody } from '../compilers.js';
+import type { RoutePlugin } from '../context.js';
+import { NO_PARAMS } from '../params.js';
+import { BadParameterBody, ErrorBody, IngestAnswer, InvalidReportBody, NodeReportBody, tokenRouteErrors } from '../schemas.js';
+
+const JSON_BODY = /^application\/json\s*(;|$)/i;
+
+export const reportsRoutes: RoutePlugin = async (app, { ctx }) => {
+  // A report that fails the schema is counted and answered with what is wrong; other errors go up to the app's handler.
+  app.setErrorHandler(async (err, _req, reply) => {
+    if (!(err instanceof InvalidBody)) throw err;
+    ctx.metrics.ingestMessages.inc({ kind: 'full', result: 'invalid' });
+    return reply.code(400).send({ error: 'Bad Request', message: `invalid report: ${err.issues[0]}`, issues: err.issues });
+  });
+
+  app.post('/api/v1/reports', {
+    config: { role: 'report' },
+    schema: {
+      summary: 'Ingest one node report (the output of `vigil-agent scan --format json`) as a full snapshot',
+      querystring: NO_PARAMS,
+      body: NodeReportBody,
+      response: {
+        200: IngestAnswer.describe('stored (or a duplicate, which changed nothing)'),
+        ...tokenRouteErrors('report'),
+        400: z.union([InvalidReportBody, BadParameterBody, ErrorBody])
+          .describe('not a valid report (`issues` says why; nothing was stored), not JSON, or a bad parameter'),
+        413: ErrorBody.describe('larger than --max-report-size'),
+        415: ErrorBody.describe('not application/json'),
+      },
+    },
+    preValidation: async (req, reply) => {
+      if (JSON_BODY.test(req.headers['content-type'] ?? '')) return;
+      return reply.code(415).send({ error: 'Unsupported Media Type', message: 'send the report as application/json' });
+    },
+  }, async (req) => {
+    const report = req.body;
+    const result = await ctx.ingestor.enqueue({ kind: 'full', node: report.node.name, report });
+    return { ...result, node: report.node.name, findings: report.findings.length };
+  });
+};

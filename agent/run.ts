@@ -12,7 +12,7 @@ import { diffReports, isEmptyDelta } from './diff/index.js';
 import { toFinding, type Check } from './evaluate/check.js';
 import { HostAccess } from './gather/host.js';
 import { scanNode, selectChecks, type ScanOptions } from './scan.js';
-import type { Snapshot } from './snapshot.js';
+import type { Snapshot } from './facts/snapshot.js';
 import { AgentMetrics, serveMetrics } from './ship/metrics.js';
 import { DEFAULT_CLUSTER, findingsSubject } from './ship/nats-stream.js';
 import { Outbox } from './ship/outbox.js';

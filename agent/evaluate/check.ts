@@ -1,6 +1,6 @@
 // A check is data (id, CIS id, severity, title, remediation) plus one small pure function over the snapshot.
 import type { Evidence, Finding, Resource, Severity, Status } from '../../proto/report.js';
-import type { Snapshot } from '../snapshot.js';
+import type { Snapshot } from '../facts/snapshot.js';
 
 /** One verdict of a check on one resource. A check returns one per resource it judges (files, containers, ...). */
 export interface Verdict {

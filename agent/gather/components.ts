@@ -11,7 +11,7 @@ import { readStaticPods } from './static-pods.js';
 import { parseYamlObject } from './yaml.js';
 import { builtinArgs } from './distribution-defaults.js';
 import { ETCD_ENV_KEPT } from './etcd-env.js';
-import type { ComponentFact, ComponentName, GatherError } from '../snapshot.js';
+import type { ComponentFact, ComponentName, GatherError } from '../facts/snapshot.js';
 
 export type Components = Partial<Record<ComponentName, ComponentFact>>;
 

@@ -3,7 +3,7 @@
 import type { HostAccess } from './host.js';
 import { lastFlag } from './flags.js';
 import { isObject, parseConfig } from './yaml.js';
-import type { ComponentFact, EncryptionConfigFact } from '../snapshot.js';
+import type { ComponentFact, EncryptionConfigFact } from '../facts/snapshot.js';
 
 export function gatherEncryptionConfig(host: HostAccess, apiserver: ComponentFact | undefined): EncryptionConfigFact | undefined {
   const p = apiserver && lastFlag(apiserver.flags, 'encryption-provider-config');

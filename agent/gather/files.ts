@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import type { HostAccess } from './host.js';
 import { lastFlag } from './flags.js';
-import type { ComponentFact, ComponentName, FileRole, KubeletConfigFact, KubeProxyConfigFact, Snapshot } from '../snapshot.js';
+import type { ComponentFact, ComponentName, FileRole, KubeletConfigFact, KubeProxyConfigFact, Snapshot } from '../facts/snapshot.js';
 
 type Components = Partial<Record<ComponentName, ComponentFact>>;
 

@@ -1,5 +1,5 @@
 // Command-line flags as Go's pflag and flag packages read them.
-import type { FlagMap } from '../snapshot.js';
+import type { FlagMap } from '../facts/snapshot.js';
 
 /**
  * Boolean flags of the Kubernetes components and etcd. A boolean flag never takes the next argument as its value

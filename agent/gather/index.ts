@@ -2,7 +2,7 @@
 // (the kubelet's flags name its config file; component flags name the files the checks judge).
 import { HostAccess } from './host.js';
 import type { GatherOptions } from './options.js';
-import type { Snapshot } from '../snapshot.js';
+import type { Snapshot } from '../facts/snapshot.js';
 import { discoverProcesses, withStaticPods } from './components.js';
 import { gatherKubeletConfig } from './kubelet-config.js';
 import { gatherFiles } from './files.js';

@@ -2,7 +2,7 @@
 import type { HostAccess } from './host.js';
 import { lastFlag } from './flags.js';
 import { getPath, parseConfig } from './yaml.js';
-import type { ComponentFact, KubeProxyConfigFact } from '../snapshot.js';
+import type { ComponentFact, KubeProxyConfigFact } from '../facts/snapshot.js';
 
 export function gatherKubeProxyConfig(host: HostAccess, proxy: ComponentFact | undefined): KubeProxyConfigFact | undefined {
   const p = proxy && lastFlag(proxy.flags, 'config');

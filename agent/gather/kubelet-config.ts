@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { HostAccess } from './host.js';
 import { lastFlag, listFlag, parseBool, parseFeatureGates } from './flags.js';
 import { getPath, isObject, parseConfigBytes } from './yaml.js';
-import type { ComponentFact, GatherError, KubeletConfigFact, Setting } from '../snapshot.js';
+import type { ComponentFact, GatherError, KubeletConfigFact, Setting } from '../facts/snapshot.js';
 
 type ValueType = 'boolean' | 'number' | 'string' | 'list';
 

@@ -4,7 +4,7 @@ import type { HostAccess } from './host.js';
 import { parseFlags } from './flags.js';
 import { isObject, parseConfigBytes } from './yaml.js';
 import { ETCD_ENV_KEPT } from './etcd-env.js';
-import type { ComponentFact, ComponentName, GatherError } from '../snapshot.js';
+import type { ComponentFact, ComponentName, GatherError } from '../facts/snapshot.js';
 
 const DEFAULT_DIRS = ['/etc/kubernetes/manifests', '/var/lib/rancher/rke2/agent/pod-manifests', '/var/lib/rancher/k3s/agent/pod-manifests'];
 const MANIFEST_MAX_BYTES = 1024 * 1024;

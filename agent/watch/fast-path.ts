@@ -4,7 +4,7 @@
 import type { Finding } from '../../proto/report.js';
 import { evaluate, type Check } from '../evaluate/check.js';
 import type { HostAccess } from '../gather/host.js';
-import type { FileRole, Snapshot } from '../snapshot.js';
+import type { FileRole, Snapshot } from '../facts/snapshot.js';
 
 /** The snapshot with the file facts of `paths` re-read (a new object; the old one is untouched). */
 export function patchFileFacts(snapshot: Snapshot, host: HostAccess, paths: ReadonlySet<string>): { snapshot: Snapshot; patched: Set<string> } {

@@ -2,7 +2,7 @@
 // config in an odd place is still covered), the well-known locations, and the runtime state dirs; and
 // which of those are sensitive (a change is a finding of its own).
 import { posix } from 'node:path';
-import type { Snapshot } from '../snapshot.js';
+import type { Snapshot } from '../facts/snapshot.js';
 
 export interface WatchTarget {
   /** Host path. */

@@ -1,7 +1,7 @@
 // Inventory, not judgement: which other hosts this node's control plane talks to (the apiserver's etcd
 // endpoints, etcd's peers). The collector's coverage rule uses these to find cluster members that run no agent.
 import type { Check, Verdict } from '../check.js';
-import type { ComponentFact } from '../../snapshot.js';
+import type { ComponentFact } from '../../facts/snapshot.js';
 import { lastFlag } from '../../gather/flags.js';
 import { etcdSetting } from './cis/etcd.js';
 import { componentResource } from './cis/helpers.js';

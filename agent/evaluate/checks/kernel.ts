@@ -2,7 +2,7 @@
 // setting), hardening sysctls, and whether a Linux security module confines containers at all.
 import type { Evidence, Severity, Status } from '../../../proto/report.js';
 import type { Check, Verdict } from '../check.js';
-import type { Snapshot } from '../../snapshot.js';
+import type { Snapshot } from '../../facts/snapshot.js';
 import { PROTECTED_SYSCTLS } from '../../gather/kernel/index.js';
 import { parseGoBool } from './cis/helpers.js';
 

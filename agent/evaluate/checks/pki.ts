@@ -2,8 +2,8 @@
 // gathered facts only (no key material reaches evaluation). Bundles are judged certificate by certificate.
 import type { Evidence } from '../../../proto/report.js';
 import type { Check, Verdict } from '../check.js';
-import type { Snapshot } from '../../snapshot.js';
-import type { CertificateFact, KeyFact } from '../../gather/pki/types.js';
+import type { Snapshot } from '../../facts/snapshot.js';
+import type { CertificateFact, KeyFact } from '../../facts/pki.js';
 import { isWeakSignature } from '../../gather/pki/der.js';
 
 const DAY = 86_400_000;

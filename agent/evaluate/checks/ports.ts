@@ -3,8 +3,8 @@
 // listed once as `info`, with its process and container, so the inventory is complete.
 import type { Evidence, Severity, Status } from '../../../proto/report.js';
 import type { Check, Verdict } from '../check.js';
-import type { ComponentFact, ComponentName, Snapshot } from '../../snapshot.js';
-import type { SocketFact } from '../../gather/sockets/types.js';
+import type { ComponentFact, ComponentName, Snapshot } from '../../facts/snapshot.js';
+import type { SocketFact } from '../../facts/sockets.js';
 import { isLoopback } from '../../gather/sockets/proc-net.js';
 import { lastFlag } from '../../gather/flags.js';
 import { parseGoBool } from './cis/helpers.js';

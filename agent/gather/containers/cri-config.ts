@@ -3,7 +3,7 @@
 // add/drop lists, runAsUser, privileged, seccomp/AppArmor profile types, host ports and sysctls.
 import { normalizeCapability } from './capabilities.js';
 import { mountOrigin } from './mount-origin.js';
-import type { DeclaredFact, HostNamespace, SeccompDeclared } from './types.js';
+import type { DeclaredFact, HostNamespace, SeccompDeclared } from '../../facts/containers.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);

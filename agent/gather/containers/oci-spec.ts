@@ -3,7 +3,7 @@
 // and env values are dropped here, before anything else sees them.
 import { normalizeCapability, CAPABILITY_NAMES } from './capabilities.js';
 import { mountOrigin } from './mount-origin.js';
-import type { DeclaredFact, HostNamespace, MountFact, SeccompDeclared } from './types.js';
+import type { DeclaredFact, HostNamespace, MountFact, SeccompDeclared } from '../../facts/containers.js';
 
 export interface ContainerIdentity {
   runtime?: 'containerd' | 'crio';

@@ -1,7 +1,7 @@
 // Adapter from a Kubernetes PodSpec (a plain object, e.g. parsed from a manifest YAML) to the same
 // ContainerFact[] the runtime gatherers produce, so the container checks judge rendered manifests too
 // (Vigil's own DaemonSet among them). Fields are read literally, with PSS's pod/container precedence.
-import type { ContainerFact, ContainersFact, DeclaredFact, EnvFact, HostNamespace, MountFact, SeccompDeclared } from './types.js';
+import type { ContainerFact, ContainersFact, DeclaredFact, EnvFact, HostNamespace, MountFact, SeccompDeclared } from '../../facts/containers.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);

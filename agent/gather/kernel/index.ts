@@ -1,8 +1,8 @@
 // Kernel settings under <proc-root>/sys and whether AppArmor or SELinux is on. The LSM files live in
 // sysfs, read under the host root (a DaemonSet mounts the host's /sys there).
 import type { HostAccess } from '../host.js';
-import type { GatherError } from '../../snapshot.js';
-import type { KernelFact } from './types.js';
+import type { GatherError } from '../../facts/snapshot.js';
+import type { KernelFact } from '../../facts/kernel.js';
 
 /** What the kubelet's --protect-kernel-defaults requires (pkg/kubelet/cm setupKernelTunables). */
 export const PROTECTED_SYSCTLS: Record<string, number> = {

@@ -1,6 +1,6 @@
 // Parsing of the kernel's socket tables (/proc/net/tcp, tcp6, udp, udp6). Every line is untrusted text:
 // a line that does not parse is counted and skipped.
-import type { SocketProtocol } from './types.js';
+import type { SocketProtocol } from '../../facts/sockets.js';
 
 export interface RawSocket {
   protocol: SocketProtocol;

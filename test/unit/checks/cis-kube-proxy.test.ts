@@ -1,6 +1,6 @@
 // kube-proxy 4.3.1: metrics bind address from the flag, or from the --config file that overrides it.
 import { describe, expect, it } from 'vitest';
-import type { KubeProxyConfigFact } from '../../../agent/snapshot.js';
+import type { KubeProxyConfigFact } from '../../../agent/facts/snapshot.js';
 import { emptySnapshot, withComponent } from './snapshot-factory.js';
 import { one } from './cis-profiles.js';
 

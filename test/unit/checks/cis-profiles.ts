@@ -1,5 +1,5 @@
 // Two whole control-plane nodes for the CIS checks: one configured the way the benchmark asks, one the opposite.
-import type { Snapshot } from '../../../agent/snapshot.js';
+import type { Snapshot } from '../../../agent/facts/snapshot.js';
 import type { Check, Verdict } from '../../../agent/evaluate/check.js';
 import { masterFilesChecks } from '../../../agent/evaluate/checks/cis/master-files.js';
 import { apiserverChecks } from '../../../agent/evaluate/checks/cis/apiserver.js';

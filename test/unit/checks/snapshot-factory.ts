@@ -1,7 +1,7 @@
 // Builds Snapshots in code for check tests: no host I/O. Defaults describe an empty node; helpers add facts.
 import type {
   ComponentFact, ComponentName, FileFact, FileRole, FlagMap, KubeletConfigFact, Setting, SettingSource, Snapshot,
-} from '../../../agent/snapshot.js';
+} from '../../../agent/facts/snapshot.js';
 import { parseFlags } from '../../../agent/gather/flags.js';
 
 export function emptySnapshot(): Snapshot {

@@ -3,7 +3,7 @@ import { portsChecks } from '../../../agent/evaluate/checks/ports.js';
 import { evaluate } from '../../../agent/evaluate/check.js';
 import { etcdChecks } from '../../../agent/evaluate/checks/cis/etcd.js';
 import { FindingSchema, type Finding } from '../../../proto/report.js';
-import type { Snapshot } from '../../../agent/snapshot.js';
+import type { Snapshot } from '../../../agent/facts/snapshot.js';
 import { component, emptySnapshot, settings, sock } from './snapshot.js';
 
 function run(s: Snapshot): Finding[] {

@@ -1,6 +1,6 @@
 // CIS 1.2: kube-apiserver admission plugins, judged on the effective plugin set.
 import type { Check } from '../../check.js';
-import type { ComponentFact } from '../../../snapshot.js';
+import type { ComponentFact } from '../../../facts/snapshot.js';
 import { componentCheck, flagEvidence, listFlag, type Judgement } from './helpers.js';
 
 interface PluginState {

@@ -1,6 +1,6 @@
 // CIS 1.2.27 / 1.2.28: encryption of secrets at rest.
 import type { Check } from '../../check.js';
-import type { ComponentFact, EncryptionConfigFact, Snapshot } from '../../../snapshot.js';
+import type { ComponentFact, EncryptionConfigFact, Snapshot } from '../../../facts/snapshot.js';
 import { componentCheck, flagEvidence, isSet, lastFlag, type Judgement } from './helpers.js';
 
 const STRONG = ['aescbc', 'kms', 'secretbox'] as const;

@@ -1,6 +1,6 @@
 // CIS 1.2: kube-apiserver flags. Admission plugins and encryption at rest live in their own modules.
 import type { Check } from '../../check.js';
-import type { ComponentFact } from '../../../snapshot.js';
+import type { ComponentFact } from '../../../facts/snapshot.js';
 import { apiserverAdmissionChecks } from './apiserver-admission.js';
 import { apiserverEncryptionChecks } from './apiserver-encryption.js';
 import {

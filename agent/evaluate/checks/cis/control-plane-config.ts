@@ -1,7 +1,7 @@
 // CIS 3: control-plane configuration. 3.1.x and 3.2.2 are manual reviews: they warn with the facts a reviewer needs,
 // read from the API server's flags, so they only apply where the API server runs.
 import type { Check } from '../../check.js';
-import type { ComponentFact } from '../../../snapshot.js';
+import type { ComponentFact } from '../../../facts/snapshot.js';
 import { componentCheck, flagEvidence, flagsSet, isSet, lastFlag, parseGoBool, type Judgement } from './helpers.js';
 
 function review(flag: string, expected: string, detail: (c: ComponentFact) => string) {

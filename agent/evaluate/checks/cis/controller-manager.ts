@@ -1,6 +1,6 @@
 // CIS 1.3: kube-controller-manager flags.
 import type { Check } from '../../check.js';
-import type { ComponentFact } from '../../../snapshot.js';
+import type { ComponentFact } from '../../../facts/snapshot.js';
 import {
   bindAddressLoopback, componentCheck, featureGates, flagBool, flagEvidence, flagsSet, parseGoBool, type Judgement,
 } from './helpers.js';

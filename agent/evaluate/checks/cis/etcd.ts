@@ -2,8 +2,8 @@
 // with --config-file etcd ignores both flags and environment, so those checks warn.
 import type { Evidence } from '../../../../proto/report.js';
 import type { Check } from '../../check.js';
-import type { ComponentFact, Snapshot } from '../../../snapshot.js';
-import type { CertificateFact } from '../../../gather/pki/types.js';
+import type { ComponentFact, Snapshot } from '../../../facts/snapshot.js';
+import type { CertificateFact } from '../../../facts/pki.js';
 import { componentCheck, flagOrigin, lastFlag, parseGoBool, type Judgement } from './helpers.js';
 
 interface EtcdValue {

@@ -1,7 +1,7 @@
 // File permission and ownership checks: one verdict per file that plays a role.
 import type { Resource } from '../../../../proto/report.js';
 import type { Check, Verdict } from '../../check.js';
-import type { ComponentName, FileFact, FileRole, Snapshot } from '../../../snapshot.js';
+import type { ComponentName, FileFact, FileRole, Snapshot } from '../../../facts/snapshot.js';
 import { notRunning, type CheckMeta } from './helpers.js';
 
 interface FileCheckSpec extends CheckMeta {

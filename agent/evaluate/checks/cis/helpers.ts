@@ -2,7 +2,7 @@
 // and a factory for checks that judge one component.
 import type { Evidence, Resource, Severity, Status } from '../../../../proto/report.js';
 import type { Check, Verdict } from '../../check.js';
-import type { ComponentFact, ComponentName, Snapshot } from '../../../snapshot.js';
+import type { ComponentFact, ComponentName, Snapshot } from '../../../facts/snapshot.js';
 import { lastFlag as lastOf, listFlag as listOf, parseBool } from '../../../gather/flags.js';
 
 /** What a judge decides about one resource; the factory turns it into a Verdict. */

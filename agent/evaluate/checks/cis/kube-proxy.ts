@@ -1,7 +1,7 @@
 // CIS 4.1.3/4.1.4 (kube-proxy kubeconfig) and 4.3.1 (metrics bind address).
 import type { Evidence } from '../../../../proto/report.js';
 import type { Check } from '../../check.js';
-import type { ComponentFact, Snapshot } from '../../../snapshot.js';
+import type { ComponentFact, Snapshot } from '../../../facts/snapshot.js';
 import { ROOT, fileOwnershipCheck, filePermissionCheck } from './file-checks.js';
 import { componentCheck, flagEvidence, hostOf, isLoopbackHost, lastFlag, type Judgement } from './helpers.js';
 

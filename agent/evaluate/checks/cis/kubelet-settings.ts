@@ -1,7 +1,7 @@
 // Kubelet checks judge the EFFECTIVE setting (flag > drop-in > config file > the default of this kind of kubelet).
 import type { Evidence } from '../../../../proto/report.js';
 import type { Check } from '../../check.js';
-import type { KubeletConfigFact, Setting, Snapshot } from '../../../snapshot.js';
+import type { KubeletConfigFact, Setting, Snapshot } from '../../../facts/snapshot.js';
 import { componentResource, notRunning, parseGoBool, type CheckMeta, type Judgement } from './helpers.js';
 
 export type Settings = Record<string, Setting>;

@@ -1,6 +1,6 @@
 // CIS 4.1 (kubelet files) and 4.2 (kubelet settings), judged on effective values.
 import type { Check } from '../../check.js';
-import type { Setting } from '../../../snapshot.js';
+import type { Setting } from '../../../facts/snapshot.js';
 import type { Judgement } from './helpers.js';
 import { validElements } from './helpers.js';
 import { ROOT, fileOwnershipCheck, filePermissionCheck } from './file-checks.js';

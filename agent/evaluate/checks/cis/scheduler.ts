@@ -1,6 +1,6 @@
 // CIS 1.4: kube-scheduler flags.
 import type { Check } from '../../check.js';
-import type { ComponentFact } from '../../../snapshot.js';
+import type { ComponentFact } from '../../../facts/snapshot.js';
 import { bindAddressLoopback, componentCheck, flagBool, flagEvidence, isSet, lastFlag, type Judgement } from './helpers.js';
 
 const inManifest = (change: string) =>

@@ -3,8 +3,8 @@
 // nothing to judge).
 import type { Evidence, Resource, Severity, Status } from '../../../../proto/report.js';
 import type { Check, Verdict } from '../../check.js';
-import type { Snapshot } from '../../../snapshot.js';
-import type { ContainerFact, DeclaredFact } from '../../../gather/containers/types.js';
+import type { Snapshot } from '../../../facts/snapshot.js';
+import type { ContainerFact, DeclaredFact } from '../../../facts/containers.js';
 
 export interface Judgement {
   status: Status;

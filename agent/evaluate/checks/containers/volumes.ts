@@ -1,7 +1,7 @@
 // PSS hostPathVolumes (CIS 5.2.11) and restrictedVolumes, plus the hostPath mounts that hand over the
 // node: each sensitive one is its own finding, named.
 import type { Check } from '../../check.js';
-import type { DeclaredFact, MountFact } from '../../../gather/containers/types.js';
+import type { DeclaredFact, MountFact } from '../../../facts/containers.js';
 import { containerCheck, ev, fail, isManifest, pass, type Judgement } from './common.js';
 
 export const RESTRICTED_VOLUME_TYPES = new Set([

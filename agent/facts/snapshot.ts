@@ -1,11 +1,11 @@
 // The typed snapshot of one node: everything gather found, nothing judged yet.
 // Evaluation (agent/evaluate) is pure functions over this type. Paths are host paths (as the host
 // sees them, e.g. /etc/kubernetes/pki/ca.crt), never prefixed with --host-root.
-import type { ContainersFact } from './gather/containers/types.js';
-import type { SocketFact } from './gather/sockets/types.js';
-import type { CertificateFact, KeyFact } from './gather/pki/types.js';
-import type { KernelFact } from './gather/kernel/types.js';
-import type { CniFact } from './gather/cni/types.js';
+import type { ContainersFact } from './containers.js';
+import type { SocketFact } from './sockets.js';
+import type { CertificateFact, KeyFact } from './pki.js';
+import type { KernelFact } from './kernel.js';
+import type { CniFact } from './cni.js';
 
 /** Something gather could not read; becomes an `error` finding or evidence, never a crash. */
 export interface GatherError {

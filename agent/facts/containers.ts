@@ -1,6 +1,6 @@
 // Facts about running containers, from the runtime's own state (OCI spec, CRI) and from the kernel.
 // Capability names are bare and upper-case (`SYS_ADMIN`, not `CAP_SYS_ADMIN`), as Kubernetes writes them.
-import type { GatherError } from '../../snapshot.js';
+import type { GatherError } from './snapshot.js';
 
 export type RuntimeName = 'containerd' | 'crio';
 /** The namespaces Pod Security judges (hostNetwork, hostPID, hostIPC) plus UTS, which host network implies. */

@@ -1,5 +1,5 @@
 // Kernel settings read under <proc-root>/sys and the state of the Linux security modules.
-import type { GatherError } from '../../snapshot.js';
+import type { GatherError } from './snapshot.js';
 
 export interface KernelFact {
   /** sysctl name (dotted) → value as read, trimmed; only the ones checks need. */

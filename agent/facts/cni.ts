@@ -1,5 +1,5 @@
 // The CNI configuration in use on the node.
-import type { FileFact, GatherError } from './snapshot.js';
+import type { FileFact, GatherError } from './file.js';
 
 export type CniConfDirSource = 'kubelet' | 'containerd' | 'crio' | 'k3s' | 'rke2' | 'default';
 

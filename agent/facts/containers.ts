@@ -1,12 +1,21 @@
 // Facts about running containers, from the runtime's own state (OCI spec, CRI) and from the kernel.
 // Capability names are bare and upper-case (`SYS_ADMIN`, not `CAP_SYS_ADMIN`), as Kubernetes writes them.
-import type { GatherError } from './snapshot.js';
+import type { GatherError } from './file.js';
 
 export type RuntimeName = 'containerd' | 'crio';
 /** The namespaces Pod Security judges (hostNetwork, hostPID, hostIPC) plus UTS, which host network implies. */
 export type HostNamespace = 'pid' | 'ipc' | 'network' | 'uts';
 /** Names of the links under /proc/PID/ns. */
 export type KernelNamespace = 'pid' | 'ipc' | 'net' | 'uts' | 'mnt' | 'user' | 'cgroup';
+/** The namespaces compared with the host's; user and cgroup are left out: without user namespaces (and on cgroup v1) every container shares the host's. */
+export const KERNEL_NAMESPACES: readonly KernelNamespace[] = ['pid', 'ipc', 'net', 'uts', 'mnt'];
+
+/** The set containerd and CRI-O give a container that neither adds nor drops anything. */
+export const RUNTIME_DEFAULT_CAPABILITIES: readonly string[] = [
+  'CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP',
+  'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE',
+];
+
 
 /**
  * Where a mount's source lives. `hostPath`: a host path outside the runtime's and the kubelet's own dirs

@@ -1,6 +1,6 @@
 // Certificates and keys found in the node's PKI dirs and on component command lines.
 // Key material never leaves gather: only facts about it (type, size, mode, which cert it matches).
-import type { FileFact, GatherError } from './snapshot.js';
+import type { FileFact, GatherError } from './file.js';
 
 export interface CertificateFact {
   path: string;

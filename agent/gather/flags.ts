@@ -1,4 +1,5 @@
 // Command-line flags as Go's pflag and flag packages read them.
+import { parseGoBool } from '../../common/bool.js';
 import type { FlagMap } from '../facts/snapshot.js';
 
 /**
@@ -54,20 +55,13 @@ export function listFlag(flags: FlagMap, name: string): string[] | undefined {
   return values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
 }
 
-/** Go's strconv.ParseBool. */
-export function parseBool(value: string): boolean | undefined {
-  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value)) return true;
-  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value)) return false;
-  return undefined;
-}
-
 /** `A=true,B=false` (the --feature-gates form) → { A: true, B: false }. */
 export function parseFeatureGates(values: readonly string[]): Record<string, boolean> {
   const gates: Record<string, boolean> = {};
   for (const item of values.flatMap((v) => v.split(','))) {
     const [k, v] = item.split('=').map((s) => s.trim());
     if (!k) continue;
-    const b = parseBool(v ?? 'true');
+    const b = parseGoBool(v ?? 'true');
     if (b !== undefined) gates[k] = b;
   }
   return gates;

@@ -1,7 +1,8 @@
 // kube-proxy's --config file (KubeProxyConfiguration): the settings its checks read.
 import type { HostAccess } from './host.js';
 import { lastFlag } from './flags.js';
-import { getPath, parseConfig } from './yaml.js';
+import { getPath } from '../../common/json.js';
+import { parseConfig } from './yaml.js';
 import type { ComponentFact, KubeProxyConfigFact } from '../facts/snapshot.js';
 
 export function gatherKubeProxyConfig(host: HostAccess, proxy: ComponentFact | undefined): KubeProxyConfigFact | undefined {

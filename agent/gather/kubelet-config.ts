@@ -4,8 +4,10 @@
 // kube-bench reads a guessed default path and treats "flag absent" as the answer; Vigil reads what the kubelet reads.
 import * as path from 'node:path';
 import type { HostAccess } from './host.js';
-import { lastFlag, listFlag, parseBool, parseFeatureGates } from './flags.js';
-import { getPath, isObject, parseConfigBytes } from './yaml.js';
+import { parseGoBool } from '../../common/bool.js';
+import { lastFlag, listFlag, parseFeatureGates } from './flags.js';
+import { getPath, isRecord } from '../../common/json.js';
+import { parseConfigBytes } from './yaml.js';
 import type { ComponentFact, GatherError, KubeletConfigFact, Setting } from '../facts/snapshot.js';
 
 type ValueType = 'boolean' | 'number' | 'string' | 'list';
@@ -179,7 +181,7 @@ function normalise(type: ValueType, raw: unknown): unknown {
   switch (type) {
     case 'boolean':
       if (typeof raw === 'boolean') return raw;
-      return typeof raw === 'string' ? parseBool(raw) ?? raw : raw;
+      return typeof raw === 'string' ? parseGoBool(raw) ?? raw : raw;
     case 'number':
       if (typeof raw === 'number') return raw;
       return typeof raw === 'string' && raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
@@ -187,6 +189,6 @@ function normalise(type: ValueType, raw: unknown): unknown {
       if (Array.isArray(raw)) return raw.map(String);
       return typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : raw;
     case 'string':
-      return isObject(raw) || Array.isArray(raw) ? raw : String(raw);
+      return isRecord(raw) || Array.isArray(raw) ? raw : String(raw);
   }
 }

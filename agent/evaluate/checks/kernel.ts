@@ -3,8 +3,8 @@
 import type { Evidence, Severity, Status } from '../../../proto/report.js';
 import type { Check, Verdict } from '../check.js';
 import type { Snapshot } from '../../facts/snapshot.js';
-import { PROTECTED_SYSCTLS } from '../../gather/kernel/index.js';
-import { parseGoBool } from './cis/helpers.js';
+import { parseGoBool } from '../../../common/bool.js';
+import { PROTECTED_SYSCTLS } from '../../facts/kernel.js';
 
 function sysctlEvidence(s: Snapshot, key: string, expected: string, detail: string): Evidence {
   const e: Evidence = { source: 'sysctl', path: `/proc/sys/${key.replace(/\./g, '/')}`, key, expected, detail };

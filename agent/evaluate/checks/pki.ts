@@ -4,7 +4,11 @@ import type { Evidence } from '../../../proto/report.js';
 import type { Check, Verdict } from '../check.js';
 import type { Snapshot } from '../../facts/snapshot.js';
 import type { CertificateFact, KeyFact } from '../../facts/pki.js';
-import { isWeakSignature } from '../../gather/pki/der.js';
+
+/** SHA-1 and MD5 (and older) signatures can be forged or collided. */
+function isWeakSignature(algorithm: string): boolean {
+  return /^(md2|md4|md5|sha1)with|withsha1$|^dsawithsha1$/i.test(algorithm);
+}
 
 const DAY = 86_400_000;
 export const EXPIRY_WARNING_DAYS = 30;

@@ -5,9 +5,9 @@ import type { Evidence, Severity, Status } from '../../../proto/report.js';
 import type { Check, Verdict } from '../check.js';
 import type { ComponentFact, ComponentName, Snapshot } from '../../facts/snapshot.js';
 import type { SocketFact } from '../../facts/sockets.js';
-import { isLoopback } from '../../gather/sockets/proc-net.js';
 import { lastFlag } from '../../gather/flags.js';
-import { parseGoBool } from './cis/helpers.js';
+import { parseGoBool } from '../../../common/bool.js';
+import { isLoopbackHost } from '../../../common/address.js';
 import { etcdSetting as etcdValue } from './cis/etcd.js';
 
 type PortResource = Extract<Verdict['resource'], { kind: 'port' }>;
@@ -149,7 +149,7 @@ function where(k: SocketFact): string {
 const LOOPBACK_ONLY = 'bound to loopback only (127.0.0.1 or ::1)';
 
 function exposure(k: SocketFact, exposed: Omit<Judged, 'expected'>, loopback?: Omit<Judged, 'expected'>): Judged {
-  if (isLoopback(k.address)) return { status: 'pass', detail: `${where(k)} is loopback only`, expected: LOOPBACK_ONLY, ...loopback };
+  if (isLoopbackHost(k.address)) return { status: 'pass', detail: `${where(k)} is loopback only`, expected: LOOPBACK_ONLY, ...loopback };
   return { ...exposed, expected: LOOPBACK_ONLY };
 }
 
@@ -167,9 +167,9 @@ const kubeletReadOnly: PortRule = {
   }),
   judge: (s, k) => ({
     status: 'fail',
-    severity: isLoopback(k.address) ? 'medium' : 'high',
+    severity: isLoopbackHost(k.address) ? 'medium' : 'high',
     detail: `${where(k)} serves pods, node and metrics data without authentication`
-      + (isLoopback(k.address) ? ' to every local process' : ' to the network'),
+      + (isLoopbackHost(k.address) ? ' to every local process' : ' to the network'),
     expected: 'readOnlyPort 0 (closed)',
     value: setting(s, 'readOnlyPort'),
   }),
@@ -218,7 +218,7 @@ const apiserverInsecure: PortRule = {
   }),
   judge: (s, k) => ({
     status: 'fail',
-    severity: isLoopback(k.address) ? 'high' : 'critical',
+    severity: isLoopbackHost(k.address) ? 'high' : 'critical',
     detail: `${where(k)} serves the Kubernetes API over HTTP with no authentication or authorization`,
     expected: 'insecure port disabled (--insecure-port=0)',
     value: flag(s, 'kube-apiserver', 'insecure-port'),
@@ -308,9 +308,9 @@ const dockerTcp: PortRule = {
   },
   judge: (_s, k) => ({
     status: 'fail',
-    severity: isLoopback(k.address) ? 'high' : 'critical',
+    severity: isLoopbackHost(k.address) ? 'high' : 'critical',
     detail: `${where(k)}: the Docker API without TLS is root on this node for anyone who reaches it`
-      + (isLoopback(k.address) ? ' (here: any local process or pod with host network)' : ''),
+      + (isLoopbackHost(k.address) ? ' (here: any local process or pod with host network)' : ''),
     expected: 'dockerd on its unix socket only',
   }),
 };
@@ -381,9 +381,9 @@ const inventory: Check = {
     const claimed = new Set<SocketFact>();
     for (const rule of RULES) for (const k of rule.select(s)?.sockets ?? []) claimed.add(k);
     return verdictsPerListener(s, s.sockets.filter((k) => !claimed.has(k)), (k, r): Verdict => {
-      const scope = isLoopback(k.address) ? 'loopback only' : 'reachable beyond loopback';
+      const scope = isLoopbackHost(k.address) ? 'loopback only' : 'reachable beyond loopback';
       const v: Verdict = {
-        status: isLoopback(k.address) ? 'pass' : 'warn',
+        status: isLoopbackHost(k.address) ? 'pass' : 'warn',
         resource: r,
         title: `Listening: ${where(k)}`,
         evidence: {

@@ -2,17 +2,7 @@
 // sysfs, read under the host root (a DaemonSet mounts the host's /sys there).
 import type { HostAccess } from '../host.js';
 import type { GatherError } from '../../facts/snapshot.js';
-import type { KernelFact } from '../../facts/kernel.js';
-
-/** What the kubelet's --protect-kernel-defaults requires (pkg/kubelet/cm setupKernelTunables). */
-export const PROTECTED_SYSCTLS: Record<string, number> = {
-  'vm.overcommit_memory': 1,
-  'vm.panic_on_oom': 0,
-  'kernel.panic': 10,
-  'kernel.panic_on_oops': 1,
-  'kernel.keys.root_maxkeys': 1_000_000,
-  'kernel.keys.root_maxbytes': 25_000_000,
-};
+import { PROTECTED_SYSCTLS, type KernelFact } from '../../facts/kernel.js';
 
 export const HARDENING_SYSCTLS = [
   'kernel.unprivileged_userns_clone',

@@ -1,6 +1,8 @@
 // Parsing helpers the CIS checks rely on: Go booleans, durations, addresses, list and map flags.
 import { describe, expect, it } from 'vitest';
-import { featureGates, hostOf, isLoopbackHost, listFlag, parseGoBool, parseInteger } from '../../../agent/evaluate/checks/cis/helpers.js';
+import { featureGates, listFlag, parseInteger } from '../../../agent/evaluate/checks/cis/helpers.js';
+import { parseGoBool } from '../../../common/bool.js';
+import { hostOf, isLoopbackHost } from '../../../common/address.js';
 import { parseGoDuration } from '../../../agent/evaluate/checks/cis/kubelet-settings.js';
 import { octal } from '../../../agent/evaluate/checks/cis/file-checks.js';
 import { component } from './snapshot-factory.js';

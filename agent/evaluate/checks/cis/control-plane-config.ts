@@ -2,7 +2,8 @@
 // read from the API server's flags, so they only apply where the API server runs.
 import type { Check } from '../../check.js';
 import type { ComponentFact } from '../../../facts/snapshot.js';
-import { componentCheck, flagEvidence, flagsSet, isSet, lastFlag, parseGoBool, type Judgement } from './helpers.js';
+import { parseGoBool } from '../../../../common/bool.js';
+import { componentCheck, flagEvidence, flagsSet, isSet, lastFlag, type Judgement } from './helpers.js';
 
 function review(flag: string, expected: string, detail: (c: ComponentFact) => string) {
   return (c: ComponentFact): Judgement => ({

@@ -1,9 +1,8 @@
 // CIS 1.3: kube-controller-manager flags.
 import type { Check } from '../../check.js';
 import type { ComponentFact } from '../../../facts/snapshot.js';
-import {
-  bindAddressLoopback, componentCheck, featureGates, flagBool, flagEvidence, flagsSet, parseGoBool, type Judgement,
-} from './helpers.js';
+import { parseGoBool } from '../../../../common/bool.js';
+import { bindAddressLoopback, componentCheck, featureGates, flagBool, flagEvidence, flagsSet, type Judgement } from './helpers.js';
 
 const inManifest = (change: string) =>
   `Edit the kube-controller-manager manifest (/etc/kubernetes/manifests/kube-controller-manager.yaml, or its unit/arguments) and ${change}.`;

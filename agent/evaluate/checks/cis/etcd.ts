@@ -4,7 +4,8 @@ import type { Evidence } from '../../../../proto/report.js';
 import type { Check } from '../../check.js';
 import type { ComponentFact, Snapshot } from '../../../facts/snapshot.js';
 import type { CertificateFact } from '../../../facts/pki.js';
-import { componentCheck, flagOrigin, lastFlag, parseGoBool, type Judgement } from './helpers.js';
+import { parseGoBool } from '../../../../common/bool.js';
+import { componentCheck, flagOrigin, lastFlag, type Judgement } from './helpers.js';
 
 interface EtcdValue {
   value: string | undefined;

@@ -3,7 +3,9 @@
 import type { Evidence, Resource, Severity, Status } from '../../../../proto/report.js';
 import type { Check, Verdict } from '../../check.js';
 import type { ComponentFact, ComponentName, Snapshot } from '../../../facts/snapshot.js';
-import { lastFlag as lastOf, listFlag as listOf, parseBool } from '../../../gather/flags.js';
+import { parseGoBool } from '../../../../common/bool.js';
+import { hostOf, isLoopbackHost } from '../../../../common/address.js';
+import { lastFlag as lastOf, listFlag as listOf } from '../../../gather/flags.js';
 
 /** What a judge decides about one resource; the factory turns it into a Verdict. */
 export interface Judgement {
@@ -68,12 +70,6 @@ export function featureGates(c: ComponentFact): Record<string, string> {
     gates[entry.slice(0, eq).trim()] = entry.slice(eq + 1).trim();
   }
   return gates;
-}
-
-/** A boolean from a config file, or text read as Go's strconv.ParseBool does; undefined when it is not a boolean. */
-export function parseGoBool(value: unknown): boolean | undefined {
-  if (typeof value === 'boolean') return value;
-  return typeof value === 'string' ? parseBool(value.trim()) : undefined;
 }
 
 /** Integer text as Go's strconv.Atoi accepts it; undefined otherwise. */
@@ -175,24 +171,6 @@ export function flagIntAtLeast(flag: string, min: number, defaultValue: number) 
     });
     return { status: value !== undefined && value >= min ? 'pass' : 'fail', evidence };
   };
-}
-
-/** Loopback host: 127.0.0.0/8, ::1 or localhost. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
-  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
-  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
-  return m !== null && m.slice(1).every((o) => Number(o) <= 255);
-}
-
-/** The host part of `host`, `host:port`, `[v6]:port` or a bare IPv6 address. */
-export function hostOf(address: string): string {
-  const a = address.trim();
-  const bracketed = /^\[([^\]]*)\](?::\d*)?$/.exec(a);
-  if (bracketed) return bracketed[1];
-  const colons = a.split(':').length - 1;
-  if (colons === 1) return a.slice(0, a.indexOf(':'));
-  return a;
 }
 
 /** `--bind-address` of a control-plane component: effective value must be loopback (the default is 0.0.0.0). */

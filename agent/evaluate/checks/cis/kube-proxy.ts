@@ -3,7 +3,8 @@ import type { Evidence } from '../../../../proto/report.js';
 import type { Check } from '../../check.js';
 import type { ComponentFact, Snapshot } from '../../../facts/snapshot.js';
 import { ROOT, fileOwnershipCheck, filePermissionCheck } from './file-checks.js';
-import { componentCheck, flagEvidence, hostOf, isLoopbackHost, lastFlag, type Judgement } from './helpers.js';
+import { hostOf, isLoopbackHost } from '../../../../common/address.js';
+import { componentCheck, flagEvidence, lastFlag, type Judgement } from './helpers.js';
 
 // kube-proxy's SetDefaults_KubeProxyConfiguration (pkg/proxy/apis/config/v1alpha1/defaults.go): an empty
 // metricsBindAddress becomes 127.0.0.1:10249, or [::1]:10249 when bindAddress is IPv6. Loopback either way.

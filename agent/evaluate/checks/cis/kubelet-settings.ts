@@ -2,7 +2,8 @@
 import type { Evidence } from '../../../../proto/report.js';
 import type { Check } from '../../check.js';
 import type { KubeletConfigFact, Setting, Snapshot } from '../../../facts/snapshot.js';
-import { componentResource, notRunning, parseGoBool, type CheckMeta, type Judgement } from './helpers.js';
+import { parseGoBool } from '../../../../common/bool.js';
+import { componentResource, notRunning, type CheckMeta, type Judgement } from './helpers.js';
 
 export type Settings = Record<string, Setting>;
 

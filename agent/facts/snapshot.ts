@@ -26,8 +26,8 @@ export type ComponentName = (typeof COMPONENTS)[number];
 /** Command-line flags: name without leading dashes → every value given, in order (repeats kept). */
 export type FlagMap = Record<string, string[]>;
 
-/** A Kubernetes component found on the node, from a process's argv or, failing that, its static pod manifest. */
-export interface ComponentFact {
+/** A Kubernetes component as discovery finds it: a process's argv or, failing that, its static pod manifest. */
+export interface DiscoveredComponent {
   name: ComponentName;
   /** `process`: a live process; `passthrough`: k3s/rke2 `--<component>-arg` values on the distribution's process; `manifest`: a static pod manifest only. */
   source: 'process' | 'passthrough' | 'manifest';
@@ -45,19 +45,36 @@ export interface ComponentFact {
   version?: string;
 }
 
+/** A Kubernetes component found on the node, with the effective value of every setting the checks read. */
+export interface ComponentFact extends DiscoveredComponent {
+  /**
+   * By key (the flag name; for kube-proxy, the config key): the command line over the `ETCD_*` environment
+   * (etcd) or the `--config` file (kube-proxy) over the component's default. Checks read these, never argv.
+   * The kubelet's are in `Snapshot.kubelet`, with the config files and drop-ins they come from.
+   */
+  settings: Record<string, Setting>;
+}
+
 export type SettingSource = 'flag' | 'env' | 'config-dir' | 'config-file' | 'default' | 'unset';
 
 /** An effective value and where it came from. */
 export interface Setting {
   /** Config key (e.g. `authentication.anonymous.enabled`) or flag name. */
   key: string;
+  /** The command-line flag that sets it, without dashes. */
   flag?: string;
-  /** Raw value as found: string from a flag, typed (boolean, number, string[]) from a config file. Undefined when unset. */
+  /** The environment variable that sets it (etcd reads every flag from `ETCD_*` too). */
+  env?: string;
+  /**
+   * Value as found: text from a flag or the environment (a list for comma-list flags, a map for --feature-gates),
+   * typed (boolean, number, string[]) from a config file; a default is written the way its source would write it.
+   * Undefined when unset.
+   */
   value: unknown;
   source: SettingSource;
   /** File the value came from, for config-file and config-dir sources. */
   path?: string;
-  /** Set when the default is not the same on every kubelet version. */
+  /** What a reader must know besides the value: a default that varies by version, a flag the component ignores. */
   note?: string;
 }
 

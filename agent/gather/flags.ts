@@ -66,3 +66,14 @@ export function parseFeatureGates(values: readonly string[]): Record<string, boo
   }
   return gates;
 }
+
+/** `--feature-gates` as a map of the text given for each gate: repeats merge, a later gate wins. */
+export function featureGates(flags: FlagMap): Record<string, string> {
+  const gates: Record<string, string> = {};
+  for (const entry of listFlag(flags, 'feature-gates') ?? []) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) continue;
+    gates[entry.slice(0, eq).trim()] = entry.slice(eq + 1).trim();
+  }
+  return gates;
+}

@@ -8,7 +8,7 @@ import { parseGoBool } from '../../common/bool.js';
 import { lastFlag, listFlag, parseFeatureGates } from './flags.js';
 import { getPath, isRecord } from '../../common/json.js';
 import { parseConfigBytes } from './yaml.js';
-import type { ComponentFact, GatherError, KubeletConfigFact, Setting } from '../facts/snapshot.js';
+import type { DiscoveredComponent, GatherError, KubeletConfigFact, Setting } from '../facts/snapshot.js';
 
 type ValueType = 'boolean' | 'number' | 'string' | 'list';
 
@@ -69,7 +69,7 @@ interface Layer {
   doc: Record<string, unknown>;
 }
 
-export function gatherKubeletConfig(host: HostAccess, kubelet: ComponentFact): KubeletConfigFact {
+export function gatherKubeletConfig(host: HostAccess, kubelet: DiscoveredComponent): KubeletConfigFact {
   const errors: GatherError[] = [];
   const layers: Layer[] = [];
   const configPath = absolute(lastFlag(kubelet.flags, 'config'));
@@ -111,7 +111,7 @@ export function gatherKubeletConfig(host: HostAccess, kubelet: ComponentFact): K
 }
 
 /** k3s and rke2 run the kubelet in-process with a drop-in dir of their own defaults. */
-function distributionConfigDir(host: HostAccess, kubelet: ComponentFact): string | undefined {
+function distributionConfigDir(host: HostAccess, kubelet: DiscoveredComponent): string | undefined {
   if (kubelet.distribution !== 'k3s' && kubelet.distribution !== 'rke2') return undefined;
   const dir = `/var/lib/rancher/${kubelet.distribution}/agent/etc/kubelet.conf.d`;
   return host.exists(dir) ? dir : undefined;
@@ -130,7 +130,7 @@ function readConfigDoc(host: HostAccess, p: string, errors: GatherError[]): Reco
   return parsed.value;
 }
 
-function resolve(spec: SettingSpec, kubelet: ComponentFact, layers: Layer[], hasConfig: boolean): Setting {
+function resolve(spec: SettingSpec, kubelet: DiscoveredComponent, layers: Layer[], hasConfig: boolean): Setting {
   const base = { key: spec.key, ...(spec.flag ? { flag: spec.flag } : {}) };
   const fromFlag = flagValue(spec, kubelet);
   if (fromFlag !== undefined) return { ...base, value: fromFlag, source: 'flag' };
@@ -156,7 +156,7 @@ function resolve(spec: SettingSpec, kubelet: ComponentFact, layers: Layer[], has
   return { ...base, value: def, source: 'default', ...(spec.note && !hasConfig ? { note: spec.note } : {}) };
 }
 
-function flagValue(spec: SettingSpec, kubelet: ComponentFact): unknown {
+function flagValue(spec: SettingSpec, kubelet: DiscoveredComponent): unknown {
   if (spec.key.startsWith('featureGates.')) {
     const gates = kubelet.flags['feature-gates'];
     if (!gates) return undefined;

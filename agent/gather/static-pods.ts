@@ -4,8 +4,8 @@ import type { HostAccess } from './host.js';
 import { parseFlags } from './flags.js';
 import { isRecord, stringsOf } from '../../common/json.js';
 import { parseConfigBytes } from './yaml.js';
-import { ETCD_ENV_KEPT } from './etcd-env.js';
-import type { ComponentFact, ComponentName, GatherError } from '../facts/snapshot.js';
+import { ETCD_ENV_KEPT } from './component-settings.js';
+import type { DiscoveredComponent, ComponentName, GatherError } from '../facts/snapshot.js';
 
 const DEFAULT_DIRS = ['/etc/kubernetes/manifests', '/var/lib/rancher/rke2/agent/pod-manifests', '/var/lib/rancher/k3s/agent/pod-manifests'];
 const MANIFEST_MAX_BYTES = 1024 * 1024;
@@ -17,7 +17,7 @@ const STATIC_POD_COMPONENTS: Record<string, ComponentName> = {
   'kube-proxy': 'kube-proxy',
 };
 
-export interface StaticPodComponent extends ComponentFact {
+export interface StaticPodComponent extends DiscoveredComponent {
   manifestPath: string;
 }
 

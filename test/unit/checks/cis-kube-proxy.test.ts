@@ -5,9 +5,9 @@ import { emptySnapshot, withComponent } from './snapshot-factory.js';
 import { one } from './cis-profiles.js';
 
 const proxy = (args: string[], config?: KubeProxyConfigFact) => {
-  const s = withComponent(emptySnapshot(), 'kube-proxy', args);
+  const s = emptySnapshot();
   if (config) s.kubeProxyConfig = config;
-  return s;
+  return withComponent(s, 'kube-proxy', args);
 };
 const CONFIG = '/var/lib/kube-proxy/config.conf';
 

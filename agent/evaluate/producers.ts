@@ -22,8 +22,11 @@ export const gatherErrorCheck: Check = {
   })),
 };
 
-const UNIT_DIRS = ['/etc/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'];
+/** Where systemd units live, and the units whose files are sensitive (the kubelet's and the runtimes'). */
+export const UNIT_DIRS = ['/etc/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'];
 const UNITS = ['kubelet', 'containerd', 'crio', 'docker', 'k3s', 'k3s-agent', 'rke2-server', 'rke2-agent'];
+/** Static pod manifest dirs of kubeadm, k3s and rke2 (besides the kubelet's own staticPodPath). */
+export const MANIFEST_DIRS = ['/etc/kubernetes/manifests', '/var/lib/rancher/k3s/agent/pod-manifests', '/var/lib/rancher/rke2/agent/pod-manifests'];
 
 /**
  * Where the files whose change is a finding of its own live (agent/watch/sensitive.ts): static pod manifests,
@@ -36,8 +39,7 @@ const SENSITIVE_LOCATIONS: readonly Input[] = [
   hostPath('/etc/rancher', 2),
   hostPath('/var/lib/rancher/k3s/server/tls', 1),
   hostPath('/var/lib/rancher/rke2/server/tls', 1),
-  hostPath('/var/lib/rancher/k3s/agent/pod-manifests', 0),
-  hostPath('/var/lib/rancher/rke2/agent/pod-manifests', 0),
+  ...MANIFEST_DIRS.map((d) => hostPath(d, 0)),
   hostPath('/var/lib/kubelet/config.yaml'),
   hostPath('/var/lib/kubelet/kubeconfig'),
   ...UNIT_DIRS.flatMap((d) => UNITS.flatMap((u) => [hostPath(`${d}/${u}.service.d`, 0), hostPath(`${d}/${u}.service`)])),

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import type { HostAccess } from './host.js';
 import { parseGoBool } from '../../common/bool.js';
+import { parseGoDuration } from '../../common/duration.js';
 import { lastFlag, listFlag, parseFeatureGates } from './flags.js';
 import { getPath, isRecord } from '../../common/json.js';
 import { parseConfigBytes } from './yaml.js';
@@ -170,10 +171,7 @@ function flagValue(spec: SettingSpec, kubelet: DiscoveredComponent): unknown {
 
 /** 0, "0", "0s", "0h0m0s": a zero number or Go duration. */
 function isZero(value: unknown): boolean {
-  if (value === 0) return true;
-  if (typeof value !== 'string') return false;
-  const numbers = value.match(/[0-9.]+/g);
-  return numbers !== null && /^[0-9.a-zµ]+$/.test(value) && numbers.every((n) => Number(n) === 0);
+  return value === 0 || (typeof value === 'string' && parseGoDuration(value) === 0);
 }
 
 /** Config files are typed, flags are strings, hostile files are anything: bring both to the setting's type. */

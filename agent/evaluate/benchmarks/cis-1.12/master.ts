@@ -3,7 +3,7 @@
 import { fact, files, setting, settings } from '../../../facts/inputs.js';
 import type { Row } from '../../rows.js';
 import {
-  ROOT, allSet, atLeast, equals, isSet, loopback, modeAtMost, notSet, onlyFrom, ownerIs, review,
+  ROOT, allSet, equals, isSet, loopback, modeAtMost, notSet, onlyFrom, ownerIs, review,
 } from '../../ops.js';
 import { anonymousAuth, auditRetention, authorizers, encryptionProvider } from '../../judges/apiserver.js';
 import { ADMISSION_FLAGS, admissionPlugin } from '../../judges/admission.js';

@@ -1,7 +1,7 @@
 // CIS Kubernetes Benchmark 1.12, section 4: worker nodes. Kubelet files (4.1) and settings (4.2), judged on
 // effective values (flag > --config-dir drop-ins > the --config file the kubelet was started with > the default of
 // this kind of kubelet), and kube-proxy (4.1.3, 4.1.4, 4.3.1). kube-bench's cfg/cis-1.12/node.yaml.
-import { fact, files, setting, settings } from '../../../facts/inputs.js';
+import { fact, files, settings } from '../../../facts/inputs.js';
 import type { Row } from '../../rows.js';
 import { ROOT, above, equals, isSet, modeAtMost, notSet, onlyFrom, ownerIs } from '../../ops.js';
 import {

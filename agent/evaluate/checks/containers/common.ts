@@ -1,13 +1,11 @@
 // Shared parts of the container checks: which containers are judged, the resource they are reported
 // on, and a factory that turns a per-container judgement into verdicts (or one skip when there is
 // nothing to judge).
-import type { Evidence, Resource, Severity, Status } from '../../../../proto/report.js';
+import type { Evidence, Resource, Severity } from '../../../../proto/report.js';
 import { fact } from '../../../facts/inputs.js';
 import type { Check, CheckMeta, Judgement, Verdict } from '../../check.js';
 import type { Snapshot } from '../../../facts/snapshot.js';
 import type { ContainerFact, DeclaredFact } from '../../../facts/containers.js';
-
-export type { Judgement } from '../../check.js';
 
 export function containerResource(c: ContainerFact): Resource {
   const r: Resource = { kind: 'container', id: c.id };

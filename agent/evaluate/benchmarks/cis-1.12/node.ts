@@ -6,8 +6,9 @@ import type { Row } from '../../rows.js';
 import { ROOT, above, equals, isSet, modeAtMost, notSet, onlyFrom, ownerIs } from '../../ops.js';
 import {
   kubeletAnonymous, kubeletAuthorizationMode, kubeletEventQps, kubeletReadOnlyPort, kubeletServerRotation, kubeletServingCert,
-  kubeletStreamingTimeout, kubeProxyMetrics,
+  kubeletStreamingTimeout,
 } from '../../judges/kubelet.js';
+import { kubeProxyMetrics } from '../../judges/kube-proxy.js';
 
 export const KUBELET_STRONG_CIPHERS = [
   'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',

@@ -72,7 +72,7 @@ export interface Setting {
    */
   value: unknown;
   source: SettingSource;
-  /** File the value came from, for config-file and config-dir sources. */
+  /** File the value came from (config-file, config-dir sources); for kube-proxy, also the --config file that left it at its default. */
   path?: string;
   /** What a reader must know besides the value: a default that varies by version, a flag the component ignores. */
   note?: string;

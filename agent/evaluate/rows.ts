@@ -112,7 +112,8 @@ function compileSettingRow(row: SettingRow | JudgeRow): Check {
   const keys = row.reads.flatMap((i) => (i.kind === 'setting' && i.component === judged ? [i.key] : []));
   // etcd ignores flags and environment when started with --config-file: every etcd row reads that setting too.
   const reads = judged === 'etcd' && !keys.includes('config-file') ? [...row.reads, settingInput('etcd', 'config-file')] : row.reads;
-  const declared = new Set(reads.flatMap((i) => (i.kind === 'setting' ? [`${i.component}|${i.key}`] : [])));
+  const declared = new Map<ComponentName, Set<string>>();
+  for (const i of reads) if (i.kind === 'setting') (declared.get(i.component) ?? declared.set(i.component, new Set()).get(i.component)!).add(i.key);
   const expected = 'op' in row ? expectedOf(row.op) : row.expected;
 
   return {
@@ -127,7 +128,7 @@ function compileSettingRow(row: SettingRow | JudgeRow): Check {
         if (problem) return [{ status: 'error', resource, evidence: problem }];
       }
       const settingOf = (component: ComponentName, key: string): Setting | undefined => {
-        if (!declared.has(`${component}|${key}`)) throw new Error(`${row.id} reads ${component} ${key} without declaring it`);
+        if (!declared.get(component)?.has(key)) throw new Error(`${row.id} reads ${component} ${key} without declaring it`);
         return component === 'kubelet' ? s.kubelet?.settings[key] : s.components[component]?.settings[key];
       };
       const setting = (key: string): Setting => {

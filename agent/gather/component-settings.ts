@@ -85,15 +85,14 @@ export function componentSettings(c: DiscoveredComponent, kubeProxyConfig?: Kube
 }
 
 function fromFlagOrEnv(c: DiscoveredComponent, spec: FlagSetting): Setting {
-  const base: Setting = { key: spec.flag, flag: spec.flag, value: undefined, source: 'unset' };
-  if (c.name === 'etcd') base.env = etcdEnvName(spec.flag);
+  const env = c.name === 'etcd' ? etcdEnvName(spec.flag) : undefined;
   const given = spec.kind === 'list' ? listFlag(c.flags, spec.flag)
     : spec.kind === 'gates' ? (c.flags[spec.flag] ? featureGates(c.flags) : undefined)
       : lastFlag(c.flags, spec.flag);
-  if (given !== undefined) return { ...base, value: given, source: 'flag' };
-  if (base.env !== undefined && c.env[base.env] !== undefined) return { ...base, value: c.env[base.env], source: 'env' };
-  if (spec.default !== undefined) return { ...base, value: spec.default, source: 'default' };
-  return base;
+  const [value, source]: [unknown, Setting['source']] = given !== undefined ? [given, 'flag']
+    : env !== undefined && c.env[env] !== undefined ? [c.env[env], 'env']
+      : spec.default !== undefined ? [spec.default, 'default'] : [undefined, 'unset'];
+  return env === undefined ? { key: spec.flag, flag: spec.flag, value, source } : { key: spec.flag, flag: spec.flag, env, value, source };
 }
 
 /** With --config, kube-proxy ignores --metrics-bind-address and uses the file, then its default. */

@@ -9,10 +9,11 @@ import { summarize } from '../proto/findings.js';
 import type { Finding, NodeReport } from '../proto/report.js';
 import type { WireHeartbeat } from '../proto/wire.js';
 import { diffReports, isEmptyDelta } from './diff/index.js';
-import { toFinding, type Check } from './evaluate/check.js';
+import { toFinding } from './evaluate/check.js';
+import { pollingFallbackCheck } from './evaluate/producers.js';
 import { HostAccess } from './gather/host.js';
 import { scanNode, selectChecks, type ScanOptions } from './scan.js';
-import type { Snapshot } from './snapshot.js';
+import type { Snapshot } from './facts/snapshot.js';
 import { AgentMetrics, serveMetrics } from './ship/metrics.js';
 import { DEFAULT_CLUSTER, findingsSubject } from './ship/nats-stream.js';
 import { Outbox } from './ship/outbox.js';
@@ -60,17 +61,6 @@ export interface Daemon {
   outbox: Outbox;
   stop(): Promise<void>;
 }
-
-const pollingFallbackCheck: Check = {
-  id: 'vigil.watch.polling-fallback',
-  cis: null,
-  title: 'File watching fell back to polling (inotify limit reached)',
-  severity: 'low',
-  component: 'node',
-  remediation: 'Raise fs.inotify.max_user_watches / max_user_instances on the node. Until then the agent polls, '
-    + 'which notices changes later and costs more CPU.',
-  evaluate: () => [],
-};
 
 /** Parses 30s, 500ms, 2m, 1h (a bare number is seconds). */
 export function parseDuration(value: string): number {

@@ -7,7 +7,7 @@
 // a GatherError that the caller turns into an error finding or evidence.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FileFact, FileType, GatherError } from '../snapshot.js';
+import type { FileFact, FileType, GatherError } from '../facts/snapshot.js';
 
 export interface HostOptions {
   hostRoot: string;

@@ -3,7 +3,7 @@
 // agent's own container image there.
 import si from 'systeminformation';
 import type { HostAccess } from './host.js';
-import type { ComponentFact, ComponentName, KubeletConfigFact, Snapshot } from '../snapshot.js';
+import type { ComponentFact, ComponentName, KubeletConfigFact, Snapshot } from '../facts/snapshot.js';
 
 interface Hardware { kernel?: string; architecture?: string; cpus?: number; memoryBytes?: number }
 

@@ -3,8 +3,8 @@
 import * as path from 'node:path';
 import type { HostAccess } from '../host.js';
 import { lastFlag } from '../flags.js';
-import type { ComponentFact, ComponentName } from '../../snapshot.js';
-import type { CniConfDirSource } from './types.js';
+import type { ComponentFact, ComponentName } from '../../facts/snapshot.js';
+import type { CniConfDirSource } from '../../facts/cni.js';
 
 export const DEFAULT_CONF_DIR = '/etc/cni/net.d';
 const CONFIG_MAX_BYTES = 1024 * 1024;

@@ -2,10 +2,10 @@
 // and CRI-O's userdata dirs (config.json + pidfile). Read through HostAccess, bounded.
 import * as path from 'node:path';
 import type { HostAccess } from '../host.js';
-import type { GatherError } from '../../snapshot.js';
+import type { GatherError } from '../../facts/snapshot.js';
 import { parseOciSpec, type ParsedSpec } from './oci-spec.js';
 import { jsonErrorSummary } from '../yaml.js';
-import type { RuntimeName } from './types.js';
+import type { RuntimeName } from '../../facts/containers.js';
 
 /** Kubernetes caps all annotations of an object at 256 KiB; a spec many times that is hostile or broken. */
 export const MAX_SPEC_BYTES = 2 * 1024 * 1024;

@@ -2,7 +2,7 @@
 // (flags, etcd's ETCD_* environment, kubelet config settings), with the cert/key pairs those name.
 import * as path from 'node:path';
 import type { HostAccess } from '../host.js';
-import type { ComponentFact, ComponentName, KubeletConfigFact } from '../../snapshot.js';
+import type { ComponentFact, ComponentName, KubeletConfigFact } from '../../facts/snapshot.js';
 
 /** Walked recursively. */
 export const PKI_DIRS = [

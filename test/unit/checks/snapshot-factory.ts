@@ -1,8 +1,10 @@
 // Builds Snapshots in code for check tests: no host I/O. Defaults describe an empty node; helpers add facts.
 import type {
-  ComponentFact, ComponentName, FileFact, FileRole, FlagMap, KubeletConfigFact, Setting, SettingSource, Snapshot,
-} from '../../../agent/snapshot.js';
+  ComponentFact, ComponentName, DiscoveredComponent, FileFact, FileRole, FlagMap, KubeletConfigFact, KubeProxyConfigFact, Setting,
+  SettingSource, Snapshot,
+} from '../../../agent/facts/snapshot.js';
 import { parseFlags } from '../../../agent/gather/flags.js';
+import { componentSettings } from '../../../agent/gather/component-settings.js';
 
 export function emptySnapshot(): Snapshot {
   return {
@@ -27,12 +29,17 @@ export function flags(args: readonly string[]): FlagMap {
   return parseFlags(args);
 }
 
-export function component(name: ComponentName, args: readonly string[] = [], extra: Partial<ComponentFact> = {}): ComponentFact {
-  return { name, source: 'process', pid: 100, argv: [name, ...args], flags: flags(args), env: {}, ...extra };
+/** A component as gather records it: flags by the real parser, settings by the real resolver (kube-proxy's over its config fact). */
+export function component(
+  name: ComponentName, args: readonly string[] = [], extra: Partial<DiscoveredComponent> = {}, kubeProxyConfig?: KubeProxyConfigFact,
+): ComponentFact {
+  const discovered: DiscoveredComponent = { name, source: 'process', pid: 100, argv: [name, ...args], flags: flags(args), env: {}, ...extra };
+  return { ...discovered, settings: componentSettings(discovered, kubeProxyConfig) };
 }
 
-export function withComponent(s: Snapshot, name: ComponentName, args: readonly string[] = [], extra: Partial<ComponentFact> = {}): Snapshot {
-  s.components[name] = component(name, args, extra);
+/** Adds a component; a kube-proxy reads `s.kubeProxyConfig`, so set that first. */
+export function withComponent(s: Snapshot, name: ComponentName, args: readonly string[] = [], extra: Partial<DiscoveredComponent> = {}): Snapshot {
+  s.components[name] = component(name, args, extra, s.kubeProxyConfig);
   return s;
 }
 

@@ -1,7 +1,7 @@
 // Fixture pods as containerd leaves them: OCI specs under <state>/io.containerd.runtime.v2.task/k8s.io/<id>/
 // and /proc entries for their processes (status, ns links, cgroup), plus a host containerd process.
 import type { FileSpec, HostSpec, ProcSpec } from '../../fixtures/build.js';
-import { RUNTIME_DEFAULT_CAPABILITIES } from '../../../agent/gather/containers/capabilities.js';
+import { RUNTIME_DEFAULT_CAPABILITIES } from '../../../agent/facts/containers.js';
 
 export const STATE = '/run/containerd';
 export const HOST_NS: Record<string, string> = {

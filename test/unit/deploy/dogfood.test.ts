@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../../proto/report.js';
-import type { Snapshot } from '../../../agent/snapshot.js';
+import type { Snapshot } from '../../../agent/facts/snapshot.js';
 import { evaluate } from '../../../agent/evaluate/check.js';
 import { containersChecks } from '../../../agent/evaluate/checks/containers/index.js';
 import { containersFactFromManifests } from '../../../agent/gather/containers/pod-spec.js';

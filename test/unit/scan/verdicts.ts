@@ -2,7 +2,7 @@
 import type { Finding, NodeReport, Status } from '../../../proto/report.js';
 import { buildHost, type BuiltHost, type HostSpec } from '../../fixtures/build.js';
 import { scanNode } from '../../../agent/scan.js';
-import type { Snapshot } from '../../../agent/snapshot.js';
+import type { Snapshot } from '../../../agent/facts/snapshot.js';
 
 /** Every CIS id of sections 1-4 (cis-checks.tsv): each must produce at least one finding on every node. */
 export const CIS_NODE_IDS = (

@@ -2,8 +2,7 @@
 // An OCI spec carries the resulting capability sets, not Kubernetes' add/drop lists: what was added is
 // then the bounding set minus the runtime's default set.
 import type { Check } from '../../check.js';
-import type { DeclaredFact } from '../../../gather/containers/types.js';
-import { RUNTIME_DEFAULT_CAPABILITIES } from '../../../gather/containers/capabilities.js';
+import { RUNTIME_DEFAULT_CAPABILITIES, type DeclaredFact } from '../../../facts/containers.js';
 import { containerCheck, ev, fail, pass } from './common.js';
 
 export const BASELINE_ALLOWED_CAPABILITIES = new Set([

@@ -1,20 +1,11 @@
 // Shared parts of the container checks: which containers are judged, the resource they are reported
 // on, and a factory that turns a per-container judgement into verdicts (or one skip when there is
 // nothing to judge).
-import type { Evidence, Resource, Severity, Status } from '../../../../proto/report.js';
-import type { Check, Verdict } from '../../check.js';
-import type { Snapshot } from '../../../snapshot.js';
-import type { ContainerFact, DeclaredFact } from '../../../gather/containers/types.js';
-
-export interface Judgement {
-  status: Status;
-  evidence: Evidence;
-  severity?: Severity;
-  title?: string;
-  discriminator?: string;
-}
-
-export type ContainerCheckMeta = Omit<Check, 'evaluate' | 'component'>;
+import type { Evidence, Resource, Severity } from '../../../../proto/report.js';
+import { fact } from '../../../facts/inputs.js';
+import type { Check, CheckMeta, Judgement, Verdict } from '../../check.js';
+import type { Snapshot } from '../../../facts/snapshot.js';
+import type { ContainerFact, DeclaredFact } from '../../../facts/containers.js';
 
 export function containerResource(c: ContainerFact): Resource {
   const r: Resource = { kind: 'container', id: c.id };
@@ -71,13 +62,14 @@ export function toVerdict(c: ContainerFact, j: Judgement): Verdict {
 }
 
 /** A check judging each workload container's declared facts (containers whose spec could not be read are left to container-gather-error). */
-export function containerCheck(spec: ContainerCheckMeta & {
+export function containerCheck(spec: Omit<CheckMeta, 'component'> & {
   judge: (d: DeclaredFact, c: ContainerFact, s: Snapshot) => Judgement | Judgement[];
 }): Check {
   const { judge, ...meta } = spec;
   return {
     ...meta,
     component: 'container',
+    reads: [fact('containers')],
     evaluate(s) {
       const none = nothingToJudge(s);
       if (none) return [none];

@@ -149,17 +149,17 @@ export class GrpcSender implements Transport {
       for (const s of sentAt.keys()) if (s <= seq) sentAt.delete(s);
     };
     const onData = (m: CollectorMessage): void => {
-      if (m.body === 'ack' && m.ack) {
+      if (m.ack) {
         acked = true;
         this.connected = true;
         settle(m.ack.seq);
         outbox.ack(this.name, m.ack.seq);
-      } else if (m.body === 'reject' && m.reject) {
+      } else if (m.reject) {
         log.error({ seq: m.reject.seq, reason: m.reject.reason }, 'collector rejected a message; dropping it');
         this.opts.onRejected?.(this.name, m.reject.seq, m.reject.reason);
         settle(m.reject.seq);
         outbox.ack(this.name, m.reject.seq);
-      } else if (m.body === 'resync') {
+      } else if (m.resync) {
         this.opts.onResync?.(m.resync?.reason ?? '');
       }
       pump();

@@ -14,7 +14,7 @@ import { HostAccess } from './gather/host.js';
 import { scanNode, selectChecks, type ScanOptions } from './scan.js';
 import type { Snapshot } from './snapshot.js';
 import { AgentMetrics, serveMetrics } from './ship/metrics.js';
-import { DEFAULT_CLUSTER, findingsSubject } from './ship/nats-stream.js';
+import { DEFAULT_CLUSTER, findingsSubject } from '../proto/nats.js';
 import { Outbox } from './ship/outbox.js';
 import { createTransports } from './ship/transport.js';
 import { patchFileFacts, reevaluate } from './watch/fast-path.js';
@@ -310,7 +310,7 @@ export async function startDaemon(opts: RunOptions, log: Logger): Promise<Daemon
 
 // ---- command line ----
 
-export { DEFAULT_CLUSTER } from './ship/nats-stream.js';
+export { DEFAULT_CLUSTER } from '../proto/nats.js';
 export { DEFAULT_OUTBOX_BYTES } from './ship/outbox.js';
 
 export type RunCliOptions = Omit<RunOptions, 'rescanIntervalMs' | 'fullIntervalMs'> & { rescanInterval: number; fullInterval: number };

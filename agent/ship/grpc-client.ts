@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import {
   DEFAULT_MAX_MESSAGE_BYTES, envelopeToWire, loadVigilProto, type AgentMessage, type CollectorMessage,
 } from '../../proto/wire.js';
-import { Backoff, sleep } from './backoff.js';
+import { Backoff, sleep } from '../../common/backoff.js';
 import type { Outbox } from './outbox.js';
 import type { TlsFiles, Transport, TransportEvents } from './transport.js';
 

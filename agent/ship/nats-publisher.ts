@@ -4,8 +4,9 @@
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { envelopeToWire, loadVigilProto } from '../../proto/wire.js';
-import { Backoff, sleep } from './backoff.js';
-import { connectNats, ensureFindingsStream, FINDINGS_STREAM, findingsSubject, messageId, type NatsClientOptions } from './nats-stream.js';
+import { Backoff, sleep } from '../../common/backoff.js';
+import { FINDINGS_STREAM, findingsSubject, messageId } from '../../proto/nats.js';
+import { connectNats, ensureFindingsStream, type NatsClientOptions } from '../../proto/nats-stream.js';
 import type { Outbox } from './outbox.js';
 import type { Transport, TransportEvents } from './transport.js';
 

@@ -4,10 +4,9 @@
 import { AckPolicy, DeliverPolicy, nanos, type JsMsg, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { envelopeFromWire, loadVigilProto } from '../../proto/wire.js';
-import { Backoff, sleep } from '../../agent/ship/backoff.js';
-import {
-  connectNats, ensureFindingsStream, FINDINGS_STREAM, FINDINGS_SUBJECTS, findingsSubject, type NatsClientOptions,
-} from '../../agent/ship/nats-stream.js';
+import { Backoff, sleep } from '../../common/backoff.js';
+import { FINDINGS_STREAM, FINDINGS_SUBJECTS, findingsSubject } from '../../proto/nats.js';
+import { connectNats, ensureFindingsStream, type NatsClientOptions } from '../../proto/nats-stream.js';
 import { envelopeToIngest } from './grpc-server.js';
 import { IngestValidationError, type Ingestor } from './types.js';
 import type { DeliveryMetrics } from './transports.js';

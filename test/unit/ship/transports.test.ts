@@ -1,9 +1,13 @@
-// The agent's transports as components: --transport takes a comma list (both = grpc,nats), the default is
+// The transports as components on both sides. The agent's: --transport takes a comma list (both = grpc,nats), the default is
 // every transport whose address is given, and run's durations and sizes use the common parsers.
-import type { Command } from 'commander';
+import { Command } from 'commander';
+import pino from 'pino';
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../../agent/program.js';
 import { chooseTransports, parseTransportList, TRANSPORTS } from '../../../agent/ship/transports/index.js';
+import { addTransportOptions, startTransports, TRANSPORTS as COLLECTOR_TRANSPORTS } from '../../../collector/ingest/transports.js';
+import type { Ingestor } from '../../../collector/ingest/types.js';
 
 /** `vigil-agent run ARGS` parsed, its action replaced by a capture. */
 async function runOptions(args: string[]): Promise<Record<string, unknown>> {
@@ -58,5 +62,32 @@ describe('agent transports', () => {
     await expect(runOptions(['--collector', ':7443'])).rejects.toThrow(/names no host/);
     await expect(runOptions(['--metrics-listen', '9110'])).rejects.toThrow(/not HOST:PORT/);
     await expect(runOptions(['--transport', 'smoke-signals'])).rejects.toThrow(/unknown transport/);
+  });
+});
+
+describe('collector transports', () => {
+  const serve = (args: string[]): Record<string, unknown> =>
+    addTransportOptions(new Command('serve').exitOverride().configureOutput({ writeErr: () => undefined }))
+      .parse(args, { from: 'user' }).opts();
+  const ingestor: Ingestor = { ingest: async () => ({ applied: true, duplicate: false }), lastSeq: async () => undefined };
+  const log = pino({ level: 'silent' });
+
+  it('are listed once and bring their own serve options', () => {
+    expect(COLLECTOR_TRANSPORTS.map((t) => t.name)).toEqual(['grpc', 'nats']);
+    expect(serve([])).toEqual({ grpcMaxMessageBytes: 32 * 1024 ** 2, natsDurable: 'vigil-collector' });
+    expect(serve(['--grpc-listen', '127.0.0.1:7443', '--grpc-max-message-bytes', '32MB', '--nats-url', 'nats://127.0.0.1:4222']))
+      .toMatchObject({ grpcListen: '127.0.0.1:7443', grpcMaxMessageBytes: 32_000_000, natsUrl: 'nats://127.0.0.1:4222' });
+    expect(serve(['--grpc-max-message-bytes', '1Mi']).grpcMaxMessageBytes).toBe(1024 ** 2);
+    expect(() => serve(['--grpc-max-message-bytes', 'big'])).toThrow(/not a size/);
+    expect(() => serve(['--grpc-listen', '7443'])).toThrow(/not HOST:PORT/);
+  });
+
+  it('start only what the options ask for, and refuse what cannot work with nothing left running', async () => {
+    const none = await startTransports({}, ingestor, log, new Registry());
+    await none();
+    await expect(startTransports({ grpcListen: '127.0.0.1:0' }, ingestor, log, new Registry())).rejects.toThrow(/--tls-ca/);
+    await expect(startTransports({ grpcListen: '0.0.0.0:0', insecure: true }, ingestor, log, new Registry())).rejects.toThrow(/loopback/);
+    const grpc = await startTransports({ grpcListen: '127.0.0.1:0', insecure: true }, ingestor, log, new Registry());
+    await grpc();
   });
 });

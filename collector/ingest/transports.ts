@@ -32,9 +32,11 @@ export function addTransportOptions(cmd: Command): Command {
 /**
  * Starts the transports the options ask for, all feeding `ingestor`; resolves to a closer (call it before
  * closing the store). Throws on options that cannot work (TLS, listen address), with nothing left running.
+ * `options`: the serve command's option values (commander's camelCase keys: grpcListen, natsUrl, …).
  * `registry`: the collector's metrics registry (prom-client's default one otherwise).
  */
-export async function startTransports(opts: TransportOptions, ingestor: Ingestor, log: Logger, registry?: Registry): Promise<() => Promise<void>> {
+export async function startTransports(options: object, ingestor: Ingestor, log: Logger, registry?: Registry): Promise<() => Promise<void>> {
+  const opts = options as TransportOptions;
   const delivery = new DeliveryIngestor(ingestor, { metrics: deliveryMetrics(registry), log });
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async (): Promise<void> => { await Promise.allSettled(closers.reverse().map((c) => c())); };

@@ -91,10 +91,12 @@ const envelope = (node: string, seq: number, kind: 'full' | 'delta', status: 'pa
 describe('DeliveryIngestor', () => {
   const dirs: Array<{ cleanup(): void }> = [];
   afterEach(() => { while (dirs.length) dirs.pop()!.cleanup(); });
-  function setup(): { delivery: DeliveryIngestor; store: SqliteStore; registry: Registry } {
+  async function setup(): Promise<{ delivery: DeliveryIngestor; store: SqliteStore; registry: Registry }> {
     const dir = tempDir('delivery');
     dirs.push(dir);
     const store = new SqliteStore(dir.path);
+    // A store that migrates on its own has no migrate().
+    await (store as { migrate?: () => Promise<unknown> }).migrate?.();
     const registry = new Registry();
     const delivery = new DeliveryIngestor(new BatchingIngestor(store), { metrics: deliveryMetrics(registry), log: pino({ level: 'silent' }) });
     return { delivery, store, registry };
@@ -102,7 +104,7 @@ describe('DeliveryIngestor', () => {
   const grpc: Sender = { transport: 'grpc', nodes: ['node-a'], canResync: true };
 
   it('acks what it stores, dedupes, counts heartbeats, and refuses a caller speaking for another node', async () => {
-    const { delivery, store, registry } = setup();
+    const { delivery, store, registry } = await setup();
     expect(await delivery.receive(envelope('node-a', 10, 'full'), grpc)).toEqual({ kind: 'ack', seq: 10, duplicate: false });
     expect(await delivery.receive(envelope('node-a', 10, 'full'), grpc)).toEqual({ kind: 'ack', seq: 10, duplicate: true });
     expect(await delivery.receive({ node: 'node-a', cluster: 'c', seq: 10, heartbeat: { agentVersion: '0.1.0', node: 'node-a',
@@ -121,7 +123,7 @@ describe('DeliveryIngestor', () => {
   });
 
   it('stores a delta after a gap and asks a resync-capable transport for a full snapshot, once until it comes', async () => {
-    const { delivery, registry } = setup();
+    const { delivery, registry } = await setup();
     expect(await delivery.receive(envelope('node-a', 5, 'delta'), grpc))
       .toEqual({ kind: 'ack', seq: 5, duplicate: false, resync: 'collector holds up to seq none, got 5' });
     expect(await delivery.receive(envelope('node-a', 7, 'delta', 'fail'), grpc)).toEqual({ kind: 'ack', seq: 7, duplicate: false });
@@ -134,7 +136,7 @@ describe('DeliveryIngestor', () => {
   });
 
   it('has a redeliverable message ahead of the stored seq wait for the missing one, for a bounded time', async () => {
-    const { delivery, store } = setup();
+    const { delivery, store } = await setup();
     const nats = (count: number): Sender => ({ transport: 'nats', nodes: ['node-a'], cluster: 'c', redelivery: { count, maxWaitMs: 2_000 } });
     // Nothing stored yet for the node: nothing to wait for.
     expect(await delivery.receive(envelope('node-a', 1, 'full'), nats(1))).toMatchObject({ kind: 'ack', seq: 1 });
@@ -147,7 +149,7 @@ describe('DeliveryIngestor', () => {
   });
 
   it('rejects invalid messages (counted) and answers retry when the store fails', async () => {
-    const { delivery, store, registry } = setup();
+    const { delivery, store, registry } = await setup();
     const bad = envelope('node-a', 1, 'delta');
     if (bad.payload.kind === 'delta') bad.payload.delta.changed[0] = { ...bad.payload.delta.changed[0], status: 'bogus' as never };
     expect(await delivery.receive(bad, grpc)).toMatchObject({ kind: 'reject', seq: 1 });

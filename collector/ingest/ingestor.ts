@@ -264,7 +264,7 @@ export class DeliveryIngestor {
   /** A caller whose credentials name no node at all. */
   unauthenticated(from: Sender, detail: string): void {
     this.opts.metrics.refused(from.transport, 'no-identity');
-    this.opts.log.warn({ transport: from.transport, peer: from.peer }, `refused ${from.transport} caller: ${detail}`);
+    this.opts.log.warn({ transport: from.transport, peer: from.peer }, `refused ${from.label ?? from.transport} caller: ${detail}`);
   }
 
   private speaksFor(from: Sender, m: { node: string; cluster: string }): boolean {

@@ -15,8 +15,12 @@ export { deliveryMetrics, type DeliveryMetrics } from './ingestor.js';
 
 export const TRANSPORTS: readonly IngestTransport[] = [grpcTransport, natsTransport];
 
-/** `vigil-collector serve`'s option values, the transports' among them (`grpcListen`, `natsUrl`, …). */
-export type TransportOptions = OptionValues;
+/**
+ * `vigil-collector serve`'s option values as commander gives them, the transports' among them (camelCase:
+ * `grpcListen`, `natsUrl`, …); each transport reads its own. Any object: a typed options interface, or a
+ * literal with the transports' keys.
+ */
+export type TransportOptions = object | OptionValues;
 
 /** Every transport's options, for `vigil-collector serve`. */
 export function transportOptions(): Option[] {
@@ -32,11 +36,10 @@ export function addTransportOptions(cmd: Command): Command {
 /**
  * Starts the transports the options ask for, all feeding `ingestor`; resolves to a closer (call it before
  * closing the store). Throws on options that cannot work (TLS, listen address), with nothing left running.
- * `options`: the serve command's option values (commander's camelCase keys: grpcListen, natsUrl, …).
  * `registry`: the collector's metrics registry (prom-client's default one otherwise).
  */
-export async function startTransports(options: object, ingestor: Ingestor, log: Logger, registry?: Registry): Promise<() => Promise<void>> {
-  const opts = options as TransportOptions;
+export async function startTransports(options: TransportOptions, ingestor: Ingestor, log: Logger, registry?: Registry): Promise<() => Promise<void>> {
+  const opts = options as OptionValues;
   const delivery = new DeliveryIngestor(ingestor, { metrics: deliveryMetrics(registry), log });
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async (): Promise<void> => { await Promise.allSettled(closers.reverse().map((c) => c())); };

@@ -2,7 +2,7 @@
 // vigil-collector: `serve` runs the collector; `query` asks a running one from a terminal.
 import { Command } from 'commander';
 import { createLogger } from './log.js';
-import { transportOptions, type TransportOptions } from './ingest/transports.js';
+import { addTransportOptions, type TransportOptions } from './ingest/transports.js';
 import { QueryError } from './query/client.js';
 import { queryCommand } from './query/command.js';
 import { addServeOptions, resolveServeOptions, type RawServeOptions } from './app/options.js';
@@ -14,8 +14,7 @@ function buildProgram(): Command {
     .description('Vigil collector: one picture of the cluster from every node\'s findings')
     .version(VIGIL_VERSION);
 
-  const serve = addServeOptions(program.command('serve').description('run the collector: ingest, store, correlate, REST, metrics'));
-  for (const option of transportOptions()) serve.addOption(option);
+  const serve = addTransportOptions(addServeOptions(program.command('serve').description('run the collector: ingest, store, correlate, REST, metrics')));
   serve.action(async (raw: RawServeOptions & TransportOptions) => {
     const log = createLogger(raw.logLevel);
     let options;

@@ -3,11 +3,12 @@
 // A resend after a lost PubAck is dropped by JetStream's duplicate window; the collector dedupes by seq too.
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
+import { Backoff, sleep } from '../../common/backoff.js';
+import { FINDINGS_STREAM, findingsSubject, messageId } from '../../proto/nats.js';
+import { connectNats, ensureFindingsStream, type NatsClientOptions } from '../../proto/nats-stream.js';
 import { envelopeToWire, loadVigilProto } from '../../proto/wire.js';
-import { Backoff, sleep } from './backoff.js';
-import { connectNats, ensureFindingsStream, FINDINGS_STREAM, findingsSubject, messageId, type NatsClientOptions } from './nats-stream.js';
 import type { Outbox } from './outbox.js';
-import type { Transport, TransportEvents } from './transport.js';
+import type { Transport, TransportEvents } from './transports/types.js';
 
 export interface NatsPublisherOptions extends TransportEvents {
   nats: NatsClientOptions;

@@ -1,27 +1,11 @@
-// The JetStream side shared by agent and collector: stream name, subjects, connection options, and the
-// stream created with limits when it is missing.
+// The JetStream side shared by agent and collector: connection options, and the findings stream created
+// with its limits when it is missing (its names are in proto/nats.ts).
 import { readFileSync } from 'node:fs';
 import {
   connect, credsAuthenticator, DiscardPolicy, nanos, RetentionPolicy, StorageType,
   type ConnectionOptions, type NatsConnection,
 } from 'nats';
-
-export const FINDINGS_STREAM = 'VIGIL_FINDINGS';
-export const FINDINGS_SUBJECTS = 'vigil.findings.>';
-export const DEFAULT_CLUSTER = 'default';
-
-const CLUSTER_RE = /^[A-Za-z0-9_-]{1,63}$/;
-/** DNS-1123 subdomain: dots make extra subject tokens, which is fine; wildcards and spaces cannot occur. */
-const NODE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-export function findingsSubject(cluster: string, node: string): string {
-  if (!CLUSTER_RE.test(cluster)) throw new Error(`cluster name ${JSON.stringify(cluster)} must match ${CLUSTER_RE}`);
-  if (!NODE_RE.test(node) || node.length > 253) throw new Error(`node name ${JSON.stringify(node)} is not a DNS subdomain`);
-  return `vigil.findings.${cluster}.${node}`;
-}
-
-/** Message id for JetStream's duplicate window: a resent message is stored once. */
-export const messageId = (node: string, seq: number): string => `${node}:${seq}`;
+import { FINDINGS_STREAM, FINDINGS_SUBJECTS } from './nats.js';
 
 export interface NatsClientOptions {
   url: string;

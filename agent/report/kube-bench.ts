@@ -14,7 +14,7 @@
 //   an audit it could not run on an unscored check), skip → INFO with type "skip" and the reason, as
 //   kube-bench reports a check its config marks skip. kube-bench has no SKIP state.
 import type { Finding, NodeReport, Status } from '../../proto/report.js';
-import { compareCis, evidenceText, formatValue, resourceName } from './common.js';
+import { compareCis, evidenceText, formatValue, resourceName } from '../../proto/finding-text.js';
 
 /** The kube-bench benchmark whose checks Vigil's CIS ids follow. */
 export const BENCHMARK_VERSION = 'cis-1.12';

@@ -1,6 +1,6 @@
 // How times, numbers and evidence read on the page.
 import type { Severity, Status } from './types.js';
-export { evidenceText, formatValue, resourceName, compareCis } from '../../../agent/report/common.js';
+export { evidenceText, formatValue, resourceName, compareCis } from '../../../proto/finding-text.js';
 
 export const SEVERITY_ORDER: Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
 export const SEVERITY_LABEL: Record<Severity, string> = { critical: 'Critical', high: 'High', medium: 'Medium', low: 'Low', info: 'Info' };

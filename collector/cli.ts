@@ -5,6 +5,7 @@ import { createLogger } from './log.js';
 import { startTransports, transportOptions, type TransportOptions } from './ingest/transports.js';
 import { QueryError } from './query/client.js';
 import { queryCommand } from './query/command.js';
+import { certsCommand } from './certs/command.js';
 import { addServeOptions, resolveServeOptions, type RawServeOptions } from './serve/options.js';
 import { startCollector } from './serve/start.js';
 import { VIGIL_VERSION } from '../proto/version.js';
@@ -50,6 +51,7 @@ function buildProgram(): Command {
   });
 
   program.addCommand(queryCommand());
+  program.addCommand(certsCommand());
   return program;
 }
 

@@ -40,7 +40,7 @@ interface RawEnsureOptions {
   caDays: number;
   caSecret: string;
   tlsSecret: string;
-  trustConfigMap: string;
+  trustConfigmap: string;
   caFile?: string;
   apiTokensSecret?: string;
   natsUser?: string[];
@@ -152,7 +152,7 @@ async function ensureCluster(raw: RawEnsureOptions, log: ReturnType<typeof creat
     names: {
       caSecret: raw.caSecret,
       tlsSecret: raw.tlsSecret,
-      trustConfigMap: raw.trustConfigMap,
+      trustConfigMap: raw.trustConfigmap,
       apiTokensSecret: raw.apiTokensSecret,
       natsUsers: raw.natsUser ?? [],
     },

@@ -66,6 +66,7 @@ export class KubeClient {
 
   /** The object, or undefined when it does not exist. */
   async get(kind: Kind, name: string): Promise<KubeObject | undefined> {
+    if (!name) throw new Error(`no name given for the ${kind} to read`);
     try {
       return await this.call('GET', this.path(kind, name));
     } catch (err) {

@@ -519,6 +519,37 @@ describeWithDaemons('rendered overlays, components and Jobs (kubectl kustomize)'
     }
   });
 
+  it('every non-root container can read the Secrets and ConfigMaps it mounts (group read through fsGroup)', () => {
+    const all = [
+      ...rendered.single, ...rendered.ha,
+      ...kubectlKustomizeWith([join(DEPLOY, 'overlays', 'ha')], [join(DEPLOY, 'components', 'cert-manager')]),
+      ...kubectlKustomize(join(DEPLOY, 'job', 'with-reports'))!, ...kubectlKustomize(join(DEPLOY, 'job', 'every-node'))!,
+    ];
+    let checked = 0;
+    for (const o of all) {
+      const spec = o.kind === 'CronJob' ? o.spec.jobTemplate.spec.template.spec : o.kind === 'Pod' ? o.spec : o.spec?.template?.spec;
+      if (!spec) continue;
+      for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+        const uid = c.securityContext?.runAsUser ?? spec.securityContext?.runAsUser;
+        if (uid === 0) continue;
+        for (const m of c.volumeMounts ?? []) {
+          const v = spec.volumes.find((x: { name: string }) => x.name === m.name);
+          if (!v) {
+            expect(o.spec.volumeClaimTemplates?.map((t: K8sObject) => t.metadata.name), `${o.metadata.name}: volume ${m.name}`).toContain(m.name);
+            continue;
+          }
+          const source = v.secret ?? v.configMap ?? v.projected;
+          if (!source) continue;
+          const mode = source.defaultMode ?? 0o644;
+          const readable = (mode & 0o004) !== 0 || ((mode & 0o040) !== 0 && spec.securityContext?.fsGroup !== undefined);
+          expect(readable, `${o.kind}/${o.metadata.name} ${c.name} reads ${m.name} (mode ${mode.toString(8)}, uid ${uid})`).toBe(true);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(5);
+  });
+
   it('the one-shot Job scans with the agent\'s privileges and mounts, logs the table, and can write reports', () => {
     const agent = findObject(rendered.single, 'DaemonSet', 'vigil-agent');
     const job = findObject(kubectlKustomize(join(DEPLOY, 'job'))!, 'Job', 'vigil-scan');

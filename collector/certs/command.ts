@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { X509Certificate } from 'node:crypto';
 import { parseDuration } from '../../common/duration.js';
-import { createLogger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
 import { ensureInCluster } from './cluster-store.js';
 import { readDir, writeDir } from './dir-store.js';
 import { inClusterConfig, issuerOfToken, KubeClient } from './kube.js';
@@ -144,7 +144,7 @@ function ensureDir(raw: RawEnsureOptions, dir: string): string[] {
   ];
 }
 
-async function ensureCluster(raw: RawEnsureOptions, log: ReturnType<typeof createLogger>): Promise<string[]> {
+async function ensureCluster(raw: RawEnsureOptions, log: Logger): Promise<string[]> {
   const config = inClusterConfig({ saDir: raw.saDir, server: raw.apiServer });
   const client = new KubeClient(config);
   const issuer = issuerOfToken(readFileSync(config.tokenFile, 'utf8'));

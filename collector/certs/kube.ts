@@ -98,6 +98,9 @@ export class KubeClient {
     return new Promise((resolve, reject) => {
       const req = request(url, {
         method,
+        // A fresh connection per request: a handful of requests per run, and no race with a server that closes
+        // an idle kept-alive socket just as the next request goes out ("socket hang up").
+        agent: false,
         ca: this.config.ca,
         timeout: this.timeoutMs,
         headers: {

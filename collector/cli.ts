@@ -5,6 +5,7 @@ import { createLogger } from './log.js';
 import { addTransportOptions, type TransportOptions } from './ingest/transports.js';
 import { QueryError } from './query/client.js';
 import { queryCommand } from './query/command.js';
+import { certsCommand } from './certs/command.js';
 import { addServeOptions, resolveServeOptions, type RawServeOptions } from './app/options.js';
 import { startCollector, type RunningCollector } from './app/start.js';
 import { VIGIL_VERSION } from '../proto/version.js';
@@ -47,6 +48,7 @@ function buildProgram(): Command {
   });
 
   program.addCommand(queryCommand());
+  program.addCommand(certsCommand());
   return program;
 }
 

@@ -5,10 +5,9 @@ import type { Logger } from 'pino';
 import { startDaemon, type DaemonOptions } from './daemon/lifecycle.js';
 import type { OptionValues } from './ship/transports/types.js';
 
-export { startDaemon, type Daemon } from './daemon/lifecycle.js';
 
 /** The daemon's options plus every transport's own (`--collector`, `--nats-url`, … as commander names them). */
-export type RunOptions = DaemonOptions & OptionValues;
+type RunOptions = DaemonOptions & OptionValues;
 
 // ---- command line ----
 

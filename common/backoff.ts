@@ -1,6 +1,6 @@
 // Exponential backoff with jitter: each delay is uniformly drawn from [d/2, d] with d = min(max, base·2^n),
 // so agents cut off together do not come back together.
-export interface BackoffOptions { baseMs?: number; maxMs?: number; random?: () => number }
+interface BackoffOptions { baseMs?: number; maxMs?: number; random?: () => number }
 
 export class Backoff {
   private attempt = 0;

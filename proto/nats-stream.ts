@@ -17,7 +17,7 @@ export interface NatsClientOptions {
   name: string;
 }
 
-export function natsConnectionOptions(o: NatsClientOptions): ConnectionOptions {
+function natsConnectionOptions(o: NatsClientOptions): ConnectionOptions {
   const opts: ConnectionOptions = {
     servers: o.url.split(',').map((s) => s.trim()).filter(Boolean),
     name: o.name,
@@ -37,7 +37,7 @@ export function connectNats(o: NatsClientOptions): Promise<NatsConnection> {
   return connect(natsConnectionOptions(o));
 }
 
-export interface StreamLimits {
+interface StreamLimits {
   maxAgeMs?: number;
   maxBytes?: number;
   maxMsgSize?: number;

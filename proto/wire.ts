@@ -9,7 +9,7 @@ import {
 } from './gen/vigil.js';
 import type { Finding, NodeReport } from './report.js';
 
-export type { AgentMessage, CollectorMessage, WireDelta, WireFinding, WireHeartbeat, WireNodeInfo, WireNodeReport, WireSummary };
+export type { AgentMessage, CollectorMessage, WireHeartbeat };
 
 /** Findings added or changed since the previous report, and ids of findings that are gone. */
 export interface Delta {
@@ -45,7 +45,7 @@ export interface IngestClient extends grpc.Client {
   Report(): grpc.ClientDuplexStream<AgentMessage, CollectorMessage>;
 }
 
-export interface VigilProto {
+interface VigilProto {
   service: grpc.ServiceDefinition;
   Client: new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ClientOptions) => IngestClient;
   encodeAgentMessage(m: AgentMessage): Buffer;
@@ -73,7 +73,7 @@ export function loadVigilProto(): VigilProto {
 const FINDING_KEYS = new Set(['id', 'checkId', 'cis', 'status', 'severity', 'title', 'component', 'resource',
   'evidence', 'remediation', 'pss', 'level']);
 
-export function findingToWire(f: Finding): WireFinding {
+function findingToWire(f: Finding): WireFinding {
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(f)) if (!FINDING_KEYS.has(k)) extra[k] = v;
   return {
@@ -94,7 +94,7 @@ function parseJson(text: string, what: string): unknown {
 }
 
 /** Unvalidated: the collector validates the result with the report's zod schemas. */
-export function findingFromWire(w: WireFinding): Finding {
+function findingFromWire(w: WireFinding): Finding {
   const extra = w.extraJson ? parseJson(w.extraJson, `finding ${w.id} extra`) : {};
   const f: Record<string, unknown> = {
     ...(typeof extra === 'object' && extra !== null ? extra : {}),
@@ -109,7 +109,7 @@ export function findingFromWire(w: WireFinding): Finding {
   return f as Finding;
 }
 
-export function reportToWire(r: NodeReport): WireNodeReport {
+function reportToWire(r: NodeReport): WireNodeReport {
   const n = r.node;
   return {
     schemaVersion: r.schemaVersion,
@@ -124,7 +124,7 @@ export function reportToWire(r: NodeReport): WireNodeReport {
   };
 }
 
-export function reportFromWire(w: WireNodeReport): NodeReport {
+function reportFromWire(w: WireNodeReport): NodeReport {
   const n: Partial<WireNodeInfo> = w.node ?? {};
   const node: Record<string, unknown> = { name: n.name ?? '', roles: n.roles ?? [] };
   if (n.os) node.os = n.os;
@@ -143,11 +143,11 @@ export function reportFromWire(w: WireNodeReport): NodeReport {
   };
 }
 
-export function deltaToWire(d: Delta): WireDelta {
+function deltaToWire(d: Delta): WireDelta {
   return { scannedAt: d.scannedAt, added: d.added.map(findingToWire), changed: d.changed.map(findingToWire), resolved: d.resolved };
 }
 
-export function deltaFromWire(w: WireDelta): Delta {
+function deltaFromWire(w: WireDelta): Delta {
   return {
     scannedAt: w.scannedAt,
     added: (w.added ?? []).map(findingFromWire),

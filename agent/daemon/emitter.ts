@@ -8,7 +8,7 @@ import { diffReports, isEmptyDelta } from '../diff/index.js';
 import type { AgentMetrics } from '../ship/metrics.js';
 import type { Outbox } from '../ship/outbox.js';
 
-export interface OutboxEmitterOptions {
+interface OutboxEmitterOptions {
   outbox: Outbox;
   metrics: AgentMetrics;
   log: Logger;

@@ -29,7 +29,7 @@ export interface DaemonOptions extends ScanOptions {
   confirmDelayMs?: number;
 }
 
-export interface Daemon {
+interface Daemon {
   readonly node: string;
   readonly metricsPort?: number;
   outbox: Outbox;

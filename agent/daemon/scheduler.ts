@@ -17,7 +17,7 @@ import { SensitiveFiles } from '../watch/sensitive.js';
 import { sensitiveKind, watchTargets, type SensitiveKind, type WatchTarget } from '../watch/targets.js';
 import { HostWatcher } from '../watch/watcher.js';
 
-export interface ScanSchedulerOptions {
+interface ScanSchedulerOptions {
   scan: ScanOptions;
   host: HostAccess;
   /** Where the sensitive-file baseline is kept (the outbox dir). */
@@ -107,7 +107,7 @@ export class ScanScheduler {
         log.warn({ reason }, 'file watch limit reached; polling instead');
         void this.rescan('watch');
       },
-      onError: (err) => log.warn({ err: err.message }, 'file watcher error'),
+      onError: (err) => log.warn({ err }, 'file watcher error'),
     });
     this.watcher.add(this.targets);
     this.interval = setInterval(() => void this.rescan('interval'), this.opts.rescanIntervalMs);
@@ -158,7 +158,7 @@ export class ScanScheduler {
           if (next === 'watch') this.fastPath(paths);
           else await this.fullScan(next, paths);
         } catch (err) {
-          this.opts.log.error({ err: (err as Error).message, trigger: next }, 'rescan failed');
+          this.opts.log.error({ err, trigger: next }, 'rescan failed');
         }
         next = this.again ?? (this.changed.size > 0 ? 'watch' : undefined);
       }

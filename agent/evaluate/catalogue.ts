@@ -34,7 +34,7 @@ export const ALL_CHECKS: readonly Check[] = [
 ];
 
 /** Findings made outside the checks: gather errors (every scan), sensitive file changes and the polling fallback (watch). */
-export const OTHER_PRODUCERS: readonly Check[] = [gatherErrorCheck, sensitiveFileChangedCheck, pollingFallbackCheck];
+const OTHER_PRODUCERS: readonly Check[] = [gatherErrorCheck, sensitiveFileChangedCheck, pollingFallbackCheck];
 
 /** Every producer of findings. */
 export const CATALOGUE: readonly Check[] = [...ALL_CHECKS, ...OTHER_PRODUCERS];

@@ -70,7 +70,7 @@ export function findingId(checkId: string, resource: Resource, discriminator?: s
  * A fast, stable 64-bit string hash (two cyrb53 lanes, 32 bits each). Ids need stability and few collisions within
  * one node, not cryptographic strength, and a scan of a busy node computes thousands of them.
  */
-export function hash64(s: string): string {
+function hash64(s: string): string {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
   for (let i = 0; i < s.length; i++) {

@@ -29,7 +29,7 @@ export function notRunning(component: ComponentName): Verdict {
 }
 
 /** Where a component's command line was read, for evidence. */
-export function flagOrigin(c: ComponentFact): string {
+function flagOrigin(c: ComponentFact): string {
   switch (c.source) {
     case 'process': return `${c.name} command line${c.pid !== undefined ? ` (pid ${c.pid})` : ''}`;
     case 'manifest': return `${c.name} static pod manifest${c.path ? ` ${c.path}` : ''}`;

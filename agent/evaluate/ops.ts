@@ -48,7 +48,7 @@ export type SettingOp = { failDetail?: string } & (
   | { op: 'review'; expected: string; detail: string }
 );
 
-export type Op = FileOp | SettingOp;
+type Op = FileOp | SettingOp;
 
 export const isFileOp = (op: Op): op is FileOp => op.op === 'mode-at-most' || op.op === 'owner-is';
 

@@ -48,7 +48,7 @@ const present = (paths: (string | undefined)[]): HostTarget[] =>
   paths.filter((p): p is string => typeof p === 'string' && p !== '').map((path) => ({ path }));
 
 /** Runtime state dirs whose entries appear and vanish with containers. */
-export function runtimeStateTargets(opts: SourceOptions): HostTarget[] {
+function runtimeStateTargets(opts: SourceOptions): HostTarget[] {
   const containerd = opts.containerdStateDir ?? '/run/containerd';
   return [
     { path: `${containerd}/io.containerd.runtime.v2.task/k8s.io`, depth: 0 },

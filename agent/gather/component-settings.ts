@@ -63,13 +63,13 @@ const FLAG_SETTINGS: Partial<Record<ComponentName, FlagSetting[]>> = {
   'kube-proxy': KUBE_PROXY,
 };
 
-export const etcdEnvName = (flag: string): string => `ETCD_${flag.toUpperCase().replace(/-/g, '_')}`;
+const etcdEnvName = (flag: string): string => `ETCD_${flag.toUpperCase().replace(/-/g, '_')}`;
 
 /** The `ETCD_*` variables gather keeps from etcd's environment (or its manifest's env). */
 export const ETCD_ENV_KEPT: ReadonlySet<string> = new Set(ETCD.map((s) => etcdEnvName(s.flag)));
 
 /** kube-proxy's SetDefaults_KubeProxyConfiguration: 127.0.0.1:10249 ([::1]:10249 with an IPv6 bindAddress; loopback either way). */
-export const KUBE_PROXY_DEFAULT_METRICS = '127.0.0.1:10249';
+const KUBE_PROXY_DEFAULT_METRICS = '127.0.0.1:10249';
 
 /** The settings of every component gather resolves, by component and key: what a check may declare it reads. */
 export function knownSettings(component: ComponentName): string[] {

@@ -57,12 +57,12 @@ const DISTRIBUTION_CONFIG: Record<'k3s' | 'rke2', string> = {
 
 const MAX_CMDLINE = 256 * 1024;
 
-export interface Discovery {
+interface Discovery {
   components: Components;
   errors: GatherError[];
 }
 
-export function readArgv(host: HostAccess, pid: number): string[] | undefined {
+function readArgv(host: HostAccess, pid: number): string[] | undefined {
   const r = host.readProc([pid, 'cmdline'], MAX_CMDLINE);
   if (!r.ok || r.data.length === 0) return undefined; // vanished, or a kernel thread
   const parts = r.data.toString('utf8').split('\0');
@@ -83,7 +83,7 @@ function readEtcdEnv(host: HostAccess, pid: number): Record<string, string> {
 }
 
 /** Component facts for one process, or none when it is not a component (shells, grep, calico's kube-controllers). */
-export function componentsOfProcess(host: HostAccess, pid: number, rawArgv: string[]): DiscoveredComponent[] {
+function componentsOfProcess(host: HostAccess, pid: number, rawArgv: string[]): DiscoveredComponent[] {
   // A process that rewrote its title (npm, postgres: "npm exec vitest run test/integration/etcd") has one
   // space-separated argv[0]; Kubernetes components never do, and must not be recognised inside such a title.
   const argv = rawArgv.length === 1 && /\s/.test(rawArgv[0]) ? rawArgv[0].split(/\s+/).filter(Boolean) : rawArgv;

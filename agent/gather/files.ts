@@ -94,7 +94,7 @@ function defaultKubeconfig(c: DiscoveredComponent, which: 'scheduler' | 'control
 }
 
 /** etcd's data dir: --data-dir, then ETCD_DATA_DIR, then the distributions' defaults. */
-export function etcdDataDir(etcd: DiscoveredComponent): string {
+function etcdDataDir(etcd: DiscoveredComponent): string {
   return lastFlag(etcd.flags, 'data-dir')
     ?? etcd.env.ETCD_DATA_DIR
     ?? (etcd.distribution === 'k3s' ? '/var/lib/rancher/k3s/server/db/etcd'

@@ -37,7 +37,7 @@ export async function gatherNodeInfo(
   };
 }
 
-export function nodeRoles(components: Partial<Record<ComponentName, ComponentFact>>): string[] {
+function nodeRoles(components: Partial<Record<ComponentName, ComponentFact>>): string[] {
   const roles: string[] = [];
   if (components['kube-apiserver'] || components['kube-controller-manager'] || components['kube-scheduler']) roles.push('control-plane');
   if (components.etcd) roles.push('etcd');

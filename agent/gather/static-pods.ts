@@ -17,7 +17,7 @@ const STATIC_POD_COMPONENTS: Record<string, ComponentName> = {
   'kube-proxy': 'kube-proxy',
 };
 
-export interface StaticPodComponent extends DiscoveredComponent {
+interface StaticPodComponent extends DiscoveredComponent {
   manifestPath: string;
 }
 

@@ -1,7 +1,7 @@
 // YAML/JSON config parsing for gather: never throws, bounded in aliases (billion-laughs), objects only.
 import { parse } from 'yaml';
 
-export type YamlResult = { ok: true; value: Record<string, unknown> } | { ok: false; message: string };
+type YamlResult = { ok: true; value: Record<string, unknown> } | { ok: false; message: string };
 
 export function parseConfig(text: string): YamlResult {
   try {

@@ -66,7 +66,7 @@ function findingLine(f: Finding, color: boolean): string {
   return (INDENT + columns.join(' ')).trimEnd();
 }
 
-export function summaryLine(counts: Record<Status, number>): string {
+function summaryLine(counts: Record<Status, number>): string {
   return STATUSES.map((s) => `${counts[s]} ${s}`).join(', ');
 }
 

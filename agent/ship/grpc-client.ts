@@ -12,7 +12,7 @@ import {
 import type { Outbox } from './outbox.js';
 import type { TlsFiles, Transport, TransportEvents } from './transports/types.js';
 
-export interface GrpcSenderOptions extends TransportEvents {
+interface GrpcSenderOptions extends TransportEvents {
   target: string;
   tls?: TlsFiles;
   /** Plaintext, loopback targets only. */
@@ -92,7 +92,7 @@ export class GrpcSender implements Transport {
       try {
         progressed = await this.session();
       } catch (err) {
-        this.opts.log.warn({ err: (err as Error).message, target: this.opts.target }, 'gRPC stream failed');
+        this.opts.log.warn({ err, target: this.opts.target }, 'gRPC stream failed');
       }
       if (this.abort.signal.aborted) break;
       if (progressed) this.backoff.reset();

@@ -35,7 +35,7 @@ export class AgentMetrics {
   }
 }
 
-export interface Health { ok: boolean; detail: Record<string, unknown> }
+interface Health { ok: boolean; detail: Record<string, unknown> }
 
 /** `addr` is HOST:PORT, [v6]:PORT or :PORT (every interface). */
 export async function serveMetrics(addr: string, metrics: AgentMetrics, health: () => Health): Promise<{ server: Server; port: number }> {

@@ -10,7 +10,7 @@ import { envelopeToWire, loadVigilProto } from '../../proto/wire.js';
 import type { Outbox } from './outbox.js';
 import type { Transport, TransportEvents } from './transports/types.js';
 
-export interface NatsPublisherOptions extends TransportEvents {
+interface NatsPublisherOptions extends TransportEvents {
   nats: NatsClientOptions;
   outbox: Outbox;
   node: string;
@@ -94,7 +94,7 @@ export class NatsPublisher implements Transport {
       } catch (err) {
         this.connected = false;
         if (this.abort.signal.aborted) return;
-        this.opts.log.warn({ err: (err as Error).message, url: this.opts.nats.url }, 'NATS publish failed');
+        this.opts.log.warn({ err, url: this.opts.nats.url }, 'NATS publish failed');
         await sleep(this.backoff.next(), this.abort.signal);
       }
     }

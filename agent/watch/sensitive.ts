@@ -11,7 +11,7 @@ import { sensitiveFileChangedCheck } from '../evaluate/producers.js';
 import type { HostAccess } from '../gather/host.js';
 import type { SensitiveKind } from './targets.js';
 
-export interface FileState {
+interface FileState {
   exists: boolean;
   sha256?: string;
   mode?: string;
@@ -23,7 +23,7 @@ export interface FileState {
 
 const MAX_HASH_BYTES = 16 * 1024 * 1024;
 /** How long a change finding stays open. */
-export const CHANGE_FINDING_TTL_MS = 24 * 3600 * 1000;
+const CHANGE_FINDING_TTL_MS = 24 * 3600 * 1000;
 
 const KIND_LABEL: Record<SensitiveKind, string> = {
   'static-pod-manifest': 'static pod manifest',
@@ -33,7 +33,7 @@ const KIND_LABEL: Record<SensitiveKind, string> = {
   'unit-file': 'kubelet/runtime unit file',
 };
 
-export function fileState(host: HostAccess, hostPath: string): FileState {
+function fileState(host: HostAccess, hostPath: string): FileState {
   const fact = host.stat(hostPath);
   if (!fact.exists) return { exists: false };
   const state: FileState = {

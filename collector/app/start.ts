@@ -29,7 +29,7 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
-export interface StartDeps {
+interface StartDeps {
   log?: Logger;
   now?: () => number;
   /** Tests: every HTTP response is checked against its schema. */

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { isConflict, type Kind, type KubeClient, type KubeObject } from './kube.js';
 import { ensureMaterial, splitPem, trustBundle, type Outcome, type Wanted } from './pki.js';
 
-export interface ClusterNames {
+interface ClusterNames {
   caSecret: string;
   tlsSecret: string;
   trustConfigMap: string;
@@ -18,7 +18,7 @@ export interface ClusterNames {
   natsUsers: string[];
 }
 
-export interface ClusterEnsureOptions {
+interface ClusterEnsureOptions {
   names: ClusterNames;
   /** What the serving certificate must be; ignored when `externalCa` is given. */
   wanted: Wanted;
@@ -30,7 +30,7 @@ export interface ClusterEnsureOptions {
   log: Logger;
 }
 
-export interface ClusterEnsureResult {
+interface ClusterEnsureResult {
   ca: Outcome | 'external';
   serving: Outcome | 'external';
   /** `kind/name` of each object created or updated. */
@@ -138,7 +138,7 @@ async function putTrust(client: KubeClient, name: string, data: Record<string, s
 }
 
 /** A tokens file for `serve --tokens` with one read token (256 random bits). More lines can be added by hand. */
-export function newTokensFile(): string {
+function newTokensFile(): string {
   return [
     '# vigil-collector serve --tokens: "<token> <roles> [nodes=...]" per line. Made once by `vigil-collector certs ensure`;',
     '# edit the Secret to add or rotate tokens (kept as they are from then on), then restart the collector.',

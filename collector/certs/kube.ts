@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 
-export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 export type Kind = 'secrets' | 'configmaps';
 
@@ -18,7 +18,7 @@ export interface KubeObject {
   data?: Record<string, string>;
 }
 
-export interface InClusterConfig {
+interface InClusterConfig {
   server: URL;
   namespace: string;
   tokenFile: string;
@@ -48,7 +48,7 @@ export function inClusterConfig(opts: { saDir?: string; server?: string; env?: N
   return { server: url, namespace: read('namespace').toString().trim(), tokenFile: join(dir, 'token'), ca: read('ca.crt') };
 }
 
-export class KubeApiError extends Error {
+class KubeApiError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
     this.name = 'KubeApiError';

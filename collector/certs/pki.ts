@@ -40,7 +40,7 @@ export interface Wanted {
 
 export type Outcome = 'kept' | 'created' | 'renewed';
 
-export interface EnsureResult {
+interface EnsureResult {
   material: Material;
   ca: Outcome;
   serving: Outcome;

@@ -18,7 +18,7 @@ export function parseMounted(text: string): MountedSecret {
 }
 
 /** Files of `dir` that do not (yet) hold the Secret's data. */
-export function staleFiles(dir: string, data: Record<string, Buffer>): string[] {
+function staleFiles(dir: string, data: Record<string, Buffer>): string[] {
   return Object.entries(data).filter(([key, value]) => {
     const path = join(dir, key);
     return !existsSync(path) || !readFileSync(path).equals(value);

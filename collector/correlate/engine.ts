@@ -7,7 +7,7 @@ import { correlate } from './rules.js';
 import { computeScore, type ClusterScore } from './score.js';
 import type { Correlation } from './types.js';
 
-export interface CorrelationSnapshot {
+interface CorrelationSnapshot {
   computedAt: number;
   /** How long the computation took. */
   ms: number;
@@ -18,7 +18,7 @@ export interface CorrelationSnapshot {
 /** Above this, queries do not wait for a recomputation when a previous result exists. */
 const SLOW_COMPUTE_MS = 500;
 
-export interface EngineOptions {
+interface EngineOptions {
   silentAfterMs: number;
   minIntervalMs: number;
   maxAgeMs: number;

@@ -8,7 +8,7 @@ import type { Store } from '../store/types.js';
 import { validateMessage } from './validate.js';
 import { IngestValidationError, type IngestMessage, type IngestResult, type Ingestor } from './types.js';
 
-export interface IngestorOptions {
+interface IngestorOptions {
   /** Most messages per transaction. */
   maxBatchMessages?: number;
   /** Most findings per transaction (a batch always takes at least one message). */
@@ -138,7 +138,7 @@ export function deliveryMetrics(registry: Registry = defaultRegistry): DeliveryM
   };
 }
 
-export function envelopeToIngest(e: Envelope): IngestMessage {
+function envelopeToIngest(e: Envelope): IngestMessage {
   if (e.payload.kind === 'full') return { kind: 'full', node: e.node, seq: e.seq, report: e.payload.report };
   const d = e.payload.delta;
   return { kind: 'delta', node: e.node, seq: e.seq, scannedAt: d.scannedAt, upserts: [...d.added, ...d.changed], resolved: d.resolved };
@@ -178,7 +178,7 @@ export type DeliveryAnswer =
   /** Not now (the store failed, or an earlier message is missing): hand it over again after `afterMs`. */
   | { kind: 'retry'; afterMs: number; reason: string };
 
-export interface DeliveryIngestorOptions {
+interface DeliveryIngestorOptions {
   metrics: DeliveryMetrics;
   log: Logger;
   /** How long a redeliverable message ahead of the stored seq waits per round (JetStream: the nak delay). */
@@ -231,7 +231,7 @@ export class DeliveryIngestor {
       result = await this.ingestor.ingest(ingest);
     } catch (err) {
       if (err instanceof IngestValidationError) return this.reject(from, message, err.message);
-      log.error({ err: (err as Error).message, transport: from.transport, node: ingest.node, seq: message.seq },
+      log.error({ err, transport: from.transport, node: ingest.node, seq: message.seq },
         'ingest failed; the message will be delivered again');
       return { kind: 'retry', afterMs: this.opts.retryMs ?? 1_000, reason: 'store unavailable' };
     }

@@ -11,7 +11,7 @@ import { natsTransport } from './transports/nats.js';
 import type { IngestTransport, OptionValues } from './transports/types.js';
 import type { Ingestor } from './types.js';
 
-export { deliveryMetrics, type DeliveryMetrics } from './ingestor.js';
+export { deliveryMetrics } from './ingestor.js';
 
 export const TRANSPORTS: readonly IngestTransport[] = [grpcTransport, natsTransport];
 
@@ -23,7 +23,7 @@ export const TRANSPORTS: readonly IngestTransport[] = [grpcTransport, natsTransp
 export type TransportOptions = object | OptionValues;
 
 /** Every transport's options, for `vigil-collector serve`. */
-export function transportOptions(): Option[] {
+function transportOptions(): Option[] {
   return TRANSPORTS.flatMap((t) => t.options());
 }
 

@@ -67,14 +67,14 @@ function listOf<const T extends readonly [string, ...string[]]>(values: T, descr
 }
 
 /** A point in time as given: an RFC 3339 time, or a duration back from the request's now. */
-export type TimeBound = { at: number } | { ago: number };
+type TimeBound = { at: number } | { ago: number };
 
 export function timeFrom(bound: TimeBound, now: number): number {
   return 'at' in bound ? bound.at : now - bound.ago;
 }
 
 /** `2025-01-01T00:00:00Z`, or a duration with a unit (`90s`, `24h`, `7d`); a bare number is neither. */
-export function parseTimeBound(raw: string): TimeBound | undefined {
+function parseTimeBound(raw: string): TimeBound | undefined {
   if (/^\d+(\.\d+)?(ms|s|m|h|d|w)/.test(raw)) {
     try { return { ago: parseDuration(raw) }; } catch { /* neither: the caller says so */ }
   }

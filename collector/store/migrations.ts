@@ -99,7 +99,7 @@ function schemaV1(d: Dialect): string[] {
   ];
 }
 
-export function migrations(d: Dialect): Migration[] {
+function migrations(d: Dialect): Migration[] {
   return [{ version: 1, name: 'initial schema', statements: schemaV1(d) }];
 }
 

@@ -22,7 +22,7 @@ const types = {
 /** Arbitrary constant naming the migration advisory lock. */
 const MIGRATION_LOCK = 0x76_69_67_69;
 
-export interface PostgresOptions {
+interface PostgresOptions {
   maxConnections?: number;
   onPoolError?: (err: Error) => void;
 }

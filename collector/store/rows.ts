@@ -56,7 +56,7 @@ export function findingColumns(f: Finding): FindingColumns {
 
 export const emptySummary = (): Summary => ({ pass: 0, fail: 0, warn: 0, skip: 0, error: 0 });
 
-export function summaryOf(row: { pass: number; fail: number; warn: number; skip: number; error: number }): Summary {
+function summaryOf(row: { pass: number; fail: number; warn: number; skip: number; error: number }): Summary {
   return { pass: Number(row.pass), fail: Number(row.fail), warn: Number(row.warn), skip: Number(row.skip), error: Number(row.error) };
 }
 

@@ -12,7 +12,7 @@ function isWeakSignature(algorithm: string): boolean {
 }
 
 const DAY = 86_400_000;
-export const EXPIRY_WARNING_DAYS = 30;
+const EXPIRY_WARNING_DAYS = 30;
 const MIN_RSA_BITS = 2048;
 const MIN_EC_BITS = 256;
 

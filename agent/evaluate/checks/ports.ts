@@ -44,7 +44,7 @@ interface PortRule {
   nominalPort?: number;
 }
 
-export function portResource(s: Snapshot, k: SocketFact): PortResource {
+function portResource(s: Snapshot, k: SocketFact): PortResource {
   const r: PortResource = { kind: 'port', protocol: k.protocol, address: k.address, port: k.port };
   if (k.pid !== undefined) r.pid = k.pid;
   if (k.process !== undefined) r.process = k.process;

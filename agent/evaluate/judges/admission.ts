@@ -22,7 +22,7 @@ const given = (ctx: JudgeContext, flag: string): string[] | undefined => {
  * default set; otherwise the set is the defaults plus --enable-admission-plugins minus --disable-admission-plugins
  * (the API server refuses to start when one plugin is in both).
  */
-export function admissionPluginState(ctx: JudgeContext, name: string, defaultOn: boolean): PluginState {
+function admissionPluginState(ctx: JudgeContext, name: string, defaultOn: boolean): PluginState {
   const legacy = given(ctx, 'admission-control');
   if (legacy) {
     const on = legacy.includes(name);

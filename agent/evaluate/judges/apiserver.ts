@@ -68,7 +68,7 @@ const STRONG_WITH_ROTATION = 'aesgcm';
 const COVERS_SECRETS = new Set(['secrets', 'secrets.', '*.', '*.*']);
 
 /** The API server uses the first resources[] entry that matches a resource; its first provider encrypts writes. */
-export function secretsEntry(config: EncryptionConfigFact): { index: number; providers: string[]; matched: string } | undefined {
+function secretsEntry(config: EncryptionConfigFact): { index: number; providers: string[]; matched: string } | undefined {
   for (const [index, entry] of config.resources.entries()) {
     const matched = entry.resources.find((r) => COVERS_SECRETS.has(r.trim()));
     if (matched !== undefined) return { index, providers: entry.providers, matched };

@@ -8,7 +8,7 @@ import { jsonErrorSummary } from '../yaml.js';
 import { networkPolicySupport } from './policy.js';
 import type { CniFact } from '../../facts/cni.js';
 
-export const CNI_NETWORKS_DIR = '/var/lib/cni/networks';
+const CNI_NETWORKS_DIR = '/var/lib/cni/networks';
 const CONF_EXTENSIONS = ['.conf', '.conflist', '.json'];
 const CONF_MAX_BYTES = 1024 * 1024;
 const MAX_FILES = 1000;

@@ -9,9 +9,9 @@ import { gatherFromCri, type CriContainer, type CriResult, type CriSandbox } fro
 import { markHostShm, parseOciSpec, type ContainerIdentity } from './oci-spec.js';
 import { findHostReference, readKernelFact } from './kernel.js';
 
-export const DEFAULT_CONTAINERD_STATE_DIRS = ['/run/containerd', '/run/k3s/containerd'];
-export const DEFAULT_CRIO_STATE_DIRS = ['/run/containers/storage/overlay-containers'];
-export const DEFAULT_CRI_SOCKETS = [
+const DEFAULT_CONTAINERD_STATE_DIRS = ['/run/containerd', '/run/k3s/containerd'];
+const DEFAULT_CRIO_STATE_DIRS = ['/run/containers/storage/overlay-containers'];
+const DEFAULT_CRI_SOCKETS = [
   '/run/containerd/containerd.sock',
   '/run/k3s/containerd/containerd.sock',
   '/var/run/crio/crio.sock',

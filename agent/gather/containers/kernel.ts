@@ -6,7 +6,7 @@ import type { ComponentFact, ComponentName, GatherError } from '../../facts/snap
 import { decodeCapabilityMask } from './capabilities.js';
 import { KERNEL_NAMESPACES, type KernelFact, type KernelNamespace } from '../../facts/containers.js';
 
-export interface HostReference {
+interface HostReference {
   pid: number;
   process: string;
   namespaces: Partial<Record<KernelNamespace, string>>;

@@ -14,7 +14,7 @@ const RUNTIME_PATTERNS: readonly RegExp[] = [
 
 const KUBELET_VOLUME = /\/pods\/[0-9a-f-]{8,}\/(volumes|volume-subpaths)\//;
 
-export function isBindMount(type: string | undefined, options: readonly string[]): boolean {
+function isBindMount(type: string | undefined, options: readonly string[]): boolean {
   return type === 'bind' || type === 'rbind' || options.includes('bind') || options.includes('rbind');
 }
 

@@ -11,7 +11,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.leng
 const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
 const int = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) ? v : undefined);
 
-export interface PodMeta {
+interface PodMeta {
   namespace?: string;
   pod?: string;
   /** Pod (template) annotations: the legacy AppArmor and seccomp annotations live there. */

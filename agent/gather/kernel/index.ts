@@ -4,7 +4,7 @@ import type { HostAccess } from '../host.js';
 import type { GatherError } from '../../facts/snapshot.js';
 import { PROTECTED_SYSCTLS, type KernelFact } from '../../facts/kernel.js';
 
-export const HARDENING_SYSCTLS = [
+const HARDENING_SYSCTLS = [
   'kernel.unprivileged_userns_clone',
   'user.max_user_namespaces',
   'kernel.kptr_restrict',

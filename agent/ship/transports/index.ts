@@ -8,7 +8,7 @@ import type { OptionValues, Transport, TransportComponent, TransportContext } fr
 export const TRANSPORTS: readonly TransportComponent[] = [grpcTransport, natsTransport];
 
 /** Names --transport also takes, for a fixed set of transports. */
-export const TRANSPORT_ALIASES: Readonly<Record<string, readonly string[]>> = { both: ['grpc', 'nats'] };
+const TRANSPORT_ALIASES: Readonly<Record<string, readonly string[]>> = { both: ['grpc', 'nats'] };
 
 const NAMES = TRANSPORTS.map((t) => t.name);
 const CHOICES = `${NAMES.join(', ')} or a comma list of them (${

@@ -41,4 +41,3 @@ export function worstSeverity(counts: Partial<Record<Severity, number>> | undefi
   return SEVERITY_ORDER.find((s) => (counts[s] ?? 0) > 0) ?? null;
 }
 
-export const plural = (n: number, one: string, many = `${one}s`): string => `${fmtNumber(n)} ${n === 1 ? one : many}`;

@@ -30,7 +30,7 @@ interface GrpcServerSettings {
 }
 
 /** The settings, and the collector's DeliveryIngestor or an Ingestor and metrics to make one from. */
-export type GrpcIngestOptions = GrpcServerSettings & ({ delivery: DeliveryIngestor } | { ingestor: Ingestor; metrics: DeliveryMetrics });
+type GrpcIngestOptions = GrpcServerSettings & ({ delivery: DeliveryIngestor } | { ingestor: Ingestor; metrics: DeliveryMetrics });
 
 export interface GrpcIngestServer {
   port: number;
@@ -38,7 +38,7 @@ export interface GrpcIngestServer {
 }
 
 /** Node names a client certificate speaks for: its CN and its DNS subject alternative names. */
-export function certificateNodeNames(cert: PeerCertificate | undefined): string[] {
+function certificateNodeNames(cert: PeerCertificate | undefined): string[] {
   if (!cert || !cert.subject) return [];
   const names = new Set<string>();
   const cn = cert.subject.CN as string | string[] | undefined;
@@ -156,7 +156,7 @@ function handleStream(
     clearTimeout(idle);
     idle = setTimeout(() => fail(grpc.status.DEADLINE_EXCEEDED, 'no message or heartbeat in time'), idleMs);
     state.chain = state.chain.then(() => handle(m)).catch((err: unknown) => {
-      log.error({ err: (err as Error).message, peer: from.peer }, 'gRPC stream handler failed');
+      log.error({ err, peer: from.peer }, 'gRPC stream handler failed');
       fail(grpc.status.INTERNAL, 'internal error');
     });
   });

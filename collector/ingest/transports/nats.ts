@@ -12,7 +12,7 @@ import { loadVigilProto, messageFromWire, type Envelope, type HeartbeatEnvelope 
 import type { DeliveryAnswer, DeliveryIngestor, Sender } from '../ingestor.js';
 import type { IngestTransport, OptionValues } from './types.js';
 
-export const DEFAULT_DURABLE = 'vigil-collector';
+const DEFAULT_DURABLE = 'vigil-collector';
 const ACK_WAIT_MS = 10_000;
 /**
  * How long a message ahead of what is stored waits for the missing one: JetStream gives a dead replica's
@@ -21,18 +21,18 @@ const ACK_WAIT_MS = 10_000;
  */
 const GAP_MAX_WAIT_MS = 2 * ACK_WAIT_MS;
 
-export interface NatsConsumerOptions {
+interface NatsConsumerOptions {
   nats: NatsClientOptions;
   durable?: string;
   delivery: DeliveryIngestor;
   log: Logger;
 }
 
-export interface NatsIngestConsumer {
+interface NatsIngestConsumer {
   close(): Promise<void>;
 }
 
-export function startNatsConsumer(opts: NatsConsumerOptions): NatsIngestConsumer {
+function startNatsConsumer(opts: NatsConsumerOptions): NatsIngestConsumer {
   const abort = new AbortController();
   let nc: NatsConnection | undefined;
   let stopCurrent: (() => void) | undefined;
@@ -103,7 +103,7 @@ export function startNatsConsumer(opts: NatsConsumerOptions): NatsIngestConsumer
         backoff.reset();
       } catch (err) {
         if (abort.signal.aborted) break;
-        opts.log.warn({ err: (err as Error).message, url: opts.nats.url }, 'NATS ingest interrupted; retrying');
+        opts.log.warn({ err, url: opts.nats.url }, 'NATS ingest interrupted; retrying');
       }
       await nc?.close().catch(() => undefined);
       nc = undefined;

@@ -14,7 +14,7 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml', '.json': 'application/json', '.txt': 'text/plain; charset=utf-8',
 };
 
-export interface Manifest {
+interface Manifest {
   index: string;
   csp: string;
   files: Array<{ path: string; bytes: number; gzipBytes: number; immutable: boolean }>;

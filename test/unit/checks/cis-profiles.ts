@@ -138,7 +138,7 @@ export const MANUAL_REVIEW = new Set(['cis-1.2.20', 'cis-3.1.1', 'cis-3.1.2', 'c
 /** The CIS benchmark table's checks (sections 1-4, and the kubelet's protectKernelDefaults). */
 export const CIS_CHECKS: Check[] = [...BENCHMARK_CHECKS];
 
-export function check(id: string): Check {
+function check(id: string): Check {
   const found = CIS_CHECKS.find((c) => c.id === id);
   if (!found) throw new Error(`no check ${id}`);
   return found;

@@ -25,7 +25,7 @@ export function emptySnapshot(): Snapshot {
 }
 
 /** Flags as the gatherer records them: the real parser, so tests cannot drift from it. */
-export function flags(args: readonly string[]): FlagMap {
+function flags(args: readonly string[]): FlagMap {
   return parseFlags(args);
 }
 
@@ -96,7 +96,7 @@ const DEFAULTS: Record<string, { withConfig?: unknown; flagsOnly?: unknown; flag
 export const KUBELET_CONFIG_PATH = '/var/lib/kubelet/config.yaml';
 
 /** Every setting at its default for a kubelet started with a config file (`config`) or by flags only. */
-export function kubeletFact(kind: 'config' | 'flags-only'): KubeletConfigFact {
+function kubeletFact(kind: 'config' | 'flags-only'): KubeletConfigFact {
   const settings: Record<string, Setting> = {};
   for (const [key, d] of Object.entries(DEFAULTS)) {
     const value = kind === 'config' ? d.withConfig : d.flagsOnly;

@@ -4,7 +4,7 @@ import type { Store } from '../../../collector/store/types.js';
 import { SCHEMA_VERSION } from '../../../collector/store/migrations.js';
 import { finding, full, iso, report, T0 } from './helpers.js';
 
-export interface StoreHandle {
+interface StoreHandle {
   store: Store;
   cleanup(): Promise<void>;
 }

@@ -20,7 +20,7 @@ export interface K8sObject {
   [key: string]: unknown;
 }
 
-export interface ParsedFile {
+interface ParsedFile {
   path: string;
   documents: Document.Parsed[];
   objects: K8sObject[];
@@ -37,7 +37,7 @@ export function parseYamlFile(path: string): ParsedFile {
   return { path, documents, objects };
 }
 
-export interface Kustomization {
+interface Kustomization {
   dir: string;
   kind: 'Kustomization' | 'Component';
   namespace?: string;

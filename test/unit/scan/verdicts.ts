@@ -20,7 +20,7 @@ export const CONTROL_PLANE_SECTIONS = /^(1|2|3)\./;
 export type Expected = Status | readonly Status[];
 
 /** The verdict a CIS id gets on a node: the worst status among its findings (error > fail > warn > pass > skip). */
-export function aggregate(findings: readonly Finding[]): Status | 'missing' {
+function aggregate(findings: readonly Finding[]): Status | 'missing' {
   if (findings.length === 0) return 'missing';
   for (const s of ['error', 'fail', 'warn', 'pass'] as const) if (findings.some((f) => f.status === s)) return s;
   return 'skip';

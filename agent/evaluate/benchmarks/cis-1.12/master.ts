@@ -28,7 +28,7 @@ const notDisabledRemediation = (name: string) =>
 const EFFECTIVE_PLUGINS = 'Vigil judges the effective plugin set (defaults, --enable/--disable-admission-plugins and the deprecated --admission-control), not only the flag text.';
 const admissionReads = settings('kube-apiserver', ...ADMISSION_FLAGS);
 
-export const APISERVER_STRONG_CIPHERS = [
+const APISERVER_STRONG_CIPHERS = [
   'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
   'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
   'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305', 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256',

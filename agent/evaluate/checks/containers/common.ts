@@ -18,7 +18,7 @@ export function containerResource(c: ContainerFact): Resource {
 }
 
 /** `oci-spec+cri`, `podspec`, ...: where the declared facts came from. */
-export function declaredSource(d: DeclaredFact): string {
+function declaredSource(d: DeclaredFact): string {
   return d.sources.map((s) => (s === 'oci' ? 'oci-spec' : s)).join('+') || 'runtime';
 }
 
@@ -26,12 +26,12 @@ export function declaredSource(d: DeclaredFact): string {
 export const isLiteral = (d: DeclaredFact): boolean => d.sources.includes('cri') || d.sources.includes('podspec');
 export const isManifest = (d: DeclaredFact): boolean => d.sources.includes('podspec');
 
-export function workloads(s: Snapshot): ContainerFact[] {
+function workloads(s: Snapshot): ContainerFact[] {
   return (s.containers?.items ?? []).filter((c) => c.type === 'container');
 }
 
 /** One skip on the node when no runtime was found or no container runs; undefined when there is work. */
-export function nothingToJudge(s: Snapshot): Verdict | undefined {
+function nothingToJudge(s: Snapshot): Verdict | undefined {
   const { sources, searched } = s.containers ?? { sources: [], searched: [] };
   if (sources.length === 0) {
     return {
@@ -53,7 +53,7 @@ export function nothingToJudge(s: Snapshot): Verdict | undefined {
   return undefined;
 }
 
-export function toVerdict(c: ContainerFact, j: Judgement): Verdict {
+function toVerdict(c: ContainerFact, j: Judgement): Verdict {
   const v: Verdict = { status: j.status, resource: containerResource(c), evidence: j.evidence };
   if (j.severity) v.severity = j.severity;
   if (j.title) v.title = j.title;

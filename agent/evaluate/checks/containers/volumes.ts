@@ -5,7 +5,7 @@ import type { DeclaredFact, MountFact } from '../../../facts/containers.js';
 import type { Judgement } from '../../check.js';
 import { containerCheck, ev, fail, isManifest, pass } from './common.js';
 
-export const RESTRICTED_VOLUME_TYPES = new Set([
+const RESTRICTED_VOLUME_TYPES = new Set([
   'configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'image', 'persistentVolumeClaim', 'projected', 'secret',
 ]);
 
@@ -43,7 +43,7 @@ export const restrictedVolumesCheck: Check = containerCheck({
   },
 });
 
-export interface SensitivePath {
+interface SensitivePath {
   label: string;
   critical: 'always' | 'rw';
 }

@@ -2,7 +2,7 @@
 // vigil-collector: `serve` runs the collector; `query` asks a running one from a terminal.
 import { Command } from 'commander';
 import { createLogger } from './log.js';
-import { addTransportOptions, type TransportOptions } from './ingest/transports.js';
+import { addTransportOptions, type TransportOptions } from './ingest/transports/index.js';
 import { QueryError } from './query/client.js';
 import { queryCommand } from './query/command.js';
 import { certsCommand } from './certs/command.js';

@@ -188,7 +188,7 @@ async function processCollector(a: CollectorArgs, cmd: string[]): Promise<Collec
 async function inProcessCollector(a: CollectorArgs): Promise<CollectorUnderTest> {
   const { SqliteStore } = await import('../../../collector/store/sqlite.js');
   const { BatchingIngestor } = await import('../../../collector/ingest/ingestor.js');
-  const { startTransports } = await import('../../../collector/ingest/transports.js');
+  const { startTransports } = await import('../../../collector/ingest/transports/index.js');
   const grpcPort = await freePort();
   let out = '';
   const sink = new Writable({ write(chunk, _enc, cb) { out += chunk.toString(); cb(); } });

@@ -8,7 +8,7 @@ import { Backoff } from '../../../common/backoff.js';
 import { GrpcSender } from '../../../agent/ship/grpc-client.js';
 import { Outbox } from '../../../agent/ship/outbox.js';
 import { startGrpcIngestServer, type GrpcIngestServer } from '../../../collector/ingest/transports/grpc.js';
-import { deliveryMetrics } from '../../../collector/ingest/transports.js';
+import { deliveryMetrics } from '../../../collector/ingest/transports/index.js';
 import { IngestValidationError, type IngestMessage, type IngestResult, type Ingestor } from '../../../collector/ingest/types.js';
 import { tempDir } from '../../harness/integration.js';
 

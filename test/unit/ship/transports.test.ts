@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../../agent/program.js';
 import { chooseTransports, parseTransportList, TRANSPORTS } from '../../../agent/ship/transports/index.js';
-import { addTransportOptions, startTransports, TRANSPORTS as COLLECTOR_TRANSPORTS } from '../../../collector/ingest/transports.js';
+import { addTransportOptions, startTransports, TRANSPORTS as COLLECTOR_TRANSPORTS } from '../../../collector/ingest/transports/index.js';
 import type { Ingestor } from '../../../collector/ingest/types.js';
 
 /** `vigil-agent run ARGS` parsed, its action replaced by a capture. */

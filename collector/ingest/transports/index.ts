@@ -5,13 +5,13 @@
 import type { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { DeliveryIngestor, deliveryMetrics } from './ingestor.js';
-import { grpcTransport } from './transports/grpc.js';
-import { natsTransport } from './transports/nats.js';
-import type { IngestTransport, OptionValues } from './transports/types.js';
-import type { Ingestor } from './types.js';
+import { DeliveryIngestor, deliveryMetrics } from '../ingestor.js';
+import { grpcTransport } from './grpc.js';
+import { natsTransport } from './nats.js';
+import type { IngestTransport, OptionValues } from './types.js';
+import type { Ingestor } from '../types.js';
 
-export { deliveryMetrics } from './ingestor.js';
+export { deliveryMetrics } from '../ingestor.js';
 
 export const TRANSPORTS: readonly IngestTransport[] = [grpcTransport, natsTransport];
 

@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 import { isLoopbackHost, parseHostPort } from '../../common/address.js';
 import { parseDuration } from '../../common/duration.js';
 import { parseSize } from '../../common/size.js';
+import { inClusterAvailable } from '../cluster/kubeconfig.js';
 import type { TransportOptions } from '../ingest/transports/index.js';
 import { loadTokens, type TokenSet } from '../serve/auth.js';
 
@@ -25,7 +26,12 @@ export interface CollectorOptions {
   sqliteSynchronous: 'FULL' | 'NORMAL';
   /** gRPC and NATS ingest; none when absent (the REST ingest route is always there). */
   transports?: TransportOptions;
+  /** Reading the Kubernetes API (cluster findings, RBAC); off when absent. */
+  kube?: KubeSetting;
 }
+
+/** Where the Kubernetes API is read from: the pod's in-cluster config, or a kubeconfig file (and context). */
+export type KubeSetting = { source: 'in-cluster' } | { source: 'kubeconfig'; path: string; context?: string };
 
 export const SILENT_AFTER_INTERVALS = 3;
 
@@ -42,6 +48,10 @@ export interface RawServeOptions {
   correlateInterval: string;
   logLevel: string;
   sqliteSync: string;
+  kubeconfig?: string;
+  kubeContext?: string;
+  /** False with --no-kube (commander sets it; absent means true). */
+  kube?: boolean;
 }
 
 export function addServeOptions(cmd: Command): Command {
@@ -56,6 +66,9 @@ export function addServeOptions(cmd: Command): Command {
     .option('--max-report-size <size>', 'largest accepted report body (a byte count, 32Mi, 64MB)', '32Mi')
     .option('--correlate-interval <duration>', 'least time between correlation runs while reports arrive', '5s')
     .addOption(new Option('--sqlite-sync <mode>', 'SQLite synchronous mode').choices(['FULL', 'NORMAL']).default('FULL'))
+    .option('--kubeconfig <file>', 'read the Kubernetes API with this kubeconfig (default: the in-cluster config, when in a pod)')
+    .option('--kube-context <name>', 'the kubeconfig context to use (default: its current-context)')
+    .option('--no-kube', 'do not read the Kubernetes API (no cluster findings, no RBAC)')
     .option('--log-level <level>', 'pino log level', process.env.VIGIL_LOG_LEVEL ?? 'info');
 }
 
@@ -91,6 +104,7 @@ export function resolveServeOptions(raw: RawServeOptions & TransportOptions): Co
     tokens = loadTokens(readFileSync(raw.tokens, 'utf8'), raw.tokens);
   }
   const sync = raw.sqliteSync.toUpperCase();
+  const kube = kubeSetting(raw);
   if (sync !== 'FULL' && sync !== 'NORMAL') throw new Error('--sqlite-sync must be FULL or NORMAL');
   return {
     dataDir: raw.dataDir,
@@ -105,5 +119,23 @@ export function resolveServeOptions(raw: RawServeOptions & TransportOptions): Co
     sqliteSynchronous: sync,
     // Checked by startTransports, which owns them.
     transports: raw,
+    ...(kube ? { kube } : {}),
   };
+}
+
+/**
+ * The API is read when --kubeconfig names a file, or, without it, when the collector runs in a pod (the in-cluster
+ * config: the ServiceAccount token and KUBERNETES_SERVICE_HOST). --no-kube turns it off either way.
+ */
+function kubeSetting(raw: Pick<RawServeOptions, 'kube' | 'kubeconfig' | 'kubeContext'>): KubeSetting | undefined {
+  if (raw.kubeContext !== undefined && raw.kubeconfig === undefined) throw new Error('--kube-context needs --kubeconfig');
+  if (raw.kube === false) {
+    if (raw.kubeconfig !== undefined) throw new Error('--no-kube and --kubeconfig contradict each other');
+    return undefined;
+  }
+  if (raw.kubeconfig !== undefined) {
+    statSync(raw.kubeconfig);
+    return { source: 'kubeconfig', path: raw.kubeconfig, ...(raw.kubeContext ? { context: raw.kubeContext } : {}) };
+  }
+  return inClusterAvailable() ? { source: 'in-cluster' } : undefined;
 }

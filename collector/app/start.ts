@@ -1,8 +1,13 @@
 // startCollector: the collector's one composition root (the CLI, the tests and the benchmarks start it the same
 // way). It opens the store, wires ingest, correlation and metrics, serves HTTP and starts the streaming
 // transports; close() stops them in the reverse order, so nothing is cut off from what it writes to.
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { VIGIL_VERSION } from '../../proto/version.js';
+import { CLUSTER_NODE } from '../cluster/checks/catalogue.js';
+import { apiServer, loadKubeConfig } from '../cluster/kubeconfig.js';
+import { affectsNodeView, NODE_VIEW_SELECTOR, nodeViewFrom } from '../cluster/node-view.js';
+import { ClusterSource, type ClusterSourceOptions } from '../cluster/source.js';
 import { CorrelationEngine } from '../correlate/engine.js';
 import { BatchingIngestor } from '../ingest/ingestor.js';
 import { startTransports } from '../ingest/transports/index.js';
@@ -25,6 +30,8 @@ export interface RunningCollector {
   app: HttpApp;
   /** Base URL of the REST API, e.g. http://127.0.0.1:8080. */
   httpUrl: string;
+  /** Reads the Kubernetes API into cluster findings; undefined when the collector does not (see options.kube). */
+  cluster?: ClusterSource;
   /** Stops the transports, then HTTP, stores what is queued, closes the store. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -34,6 +41,12 @@ interface StartDeps {
   now?: () => number;
   /** Tests: every HTTP response is checked against its schema. */
   checkResponses?: boolean;
+  /** Tests: the cluster source's timing (debounce, settle, backoff). */
+  cluster?: Pick<ClusterSourceOptions, 'debounceMs' | 'maxDelayMs' | 'nodeViewDelayMs' | 'settleTimeoutMs' | 'reflector'>;
+}
+
+function kubeConfigFor(setting: NonNullable<CollectorOptions['kube']>): KubeConfig {
+  return loadKubeConfig(setting.source === 'kubeconfig' ? { kubeconfig: setting.path, context: setting.context } : {});
 }
 
 /** What has started, stopped last-started first: transports → HTTP → housekeeping → queued ingest → store. */
@@ -65,12 +78,17 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
   const silentAfterMs = SILENT_AFTER_INTERVALS * options.reportIntervalMs;
   const stops = new Stops();
 
+  // Read before anything starts: a bad --kubeconfig is an error at startup, not a log line later.
+  const kubeConfig = options.kube ? kubeConfigFor(options.kube) : undefined;
+  let cluster: ClusterSource | undefined;
+
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, sqliteSynchronous: options.sqliteSynchronous }, log);
   stops.push('store', () => store.close());
   try {
     const engine = new CorrelationEngine(store, {
       silentAfterMs, minIntervalMs: options.correlateIntervalMs, maxAgeMs: Math.max(options.correlateIntervalMs, 30_000),
       scoreHistoryIntervalMs: Math.max(options.reportIntervalMs, 60_000), now, log,
+      cluster: () => cluster?.snapshot(),
     });
     const metrics = new CollectorMetrics({
       async nodes() {
@@ -86,6 +104,8 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
     const housekeeping = new Housekeeping(store, engine, log, { retentionMs: options.retentionMs, now });
     const ingestor = new BatchingIngestor(store, {
       now,
+      // Only the collector's own cluster source writes node `cluster`; every agent and HTTP caller is refused it.
+      reservedNodes: [CLUSTER_NODE],
       onResult(message, result, ms) {
         metrics.ingestMessages.inc({ kind: message.kind, result: result.applied ? 'applied' : 'duplicate' });
         if (result.applied) {
@@ -93,6 +113,7 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
           metrics.ingestFindings.inc(n);
           engine.markDirty();
           housekeeping.applied(n);
+          if (message.node !== CLUSTER_NODE && affectsNodeView(message)) cluster?.nodesChanged();
         }
         metrics.ingestSeconds.observe(ms / 1000);
       },
@@ -109,7 +130,16 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
     await housekeeping.start();
     stops.push('housekeeping', () => housekeeping.stop());
 
-    const app = await buildHttpApp({ store, ingestor, engine, metrics, log, silentAfterMs, now }, {
+    if (kubeConfig) {
+      cluster = new ClusterSource({
+        kubeConfig, log, now, fullIntervalMs: options.reportIntervalMs, ...deps.cluster,
+        sink: { ingest: (m) => ingestor.ingestOwn(m), lastSeq: (node) => ingestor.lastSeq(node) },
+        nodeView: async () => nodeViewFrom(await store.facts(NODE_VIEW_SELECTOR)),
+        onEvaluated: () => engine.markDirty(),
+      });
+    }
+
+    const app = await buildHttpApp({ store, ingestor, engine, metrics, log, silentAfterMs, now, cluster }, {
       tokens: options.tokens, version: VIGIL_VERSION, maxReportBytes: options.maxReportBytes, checkResponses: deps.checkResponses,
     });
     stops.push('HTTP', () => app.close());
@@ -117,6 +147,14 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
     const httpUrl = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]');
 
     stops.push('transports', await startTransports(options.transports ?? {}, ingestor, log, metrics.registry));
+    if (cluster && kubeConfig) {
+      cluster.start();
+      const source = cluster;
+      stops.push('cluster source', () => source.stop());
+      log.info({ server: apiServer(kubeConfig), config: options.kube?.source }, 'reading the Kubernetes API');
+    } else {
+      log.info('not reading the Kubernetes API (no in-cluster config and no --kubeconfig, or --no-kube): no cluster findings');
+    }
     log.info({ url: address, store: store.kind, auth: options.tokens ? 'tokens' : 'none' }, 'collector listening');
 
     let closing: Promise<void> | undefined;
@@ -124,7 +162,7 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
       closing ??= stops.run(log).then(() => log.info('collector stopped'));
       return closing;
     };
-    return { ingestor, store, engine, metrics, log, app, httpUrl, close };
+    return { ingestor, store, engine, metrics, log, app, httpUrl, close, ...(cluster ? { cluster } : {}) };
   } catch (err) {
     await stops.run(log).catch(() => undefined);
     throw err;

@@ -1,5 +1,6 @@
 // Correlations: cluster-wide conclusions drawn from several findings, each pointing at its evidence.
 import type { Severity } from '../../proto/report.js';
+import type { ClusterSnapshot } from '../cluster/model.js';
 import type { NodeRecord, SettingRow, StoredFinding } from '../store/types.js';
 
 export const CORRELATION_KINDS = ['drift', 'attack-path', 'coverage'] as const;
@@ -37,6 +38,8 @@ export interface ClusterState {
   settings: SettingRow[];
   /** Check titles by check id, for readable correlation titles. */
   checkTitles: Map<string, string>;
+  /** What the Kubernetes API says (pods, RBAC, NetworkPolicies), when the collector reads it. */
+  cluster?: ClusterSnapshot;
 }
 
 export interface CorrelationRule {

@@ -6,7 +6,7 @@ import { Counter, register as defaultRegistry, type Registry } from 'prom-client
 import type { Envelope, HeartbeatEnvelope } from '../../proto/wire.js';
 import type { Store } from '../store/types.js';
 import { validateMessage } from './validate.js';
-import { IngestValidationError, type IngestMessage, type IngestResult, type Ingestor } from './types.js';
+import { IngestValidationError, ReservedNodeError, type IngestMessage, type IngestResult, type Ingestor } from './types.js';
 
 interface IngestorOptions {
   /** Most messages per transaction. */
@@ -21,6 +21,8 @@ interface IngestorOptions {
   onInvalid?: (input: unknown, err: unknown) => void;
   /** Called when a transaction fails (before each message is retried alone). */
   onError?: (err: unknown, messages: number) => void;
+  /** Nodes only ingestOwn() may write (the collector's own sources); refused to every other caller. */
+  reservedNodes?: readonly string[];
 }
 
 interface Pending {
@@ -56,6 +58,20 @@ export class BatchingIngestor implements Ingestor {
 
   /** For callers that already validated (the HTTP route validates the posted document itself). */
   enqueue(message: IngestMessage): Promise<IngestResult> {
+    if (this.opts.reservedNodes?.includes(message.node)) return Promise.reject(new ReservedNodeError(message.node));
+    return this.queued(message);
+  }
+
+  /** The collector's own sources: validated like any message, and allowed to write their reserved node. */
+  ingestOwn(input: IngestMessage): Promise<IngestResult> {
+    try {
+      return this.queued(validateMessage(input));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private queued(message: IngestMessage): Promise<IngestResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ message, resolve, reject });
       this.startDrain();

@@ -16,3 +16,13 @@ export class IngestValidationError extends Error {
     this.name = 'IngestValidationError';
   }
 }
+
+/** A message for a node only the collector's own sources may write (the cluster's API findings). */
+export class ReservedNodeError extends IngestValidationError {
+  /** Answered as 403 over HTTP. */
+  readonly statusCode = 403;
+  constructor(node: string) {
+    super(`node ${JSON.stringify(node)} is reserved for the collector's own findings; no agent may report for it`, ['node: reserved']);
+    this.name = 'ReservedNodeError';
+  }
+}

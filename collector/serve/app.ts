@@ -13,10 +13,12 @@ import { findingsRoutes } from './routes/findings.js';
 import { healthRoutes } from './routes/health.js';
 import { nodesRoutes } from './routes/nodes.js';
 import { reportsRoutes } from './routes/reports.js';
+import { serviceAccountsRoutes } from './routes/serviceaccounts.js';
 import { summaryRoutes } from './routes/summary.js';
 
 const ROUTES: readonly RoutePlugin[] = [
   reportsRoutes, findingsRoutes, nodesRoutes, checksRoutes, correlationsRoutes, summaryRoutes, healthRoutes,
+  serviceAccountsRoutes,
 ];
 
 interface HttpOptions {

@@ -1,5 +1,6 @@
 // What every route plugin gets: the store, the ingest function, the correlation engine and the clock.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { ClusterSnapshot } from '../cluster/model.js';
 import type { Logger } from 'pino';
 import type { CorrelationEngine } from '../correlate/engine.js';
 import type { BatchingIngestor } from '../ingest/ingestor.js';
@@ -16,6 +17,8 @@ export interface ServeContext {
   /** A node is silent when its last report is older than this. */
   silentAfterMs: number;
   now(): number;
+  /** The Kubernetes API's picture (RBAC, pods), when the collector reads it. */
+  cluster?: { snapshot(): ClusterSnapshot | undefined };
 }
 
 /** A group of routes: registers them, each with its zod schemas and its role, on the app it is given. */

@@ -7,6 +7,12 @@ import type { API_RESOURCE_KINDS, Evidence, Finding, Resource, Severity, Status 
 import type { ClusterSnapshot } from '../model.js';
 import type { ResourceKind } from '../objects.js';
 
+/**
+ * The node cluster findings are stored under. A real node could have this name too (Kubernetes node names are DNS
+ * subdomains): the ingest path reserves it for the collector's own source, so no agent can write it.
+ */
+export const CLUSTER_NODE = 'cluster';
+
 /** What the agents saw of a pod's containers: the secret-looking environment variable names they run with. */
 export interface NodeSecretEnv {
   node: string;

@@ -10,7 +10,7 @@ import {
   allGrants, isBroadGroup, refText, subjectText, type Grant, type ObjectRef,
 } from '../rbac/resolve.js';
 import { isSuperuserRule, ruleText, wildcardsIn } from '../rbac/rules.js';
-import { API_SOURCE, apiResource, nothingFound, type ClusterCheck, type Verdict } from './catalogue.js';
+import { API_SOURCE, apiResource, clusterFindingId, nothingFound, type ClusterCheck, type Verdict } from './catalogue.js';
 
 const RBAC_KINDS = ['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'] as const;
 const BOOTSTRAP_LABEL = 'kubernetes.io/bootstrapping';
@@ -57,6 +57,10 @@ function bySubjectBinding(grants: readonly Grant[]): SubjectBinding[] {
 
 const bindingResource = (b: ObjectRef, subject: Subject) =>
   apiResource(b.kind === 'ClusterRoleBinding' ? 'clusterrolebinding' : 'rolebinding', b, { subject: shortSubject(subject) });
+
+/** The id of the finding a row reports for one grant's subject and binding (correlations point at it). */
+export const grantFindingId = (checkId: string, g: Grant): string =>
+  clusterFindingId(checkId, bindingResource(g.binding, g.subject), subjectKey(g.subject));
 
 const where = (scope: string): string => (scope === '*' ? 'in every namespace' : `in namespace ${scope}`);
 

@@ -71,8 +71,9 @@ function kernelOf(f: Finding): { capEff: string[]; sharedWithHost: string[] } | 
 }
 
 /** Declared privilege the kernel confirms: privileged with CAP_SYS_ADMIN in CapEff, or a host namespace the process shares. */
-function verifiedPrivilege(facts: readonly StoredFinding[]): { how: string[]; evidence: StoredFinding[] } {
-  const how = new Set<string>();
+function verifiedPrivilege(facts: readonly StoredFinding[]): { how: string | undefined; evidence: StoredFinding[] } {
+  let privileged = false;
+  const namespaces = new Set<string>();
   const evidence = new Set<StoredFinding>();
   for (const k of facts) {
     const kernel = kernelOf(k.finding);
@@ -80,15 +81,16 @@ function verifiedPrivilege(facts: readonly StoredFinding[]): { how: string[]; ev
     for (const f of facts) {
       if (f === k || containerOf(f.finding) !== containerOf(k.finding)) continue;
       const hostNs = HOST_NAMESPACE[f.finding.checkId] ?? (isHostPid(f.finding) ? 'pid' : undefined);
-      let verified: string | undefined;
-      if (isPrivileged(f.finding) && kernel.capEff.includes('SYS_ADMIN')) verified = 'privileged';
-      else if (hostNs && settingIs(f.finding, parseGoBool) && kernel.sharedWithHost.includes(hostNs)) verified = `host ${hostNs} namespace`;
-      if (!verified) continue;
-      how.add(verified);
+      if (isPrivileged(f.finding) && kernel.capEff.includes('SYS_ADMIN')) privileged = true;
+      else if (hostNs && settingIs(f.finding, parseGoBool) && kernel.sharedWithHost.includes(hostNs)) namespaces.add(hostNs);
+      else continue;
       evidence.add(f).add(k);
     }
   }
-  return { how: [...how], evidence: [...evidence] };
+  const ns = [...namespaces].sort();
+  const inHost = ns.length ? `in the host's ${ns.join(', ')} namespace${ns.length > 1 ? 's' : ''}` : '';
+  const how = privileged ? `privileged${inHost ? ` and ${inHost}` : ''}` : inHost || undefined;
+  return { how, evidence: [...evidence] };
 }
 
 /** What turns a ServiceAccount token into more than the pod, and the CIS row that reports each grant. */
@@ -121,7 +123,7 @@ const privilegedPodEscalates: CorrelationRule = {
     const out: Correlation[] = [];
     for (const [key, { node, pod, facts }] of byApiPod(state.facts, snapshot)) {
       const { how, evidence } = verifiedPrivilege(facts);
-      if (how.length === 0 || !mountsToken(pod, snapshot)) continue;
+      if (!how || !mountsToken(pod, snapshot)) continue;
       const escalations = escalationsOf(serviceAccountGrants(snapshot, pod.metadata.namespace!, pod.serviceAccountName));
       if (escalations.length === 0) continue;
       const what = [...new Set(escalations.map((e) => (e.capability === 'read-secrets' ? 'read Secrets cluster-wide' : CAPABILITIES[e.capability].text)))];
@@ -131,7 +133,7 @@ const privilegedPodEscalates: CorrelationRule = {
         kind: 'attack-path',
         rule: this.id,
         severity: 'critical',
-        title: `Pod ${podName(pod)} on ${node} runs ${how.join(' + ')} (kernel-verified) with the token of ServiceAccount ${pod.serviceAccountName}, which can ${what.join('; ')}`,
+        title: `Pod ${podName(pod)} on ${node} runs ${how} (kernel-verified) with the token of ServiceAccount ${pod.serviceAccountName}, which can ${what.join('; ')}`,
         nodes: [node],
         evidence: [
           ...evidence.map(ref),

@@ -19,8 +19,11 @@ import type { StoredFinding } from '../store/types.js';
 import { FACT_INPUTS, isHostPid, isPrivileged, portOf, settingIs } from './facts.js';
 import { ref, type Correlation, type CorrelationRule, type EvidenceRef } from './types.js';
 
-/** A finding of the cluster's own (node `cluster`), by id. */
-const clusterRef = (checkId: string, findingId: string): EvidenceRef => ({ node: CLUSTER_NODE, findingId, checkId });
+/** A finding of the cluster's own (node `cluster`), by id; its status when the rule knows what the row judged. */
+const clusterRef = (checkId: string, findingId: string, known: { status?: 'fail'; value?: string } = {}): EvidenceRef =>
+  ({ node: CLUSTER_NODE, findingId, checkId, ...known });
+
+const grantText = (g: Grant): string => `${subjectText(g.subject)}: ${refText(g.binding)} → ${refText(g.role)}`;
 
 const has = (ids: readonly string[], f: Finding): boolean => ids.includes(f.checkId);
 
@@ -127,7 +130,7 @@ const privilegedPodEscalates: CorrelationRule = {
       const escalations = escalationsOf(serviceAccountGrants(snapshot, pod.metadata.namespace!, pod.serviceAccountName));
       if (escalations.length === 0) continue;
       const what = [...new Set(escalations.map((e) => (e.capability === 'read-secrets' ? 'read Secrets cluster-wide' : CAPABILITIES[e.capability].text)))];
-      const grants = new Map(escalations.map((e) => [grantFindingId(e.checkId, e.grant), e.checkId]));
+      const grants = new Map(escalations.map((e) => [grantFindingId(e.checkId, e.grant), e]));
       out.push({
         id: `attack-path:${this.id}:${key}`,
         kind: 'attack-path',
@@ -137,8 +140,9 @@ const privilegedPodEscalates: CorrelationRule = {
         nodes: [node],
         evidence: [
           ...evidence.map(ref),
-          clusterRef('cis-5.1.6', clusterFindingId('cis-5.1.6', apiResource('pod', pod.metadata))),
-          ...[...grants].map(([id, checkId]) => clusterRef(checkId, id)),
+          // The row fails a mounted token that carries permissions, and every grant reaching all objects.
+          clusterRef('cis-5.1.6', clusterFindingId('cis-5.1.6', apiResource('pod', pod.metadata)), { status: 'fail', value: `ServiceAccount ${pod.serviceAccountName}` }),
+          ...[...grants].map(([id, e]) => clusterRef(e.checkId, id, { status: 'fail', value: grantText(e.grant) })),
         ],
         detail: [...new Set(escalations.map((e) => `${subjectText(e.grant.subject)} via ${refText(e.grant.binding)} → ${refText(e.grant.role)}`))].join('; '),
       });
@@ -181,7 +185,7 @@ const exposedPortNoNetworkPolicy: CorrelationRule = {
         severity: 'high',
         title: `Pod ${podName(pod)} listens on node ${node} (${where.join(', ')}) and namespace ${ns} has no NetworkPolicy`,
         nodes: [node],
-        evidence: [...exposed.map(ref), clusterRef('cis-5.3.2', clusterFindingId('cis-5.3.2', apiResource('namespace', { name: ns })))],
+        evidence: [...exposed.map(ref), clusterRef('cis-5.3.2', clusterFindingId('cis-5.3.2', apiResource('namespace', { name: ns })), { status: 'fail', value: `namespace ${ns}: none` })],
         ...(pod.hostNetwork ? { detail: 'a hostNetwork pod: most CNIs apply no NetworkPolicy to it at all; restrict the port on the node' } : {}),
       });
     }
@@ -233,7 +237,7 @@ const secretEnvBroadReaders: CorrelationRule = {
       }
       for (const g of grants) {
         const id = grantFindingId('cis-5.1.2', g);
-        clusterRefs.set(id, clusterRef('cis-5.1.2', id));
+        clusterRefs.set(id, clusterRef('cis-5.1.2', id, { status: 'fail', value: grantText(g) }));
       }
       out.push({
         id: `attack-path:${this.id}:${key}`,

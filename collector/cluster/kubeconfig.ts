@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 
-export interface KubeOptions {
+interface KubeOptions {
   kubeconfig?: string;
   context?: string;
 }

@@ -7,7 +7,7 @@ import { objectKey, RESOURCE_KINDS, type ObjectsByKind, type ResourceKind } from
  * How far a kind has been read: `pending` until its first list, `synced` after it, `forbidden` when the API
  * refuses the collector (RBAC), `unavailable` when the API does not serve it (an older Kubernetes).
  */
-export type KindStatus = 'pending' | 'synced' | 'forbidden' | 'unavailable' | 'failing';
+type KindStatus = 'pending' | 'synced' | 'forbidden' | 'unavailable' | 'failing';
 
 export interface KindState {
   status: KindStatus;

@@ -5,7 +5,7 @@ import type { IngestMessage } from '../store/messages.js';
 import type { FactSelector, StoredFinding } from '../store/types.js';
 import type { NodeSecretEnv, NodeView } from './checks/catalogue.js';
 
-export const NODE_VIEW_CHECK = 'container-secret-env';
+const NODE_VIEW_CHECK = 'container-secret-env';
 
 export const NODE_VIEW_SELECTOR: FactSelector = [{ checkIds: [NODE_VIEW_CHECK], resourceKinds: ['container'], excludeStatus: ['pass'] }];
 

@@ -65,7 +65,6 @@ export type Subject = z.infer<typeof SubjectSchema>;
 
 const RoleRefSchema = z.object({ kind: z.string(), name: z.string(), apiGroup: z.string().nullish() })
   .transform(({ kind, name }) => ({ kind, name }));
-export type RoleRef = z.infer<typeof RoleRefSchema>;
 
 const BindingSchema = z.object({
   metadata: MetaSchema,
@@ -101,7 +100,6 @@ const EnvVarSchema = z.object({
     ? { name: e.name, from: 'secret' as const, secret: secret.name ?? '', key: secret.key ?? '' }
     : { name: e.name, from: (e.valueFrom ? 'reference' : 'value') as 'reference' | 'value' };
 });
-export type EnvVar = z.infer<typeof EnvVarSchema>;
 
 const EnvFromSchema = z.object({
   prefix: z.string().nullish(),
@@ -285,7 +283,6 @@ export interface ObjectsByKind {
   ValidatingWebhookConfiguration: WebhookConfigurationObject;
   MutatingWebhookConfiguration: WebhookConfigurationObject;
 }
-export type ApiObject = ObjectsByKind[ResourceKind];
 
 const SCHEMAS: { [K in ResourceKind]: z.ZodType<ObjectsByKind[K]> } = {
   Namespace: NamespaceSchema,

@@ -32,7 +32,7 @@ interface WatchOutcome {
 }
 
 /** An HTTP status from a list (ApiException.code), a watch (error.statusCode) or an ERROR event (Status.code). */
-export function statusOf(err: unknown): number | undefined {
+function statusOf(err: unknown): number | undefined {
   if (!isRecord(err) && !(err instanceof Error)) return undefined;
   const e = err as { code?: unknown; statusCode?: unknown };
   if (typeof e.statusCode === 'number') return e.statusCode;

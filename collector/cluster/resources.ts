@@ -7,7 +7,7 @@ import {
 import type { ResourceKind } from './objects.js';
 
 /** One page of a list: its items (model instances or plain objects) and where the next page starts. */
-export interface ListPage {
+interface ListPage {
   items: unknown[];
   metadata?: { resourceVersion?: string; _continue?: string; continue?: string };
 }

@@ -53,7 +53,7 @@ interface Collection {
   failures: Array<{ status: number; on: 'list' | 'watch' | 'any' }>;
 }
 
-export interface SeenRequest {
+interface SeenRequest {
   method: string;
   path: string;
   query: Record<string, string>;

@@ -60,7 +60,7 @@ export interface ClusterCheck {
   judge(input: CheckInput): Verdict[];
 }
 
-export type ApiResourceKind = (typeof API_RESOURCE_KINDS)[number];
+type ApiResourceKind = (typeof API_RESOURCE_KINDS)[number];
 
 /** A finding's resource for an API object. */
 export function apiResource(kind: ApiResourceKind, meta: { name: string; namespace?: string }, extra: Record<string, string> = {}): Resource {
@@ -68,7 +68,7 @@ export function apiResource(kind: ApiResourceKind, meta: { name: string; namespa
 }
 
 /** The cluster as a whole (node `cluster`): where a row reports "nothing wrong found" or "cannot read". */
-export const CLUSTER_RESOURCE: Resource = { kind: 'node' };
+const CLUSTER_RESOURCE: Resource = { kind: 'node' };
 
 export const API_SOURCE = 'kubernetes-api';
 

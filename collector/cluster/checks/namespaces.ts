@@ -19,7 +19,7 @@ const nsSelected = (selector: LabelSelector | undefined, ns: NamespaceObject): b
   selector === undefined || selects(selector, { ...ns.metadata.labels, 'kubernetes.io/metadata.name': ns.metadata.name });
 
 /** Admission webhooks and ValidatingAdmissionPolicies that see pods created in this namespace and can reject them. */
-export function podPolicies(snapshot: ClusterSnapshot, ns: NamespaceObject): string[] {
+function podPolicies(snapshot: ClusterSnapshot, ns: NamespaceObject): string[] {
   const out: string[] = [];
   for (const cfg of snapshot.objects.ValidatingWebhookConfiguration.values()) {
     for (const w of cfg.webhooks) {
@@ -104,6 +104,3 @@ export function namespacesWithoutNetworkPolicy(snapshot: ClusterSnapshot): Set<s
 }
 
 export const NAMESPACE_CHECKS: ClusterCheck[] = [podSecurityLabels, networkPolicies];
-
-/** The id of the 5.3.2 finding on one namespace (correlations point at it). */
-export const NETWORK_POLICY_CHECK_ID = networkPolicies.id;

@@ -60,7 +60,7 @@ const tokenMounts: ClusterCheck = {
 // The names the agent also treats as secret-looking (names only; values are never read).
 const SECRET_NAME = /password|passwd|token|bearer|secret|credential|private_?key|api_?key/i;
 const SERVICE_LINK = /^[A-Z_][A-Z0-9_]*_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?)$/;
-export const looksSecret = (name: string): boolean => !SERVICE_LINK.test(name) && SECRET_NAME.test(name);
+const looksSecret = (name: string): boolean => !SERVICE_LINK.test(name) && SECRET_NAME.test(name);
 
 function judgeSecretEnv(pod: PodObject, c: ContainerSpec, nodeNames: readonly string[], nodes: readonly string[]): Verdict | undefined {
   const declared = new Map(c.env.map((e) => [e.name, e]));

@@ -63,7 +63,7 @@ export function capabilityReach(rule: PolicyRule, capability: Capability): 'all'
 }
 
 /** One capability a subject holds, through which grant, how far. */
-export interface HeldCapability {
+interface HeldCapability {
   capability: Capability;
   reach: 'all' | 'named';
   grant: Grant;

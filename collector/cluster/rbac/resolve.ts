@@ -10,14 +10,14 @@ import type { BindingObject, ClusterRoleObject, PolicyRule, Subject } from '../o
 import type { ClusterSnapshot } from '../model.js';
 import { selects } from './selectors.js';
 
-export interface UserInfo {
+interface UserInfo {
   name: string;
   groups: string[];
 }
 
-export const SERVICE_ACCOUNT_GROUPS = 'system:serviceaccounts';
+const SERVICE_ACCOUNT_GROUPS = 'system:serviceaccounts';
 export const AUTHENTICATED = 'system:authenticated';
-export const UNAUTHENTICATED = 'system:unauthenticated';
+const UNAUTHENTICATED = 'system:unauthenticated';
 
 /** The user a ServiceAccount token authenticates as (serviceaccount.UserInfo plus AuthenticatedGroupAdder). */
 export function serviceAccountUser(namespace: string, name: string): UserInfo {
@@ -34,7 +34,7 @@ export interface ObjectRef {
 }
 
 /** One rule of a role, and where it comes from. */
-export interface SourcedRule {
+interface SourcedRule {
   rule: PolicyRule;
   /** For an aggregated ClusterRole: the ClusterRole that declares the rule. */
   aggregatedFrom?: string;
@@ -56,7 +56,7 @@ export interface Grant {
 }
 
 /** A binding whose role does not exist: it grants nothing (RBAC never denies), but it is worth knowing. */
-export interface ResolutionProblem {
+interface ResolutionProblem {
   binding: ObjectRef;
   message: string;
 }

@@ -8,8 +8,8 @@ import { loadTokens } from '../../../collector/serve/auth.js';
 import { tempDir } from '../../harness/integration.js';
 import { startKubeApi, type KubeApiStandIn } from '../../harness/kube-api.js';
 
-export const READ = 'read-token-0123456789abcdef';
-export const REPORT = 'report-token-0123456789abcdef';
+const READ = 'read-token-0123456789abcdef';
+const REPORT = 'report-token-0123456789abcdef';
 
 export interface ClusterCollector {
   api: KubeApiStandIn;

@@ -134,8 +134,8 @@ function kubeSetting(raw: Pick<RawServeOptions, 'kube' | 'kubeconfig' | 'kubeCon
     return undefined;
   }
   if (raw.kubeconfig !== undefined) {
-    statSync(raw.kubeconfig);
-    return { source: 'kubeconfig', path: raw.kubeconfig, ...(raw.kubeContext ? { context: raw.kubeContext } : {}) };
+    const path = parsed('--kubeconfig', raw.kubeconfig, (p) => { statSync(p); return p; });
+    return { source: 'kubeconfig', path, ...(raw.kubeContext ? { context: raw.kubeContext } : {}) };
   }
   return inClusterAvailable() ? { source: 'in-cluster' } : undefined;
 }

@@ -39,7 +39,7 @@ describe('serve options for the Kubernetes API', () => {
     expect(resolveServeOptions(raw).kube).toBeUndefined();
     expect(() => resolveServeOptions({ ...raw, kube: false, kubeconfig: file })).toThrow(/contradict/);
     expect(() => resolveServeOptions({ ...raw, kubeContext: 'b' })).toThrow(/--kube-context needs --kubeconfig/);
-    expect(() => resolveServeOptions({ ...raw, kubeconfig: '/nonexistent/kubeconfig' })).toThrow(/ENOENT/);
+    expect(() => resolveServeOptions({ ...raw, kubeconfig: '/nonexistent/kubeconfig' })).toThrow(/^--kubeconfig: ENOENT/);
   });
 
   it('picks the context, and names the contexts there are when it does not exist', () => {

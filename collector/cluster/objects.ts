@@ -17,7 +17,6 @@ const labels = z.record(z.string(), z.string()).nullish().transform((v) => v ?? 
 const MetaSchema = z.object({
   name: z.string().min(1),
   namespace: z.string().nullish().transform((v) => v || undefined),
-  uid: z.string().nullish().transform((v) => v ?? undefined),
   resourceVersion: z.string().nullish().transform((v) => v ?? undefined),
   labels,
 });
@@ -107,27 +106,18 @@ const EnvFromSchema = z.object({
   configMapRef: z.object({ name: z.string().nullish() }).nullish(),
 }).transform((e) => (e.secretRef ? { from: 'secret' as const, name: e.secretRef.name ?? '' } : { from: 'configMap' as const, name: e.configMapRef?.name ?? '' }));
 
-const ContainerSecurityContext = z.object({
-  privileged: z.boolean().nullish(),
-  allowPrivilegeEscalation: z.boolean().nullish(),
-  runAsNonRoot: z.boolean().nullish(),
-  readOnlyRootFilesystem: z.boolean().nullish(),
-  seccompProfile: z.object({ type: z.string() }).nullish(),
-}).nullish();
+/** Only the seccomp profile is read; the other fields only tell whether a securityContext was given at all. */
+const ContainerSecurityContext = z.object({ seccompProfile: z.object({ type: z.string() }).nullish() }).passthrough().nullish();
 
 const ContainerSchema = z.object({
   name: z.string(),
   env: z.array(EnvVarSchema).nullish().transform((v) => v ?? []),
   envFrom: z.array(EnvFromSchema).nullish().transform((v) => v ?? []),
-  ports: z.array(z.object({ containerPort: z.number().int(), hostPort: z.number().int().nullish(), protocol: z.string().nullish() }))
-    .nullish().transform((v) => (v ?? []).map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort ?? undefined, protocol: p.protocol ?? 'TCP' }))),
   securityContext: ContainerSecurityContext,
 }).transform((c) => ({
   name: c.name,
   env: c.env,
   envFrom: c.envFrom,
-  ports: c.ports,
-  privileged: c.securityContext?.privileged === true,
   seccompType: c.securityContext?.seccompProfile?.type,
   hasSecurityContext: c.securityContext != null && Object.values(c.securityContext).some((v) => v != null),
 }));
@@ -137,13 +127,11 @@ const containers = z.array(ContainerSchema).nullish().transform((v) => v ?? []);
 
 const VolumeSchema = z.object({
   name: z.string(),
-  secret: z.object({ secretName: z.string().nullish() }).nullish(),
   projected: z.object({
     sources: z.array(z.object({ serviceAccountToken: z.object({}).passthrough().nullish() }).passthrough()).nullish(),
   }).nullish(),
 }).passthrough().transform((v) => ({
   name: v.name,
-  secretName: v.secret?.secretName ?? undefined,
   serviceAccountToken: (v.projected?.sources ?? []).some((s) => s.serviceAccountToken != null),
 }));
 
@@ -154,13 +142,7 @@ const PodSchema = z.object({
     serviceAccountName: z.string().nullish(),
     automountServiceAccountToken: z.boolean().nullish(),
     hostNetwork: z.boolean().nullish(),
-    hostPID: z.boolean().nullish(),
-    hostIPC: z.boolean().nullish(),
-    securityContext: z.object({
-      runAsNonRoot: z.boolean().nullish(),
-      runAsUser: z.number().nullish(),
-      seccompProfile: z.object({ type: z.string() }).nullish(),
-    }).passthrough().nullish(),
+    securityContext: z.object({ seccompProfile: z.object({ type: z.string() }).nullish() }).passthrough().nullish(),
     containers,
     initContainers: containers,
     ephemeralContainers: containers,
@@ -173,8 +155,6 @@ const PodSchema = z.object({
   serviceAccountName: p.spec.serviceAccountName || 'default',
   automountServiceAccountToken: p.spec.automountServiceAccountToken ?? undefined,
   hostNetwork: p.spec.hostNetwork === true,
-  hostPID: p.spec.hostPID === true,
-  hostIPC: p.spec.hostIPC === true,
   seccompType: seccompType.parse(p.spec.securityContext),
   hasSecurityContext: p.spec.securityContext != null && Object.values(p.spec.securityContext).some((v) => v != null),
   containers: [
@@ -205,7 +185,6 @@ const NetworkPolicySchema = z.object({
     metadata: n.metadata,
     podSelector: n.spec.podSelector ?? { matchLabels: {}, matchExpressions: [] },
     policyTypes: types,
-    ingressRules: ingress.length,
     /** An ingress rule with no `from` and no `ports` admits everything. */
     allowsAllIngress: ingress.some((r) => !r.from?.length && !r.ports?.length),
   };
@@ -224,7 +203,6 @@ const WebhookSchema = z.object({
   name: z.string(),
   rules: z.array(RuleWithOperations).nullish().transform((v) => v ?? []),
   namespaceSelector: LabelSelectorSchema.nullish().transform((v) => v ?? undefined),
-  failurePolicy: z.string().nullish().transform((v) => v ?? 'Fail'),
 });
 
 const WebhookConfigurationSchema = z.object({
@@ -240,17 +218,8 @@ const MatchResources = z.object({
 
 const ValidatingAdmissionPolicySchema = z.object({
   metadata: MetaSchema,
-  spec: z.object({
-    matchConstraints: MatchResources,
-    failurePolicy: z.string().nullish(),
-    validations: z.array(z.unknown()).nullish(),
-  }),
-}).transform((p) => ({
-  metadata: p.metadata,
-  matchConstraints: p.spec.matchConstraints,
-  failurePolicy: p.spec.failurePolicy ?? 'Fail',
-  validations: p.spec.validations?.length ?? 0,
-}));
+  spec: z.object({ matchConstraints: MatchResources }),
+}).transform((p) => ({ metadata: p.metadata, matchConstraints: p.spec.matchConstraints }));
 export type ValidatingAdmissionPolicyObject = z.infer<typeof ValidatingAdmissionPolicySchema>;
 
 const ValidatingAdmissionPolicyBindingSchema = z.object({

@@ -268,10 +268,12 @@ describe('5.7.x', () => {
         pod('default', 'stray'),
         pod('app', 'hardened', { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } } }),
         pod('app', 'unconfined', { containers: [{ name: 'c', securityContext: { seccompProfile: { type: 'Unconfined' } } }] }),
+        pod('app', 'caps-only', { securityContext: { seccompProfile: { type: 'RuntimeDefault' } }, containers: [{ name: 'c', securityContext: { capabilities: { drop: ['ALL'] } } }] }),
+        pod('app', 'no-pod-context', { containers: [{ name: 'c', securityContext: { capabilities: { drop: ['ALL'] } } }] }),
       ],
       ServiceAccount: [serviceAccount('default', 'default'), serviceAccount('default', 'leftover')],
     });
-    expect(bad(f, 'cis-5.7.2').map((x) => [(x.resource as { name: string }).name, x.severity]).sort()).toEqual([['stray', 'medium'], ['unconfined', 'high']]);
+    expect(bad(f, 'cis-5.7.2').map((x) => [(x.resource as { name: string }).name, x.severity]).sort()).toEqual([['no-pod-context', 'medium'], ['stray', 'medium'], ['unconfined', 'high']]);
     expect(bad(f, 'cis-5.7.3').map((x) => (x.resource as { name: string }).name)).toEqual(['stray']);
     expect(bad(f, 'cis-5.7.4').map((x) => [x.resource.kind, (x.resource as { name: string }).name]).sort()).toEqual([['pod', 'stray'], ['serviceaccount', 'leftover']]);
   });

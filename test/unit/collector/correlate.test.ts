@@ -12,7 +12,7 @@ const NOW = T0 + 60_000;
 
 function node(name: string, roles: string[], lastReport = NOW - 1000): NodeRecord {
   return { name, roles, agentVersion: '0.1.0', info: {}, firstSeen: T0, lastReport, lastScan: lastReport, lastSeq: null,
-    summary: { pass: 0, fail: 0, warn: 0, skip: 0, error: 0 } };
+    summary: { pass: 0, fail: 0, warn: 0, skip: 0, error: 0 }, failingBySeverity: { critical: 0, high: 0, medium: 0, low: 0, info: 0 } };
 }
 
 const stored = (n: string, f: Finding): StoredFinding => ({ node: n, finding: f, firstSeen: T0, lastSeen: NOW, changedAt: T0, resolvedAt: null });

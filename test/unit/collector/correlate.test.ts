@@ -72,6 +72,18 @@ describe('drift', () => {
     expect(rules(cs, 'drift-setting')).toEqual([]);
   });
 
+  it('names the role compared and its baseline: the majority value, or the status for a check without a value', () => {
+    const facts = [stored('w1', anon(false)), stored('w2', anon(false)), stored('w3', anon(true)), stored('cp', anon(true))];
+    const [c] = rules(correlate(state([node('w1', ['worker']), node('w2', ['worker']), node('w3', ['worker']), node('cp', ['control-plane'])], facts)), 'drift-setting');
+    expect(c).toMatchObject({ role: 'worker', baseline: { value: false, nodes: 2, of: 3 } });
+    const noValue = (status: 'pass' | 'fail') => finding({ checkId: 'cis-1.1.1', status, severity: 'medium', component: 'kube-apiserver',
+      evidence: { source: 'file', path: '/etc/kubernetes/manifests/kube-apiserver.yaml' } });
+    const [byStatus] = rules(correlate(state(['a', 'b', 'c'].map((n) => node(n, ['control-plane', 'etcd'])),
+      [stored('a', noValue('pass')), stored('b', noValue('pass')), stored('c', noValue('fail'))])), 'drift-setting');
+    expect(byStatus).toMatchObject({ role: 'control-plane,etcd', baseline: { status: 'pass', nodes: 2, of: 3 }, nodes: ['c'] });
+    expect(byStatus.baseline).not.toHaveProperty('value');
+  });
+
   it('reports a node drifting towards the secure side as low severity', () => {
     const facts = ['a', 'b', 'c'].map((n) => stored(n, anon(true))).concat(stored('d', anon(false)));
     const cs = rules(correlate(state(['a', 'b', 'c', 'd'].map((n) => node(n, ['worker'])), facts)), 'drift-setting');

@@ -78,7 +78,7 @@ describe('the dashboard at /', () => {
     for (const path of ['/assets/stale-OLD.js', '/secret.txt', '/manifest.json', '/assets/../secret.txt', '/%2e%2e/package.json', '/assets/']) {
       const res = await get(path);
       expect(res.status, path).toBe(404);
-      expect((await res.json()).error, path).toBe('Not Found');
+      expect(((await res.json()) as { error: string }).error, path).toBe('Not Found');
     }
   });
 

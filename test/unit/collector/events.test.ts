@@ -146,7 +146,7 @@ describe('GET /api/v1/events', () => {
     const refused = await fetch(`${c.httpUrl}/api/v1/events`, { headers: { authorization: `Bearer ${READ}` } });
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('10');
-    expect((await refused.json()).message).toMatch(/too many live streams/);
+    expect(((await refused.json()) as { message: string }).message).toMatch(/too many live streams/);
     await sleep(300);
     expect(a.comments()).toBeGreaterThanOrEqual(3);
     // A closed stream makes room.

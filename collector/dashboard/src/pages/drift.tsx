@@ -22,7 +22,10 @@ const show = (v: unknown): string => (v === undefined ? 'no value' : formatValue
 
 /** "worker-2 has true; 4 of 5 worker nodes have false" → 4 of 5 (older collectors put it only in the text). */
 function baselineFromDetail(c: Correlation): Setting['baseline'] {
-  if (c.baseline) return { value: show(c.baseline.value), nodes: c.baseline.nodes, of: c.baseline.of };
+  if (c.baseline) {
+    const value = c.baseline.status !== undefined && c.baseline.value === undefined ? `status ${c.baseline.status}` : show(c.baseline.value);
+    return { value, nodes: c.baseline.nodes, of: c.baseline.of };
+  }
   const m = / (\d+) of (\d+) .* have (.*)$/.exec(c.detail ?? '');
   const agreeing = c.evidence[1];
   if (!m) return undefined;

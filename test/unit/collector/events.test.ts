@@ -90,24 +90,26 @@ describe('GET /api/v1/events', () => {
   });
 
   it('announces a stored change with what changed, coalesced, and stays quiet for a report that changes nothing', async () => {
-    c = await startTestCollector({}, { live: { coalesceMs: 400 } });
+    c = await startTestCollector({}, { live: { coalesceMs: 1500 } });
     const s = await open();
     await s.next('hello');
     expect((await c.post('/api/v1/reports', anon('w-1', false))).status).toBe(200);
     const first = await s.next('change');
+    const firstAt = performance.now();
     expect(first.data).toEqual({ at: expect.any(String), nodes: ['w-1'], opened: 1, changed: 0, resolved: 0 });
-    // Two more within the window: one event after it, with both.
+    // Two more within the window: one event at its end, with both.
     const seen = s.events.length;
     await c.post('/api/v1/reports', anon('w-2', true));
     await c.post('/api/v1/reports', anon('w-1', true));
     const second = await s.next('change', seen);
+    expect(performance.now() - firstAt).toBeGreaterThan(1400);
     expect(second.data).toMatchObject({ opened: 1, changed: 1, resolved: 0 });
     expect(second.data.nodes.sort()).toEqual(['w-1', 'w-2']);
     expect(Number(second.id)).toBeGreaterThan(Number(first.id));
     // The same report again: stored, but nothing changed.
     const quiet = s.events.length;
     await c.post('/api/v1/reports', anon('w-1', true));
-    await sleep(600);
+    await sleep(1700); // past the coalescing window: anything pending would have been sent
     expect(s.events.slice(quiet).filter((e) => e.event === 'change')).toEqual([]);
   });
 
@@ -147,7 +149,7 @@ describe('GET /api/v1/events', () => {
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('10');
     expect(((await refused.json()) as { message: string }).message).toMatch(/too many live streams/);
-    await sleep(300);
+    await sleep(500);
     expect(a.comments()).toBeGreaterThanOrEqual(3);
     // A closed stream makes room.
     await streams.shift()!.close();

@@ -6,7 +6,11 @@ import { FORMATS, renderReport, type Format } from './report/index.js';
 import { scanNode } from './scan.js';
 import { log } from './log.js';
 import { VIGIL_VERSION } from '../proto/version.js';
-import { DEFAULT_CLUSTER, DEFAULT_OUTBOX_BYTES, parsePositiveInt, parseRunDuration, runUntilSignalled, TRANSPORTS, type RunCliOptions } from './run.js';
+import { formatDuration } from '../common/duration.js';
+import { formatSize } from '../common/size.js';
+import { hostPortArg, positiveDurationArg, positiveSizeArg } from '../common/cli.js';
+import { DEFAULT_CLUSTER, DEFAULT_OUTBOX_BYTES, runUntilSignalled, type RunCliOptions } from './run.js';
+import { addTransportOptions } from './ship/transports/index.js';
 
 function parseList(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -57,27 +61,19 @@ export function buildProgram(): Command {
         }
       }
     });
-  addScanOptions(program
+  const run = addScanOptions(program
     .command('run')
-    .description('run as a daemon: scan, watch the node, deliver every change to the collector'))
-    .option('--collector <host:port>', 'collector gRPC address')
-    .option('--nats-url <url>', 'publish to NATS JetStream (subject vigil.findings.<cluster>.<node>)')
-    .option('--nats-creds <file>', 'NATS credentials file')
-    .option('--nats-tls-ca <file>', 'CA bundle for the NATS server certificate')
-    .option('--nats-tls-cert <file>', 'client certificate for NATS')
-    .option('--nats-tls-key <file>', 'client key for NATS')
-    .addOption(new Option('--transport <transport>', 'grpc, nats or both (default: what the addresses given allow)').choices(TRANSPORTS))
+    .description('run as a daemon: scan, watch the node, deliver every change to the collector'));
+  addTransportOptions(run)
     .option('--outbox-dir <dir>', 'durable outbox for undelivered messages', '/var/lib/vigil/outbox')
-    .option('--outbox-max-bytes <bytes>', 'outbox bound; when full, pending deltas fold into a full snapshot', (v) => parsePositiveInt(v), DEFAULT_OUTBOX_BYTES)
-    .option('--rescan-interval <duration>', 'periodic full rescan (processes, sockets, containers)', parseRunDuration, 30_000)
-    .option('--full-interval <duration>', 'send a full snapshot at least this often (liveness, drift repair)', parseRunDuration, 300_000)
+    .addOption(new Option('--outbox-max-bytes <size>', 'outbox bound (bytes, 64Mi, 64MB); when full, pending deltas fold into a full snapshot')
+      .argParser(positiveSizeArg).default(DEFAULT_OUTBOX_BYTES, formatSize(DEFAULT_OUTBOX_BYTES)))
+    .addOption(new Option('--rescan-interval <duration>', 'periodic full rescan (processes, sockets, containers)')
+      .argParser(positiveDurationArg).default(30_000, formatDuration(30_000)))
+    .addOption(new Option('--full-interval <duration>', 'send a full snapshot at least this often (liveness, drift repair)')
+      .argParser(positiveDurationArg).default(300_000, formatDuration(300_000)))
     .option('--cluster <name>', 'cluster name in NATS subjects', DEFAULT_CLUSTER)
-    .option('--metrics-listen <addr>', 'serve /metrics and /healthz on HOST:PORT')
-    .option('--tls-ca <file>', 'CA of the collector certificate')
-    .option('--tls-cert <file>', 'client certificate naming this node (CN or DNS SAN)')
-    .option('--tls-key <file>', 'client key')
-    .option('--tls-server-name <name>', 'name expected in the collector certificate (default: the --collector host)')
-    .option('--insecure', 'plaintext gRPC, loopback collectors only')
+    .addOption(new Option('--metrics-listen <addr>', 'serve /metrics and /healthz on HOST:PORT').argParser(hostPortArg))
     .action(async (opts: RunCliOptions) => {
       await runUntilSignalled({ ...opts, rescanIntervalMs: opts.rescanInterval, fullIntervalMs: opts.fullInterval }, log);
     });

@@ -3,9 +3,9 @@ import { summarize } from '../proto/findings.js';
 import type { Finding, NodeReport } from '../proto/report.js';
 import { gatherSnapshot, type GatherOptions } from './gather/index.js';
 import { evaluate, toFinding, type Check } from './evaluate/check.js';
-import { ALL_CHECKS } from './evaluate/checks/index.js';
-import { gatherErrorCheck } from './evaluate/gather-errors.js';
-import type { Snapshot } from './snapshot.js';
+import { ALL_CHECKS } from './evaluate/catalogue.js';
+import { gatherErrorCheck } from './evaluate/producers.js';
+import type { Snapshot } from './facts/snapshot.js';
 import { VIGIL_VERSION } from '../proto/version.js';
 
 export interface ScanOptions extends GatherOptions {

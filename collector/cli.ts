@@ -2,9 +2,10 @@
 // vigil-collector: `serve` runs the collector; `query` asks a running one from a terminal.
 import { Command } from 'commander';
 import { createLogger } from './log.js';
-import { transportOptions, type TransportOptions } from './ingest/transports.js';
+import { addTransportOptions, type TransportOptions } from './ingest/transports/index.js';
 import { QueryError } from './query/client.js';
 import { queryCommand } from './query/command.js';
+import { certsCommand } from './certs/command.js';
 import { addServeOptions, resolveServeOptions, type RawServeOptions } from './app/options.js';
 import { startCollector, type RunningCollector } from './app/start.js';
 import { VIGIL_VERSION } from '../proto/version.js';
@@ -14,8 +15,7 @@ function buildProgram(): Command {
     .description('Vigil collector: one picture of the cluster from every node\'s findings')
     .version(VIGIL_VERSION);
 
-  const serve = addServeOptions(program.command('serve').description('run the collector: ingest, store, correlate, REST, metrics'));
-  for (const option of transportOptions()) serve.addOption(option);
+  const serve = addTransportOptions(addServeOptions(program.command('serve').description('run the collector: ingest, store, correlate, REST, metrics')));
   serve.action(async (raw: RawServeOptions & TransportOptions) => {
     const log = createLogger(raw.logLevel);
     let options;
@@ -48,6 +48,7 @@ function buildProgram(): Command {
   });
 
   program.addCommand(queryCommand());
+  program.addCommand(certsCommand());
   return program;
 }
 

@@ -1,6 +1,6 @@
 // Addresses: `host:port`, `[v6]:port`, `:port` and bare hosts, and what counts as loopback.
 
-export interface HostPort { host: string; port: number }
+interface HostPort { host: string; port: number }
 
 /**
  * `host:port`, `[::1]:port`, or `:port` (host `''`: every interface). Throws with a message naming what was

@@ -81,7 +81,7 @@ export const SummarySchema = z.object({
 });
 export type Summary = z.infer<typeof SummarySchema>;
 
-export const NodeInfoSchema = z.object({
+const NodeInfoSchema = z.object({
   name: z.string().min(1).max(253),
   roles: z.array(z.string().max(64)).max(16),
   os: optStr,
@@ -92,7 +92,6 @@ export const NodeInfoSchema = z.object({
   components: z.record(z.string(), z.object({ version: optStr, source: optStr })).optional(),
   agentVersion: optStr,
 }).passthrough();
-export type NodeInfo = z.infer<typeof NodeInfoSchema>;
 
 export const NodeReportSchema = z.object({
   schemaVersion: z.literal(1),

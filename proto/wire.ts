@@ -1,83 +1,15 @@
-// The TypeScript side of proto/vigil.proto, in one place: message types (as @grpc/proto-loader presents
-// them: camelCase fields, uint64 as number, oneof name in `body`), the loader, and conversions between the
-// JSON report types (proto/report.ts) and the wire.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The TypeScript side of proto/vigil.proto: the generated message types and codecs (proto/gen/, `npm run
+// proto`) under the names agent and collector use, the gRPC service, and conversions between the JSON
+// report types (proto/report.ts) and the wire.
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import {
+  AgentMessage, CollectorMessage, IngestService,
+  type Delta as WireDelta, type Finding as WireFinding, type Heartbeat as WireHeartbeat,
+  type NodeInfo as WireNodeInfo, type NodeReport as WireNodeReport, type Summary as WireSummary,
+} from './gen/vigil.js';
 import type { Finding, NodeReport } from './report.js';
 
-export interface WireFinding {
-  id: string;
-  checkId: string;
-  cis: string;
-  status: string;
-  severity: string;
-  title: string;
-  component: string;
-  resourceJson: string;
-  evidenceJson: string;
-  remediation: string;
-  pss: string;
-  level: string;
-  extraJson: string;
-}
-
-export interface WireSummary { pass: number; fail: number; warn: number; skip: number; error: number }
-
-export interface WireNodeInfo {
-  name: string;
-  roles: string[];
-  os: string;
-  kernel: string;
-  architecture: string;
-  cpus: number;
-  memoryBytes: number;
-  agentVersion: string;
-  componentsJson: string;
-}
-
-export interface WireNodeReport {
-  schemaVersion: number;
-  node: WireNodeInfo;
-  scannedAt: string;
-  findings: WireFinding[];
-  summary: WireSummary;
-}
-
-export interface WireDelta {
-  scannedAt: string;
-  added: WireFinding[];
-  changed: WireFinding[];
-  resolved: string[];
-}
-
-export interface WireHeartbeat {
-  agentVersion: string;
-  node: string;
-  lastScanDurationMs: number;
-  outboxDepth: number;
-  outboxBytes: number;
-  foldedDeltas: number;
-}
-
-export interface AgentMessage {
-  node: string;
-  seq: number;
-  cluster: string;
-  body?: 'report' | 'delta' | 'heartbeat';
-  report?: WireNodeReport | null;
-  delta?: WireDelta | null;
-  heartbeat?: WireHeartbeat | null;
-}
-
-export interface CollectorMessage {
-  body?: 'ack' | 'reject' | 'resync';
-  ack?: { seq: number; duplicate: boolean } | null;
-  reject?: { seq: number; reason: string } | null;
-  resync?: { reason: string } | null;
-}
+export type { AgentMessage, CollectorMessage, WireHeartbeat };
 
 /** Findings added or changed since the previous report, and ids of findings that are gone. */
 export interface Delta {
@@ -96,44 +28,44 @@ export interface Envelope {
   payload: Payload;
 }
 
+/** A heartbeat as it arrives: who sends it, the last seq it assigned, and its state. */
+export interface HeartbeatEnvelope {
+  node: string;
+  cluster: string;
+  seq: number;
+  heartbeat: WireHeartbeat;
+}
+
 /** Largest gRPC message either end accepts by default (a full snapshot of a big node fits with room). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 
-// ---- loader -------------------------------------------------------------------------------------------
+// ---- service and codecs -------------------------------------------------------------------------------
 
-function protoPath(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  // Beside this module in the sources; from dist/proto/ the .proto stays in the source tree.
-  for (const candidate of [join(here, 'vigil.proto'), join(here, '..', '..', 'proto', 'vigil.proto')]) {
-    if (existsSync(candidate)) return candidate;
-  }
-  throw new Error(`vigil.proto not found beside ${here}`);
+export interface IngestClient extends grpc.Client {
+  Report(): grpc.ClientDuplexStream<AgentMessage, CollectorMessage>;
 }
 
-export interface VigilProto {
+interface VigilProto {
   service: grpc.ServiceDefinition;
-  Client: grpc.ServiceClientConstructor;
+  Client: new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ClientOptions) => IngestClient;
   encodeAgentMessage(m: AgentMessage): Buffer;
-  decodeAgentMessage(b: Buffer): AgentMessage;
+  decodeAgentMessage(b: Uint8Array): AgentMessage;
 }
 
-let loaded: VigilProto | undefined;
+// `originalName` gives clients the method under its proto name (Report) as well as ts-proto's `report`,
+// and lets a server implement it as `Report`.
+const service = { report: { ...IngestService.report, originalName: 'Report' } } satisfies grpc.ServiceDefinition;
 
+const vigilProto: VigilProto = {
+  service,
+  Client: grpc.makeGenericClientConstructor(service, 'vigil.v1.Ingest') as unknown as VigilProto['Client'],
+  encodeAgentMessage: (m) => Buffer.from(AgentMessage.encode(m).finish()),
+  decodeAgentMessage: (b) => AgentMessage.decode(b),
+};
+
+/** The Ingest service and the AgentMessage codec (generated; nothing is loaded at run time any more). */
 export function loadVigilProto(): VigilProto {
-  if (loaded) return loaded;
-  const def = protoLoader.loadSync(protoPath(), {
-    keepCase: false, longs: Number, enums: String, defaults: true, arrays: true, oneofs: true,
-  });
-  const pkg = grpc.loadPackageDefinition(def) as unknown as { vigil: { v1: { Ingest: grpc.ServiceClientConstructor } } };
-  const Client = pkg.vigil.v1.Ingest;
-  const method = Client.service.Report;
-  loaded = {
-    service: Client.service,
-    Client,
-    encodeAgentMessage: (m) => method.requestSerialize(m),
-    decodeAgentMessage: (b) => method.requestDeserialize(b) as AgentMessage,
-  };
-  return loaded;
+  return vigilProto;
 }
 
 // ---- conversions --------------------------------------------------------------------------------------
@@ -141,7 +73,7 @@ export function loadVigilProto(): VigilProto {
 const FINDING_KEYS = new Set(['id', 'checkId', 'cis', 'status', 'severity', 'title', 'component', 'resource',
   'evidence', 'remediation', 'pss', 'level']);
 
-export function findingToWire(f: Finding): WireFinding {
+function findingToWire(f: Finding): WireFinding {
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(f)) if (!FINDING_KEYS.has(k)) extra[k] = v;
   return {
@@ -162,7 +94,7 @@ function parseJson(text: string, what: string): unknown {
 }
 
 /** Unvalidated: the collector validates the result with the report's zod schemas. */
-export function findingFromWire(w: WireFinding): Finding {
+function findingFromWire(w: WireFinding): Finding {
   const extra = w.extraJson ? parseJson(w.extraJson, `finding ${w.id} extra`) : {};
   const f: Record<string, unknown> = {
     ...(typeof extra === 'object' && extra !== null ? extra : {}),
@@ -177,7 +109,7 @@ export function findingFromWire(w: WireFinding): Finding {
   return f as Finding;
 }
 
-export function reportToWire(r: NodeReport): WireNodeReport {
+function reportToWire(r: NodeReport): WireNodeReport {
   const n = r.node;
   return {
     schemaVersion: r.schemaVersion,
@@ -192,8 +124,8 @@ export function reportToWire(r: NodeReport): WireNodeReport {
   };
 }
 
-export function reportFromWire(w: WireNodeReport): NodeReport {
-  const n = w.node ?? ({} as WireNodeInfo);
+function reportFromWire(w: WireNodeReport): NodeReport {
+  const n: Partial<WireNodeInfo> = w.node ?? {};
   const node: Record<string, unknown> = { name: n.name ?? '', roles: n.roles ?? [] };
   if (n.os) node.os = n.os;
   if (n.kernel) node.kernel = n.kernel;
@@ -207,15 +139,15 @@ export function reportFromWire(w: WireNodeReport): NodeReport {
     node: node as NodeReport['node'],
     scannedAt: w.scannedAt,
     findings: (w.findings ?? []).map(findingFromWire),
-    summary: w.summary,
+    summary: w.summary as NodeReport['summary'],
   };
 }
 
-export function deltaToWire(d: Delta): WireDelta {
+function deltaToWire(d: Delta): WireDelta {
   return { scannedAt: d.scannedAt, added: d.added.map(findingToWire), changed: d.changed.map(findingToWire), resolved: d.resolved };
 }
 
-export function deltaFromWire(w: WireDelta): Delta {
+function deltaFromWire(w: WireDelta): Delta {
   return {
     scannedAt: w.scannedAt,
     added: (w.added ?? []).map(findingFromWire),
@@ -233,10 +165,15 @@ export function envelopeToWire(e: Envelope): AgentMessage {
 
 /** The report or delta in a wire message; undefined for heartbeats. Throws WireDecodeError on a body-less message. */
 export function envelopeFromWire(m: AgentMessage): Envelope | undefined {
+  const decoded = messageFromWire(m);
+  return 'payload' in decoded ? decoded : undefined;
+}
+
+/** The report, delta or heartbeat in a wire message. Throws WireDecodeError on a body-less message or bad JSON. */
+export function messageFromWire(m: AgentMessage): Envelope | HeartbeatEnvelope {
   const base = { node: m.node, cluster: m.cluster, seq: Number(m.seq) };
-  const body = m.body ?? (m.report ? 'report' : m.delta ? 'delta' : m.heartbeat ? 'heartbeat' : undefined);
-  if (body === 'heartbeat') return undefined;
-  if (body === 'report' && m.report) return { ...base, payload: { kind: 'full', report: reportFromWire(m.report) } };
-  if (body === 'delta' && m.delta) return { ...base, payload: { kind: 'delta', delta: deltaFromWire(m.delta) } };
+  if (m.report) return { ...base, payload: { kind: 'full', report: reportFromWire(m.report) } };
+  if (m.delta) return { ...base, payload: { kind: 'delta', delta: deltaFromWire(m.delta) } };
+  if (m.heartbeat) return { ...base, heartbeat: m.heartbeat };
   throw new WireDecodeError('message has no report, delta or heartbeat');
 }

@@ -1,6 +1,8 @@
-// A check is data (id, CIS id, severity, title, remediation) plus one small pure function over the snapshot.
+// A check is data (id, CIS id, severity, title, remediation), the facts it reads, and one small pure function over
+// the snapshot. Most CIS checks are written as rows of a benchmark table (rows.ts) and compiled into this shape.
 import type { Evidence, Finding, Resource, Severity, Status } from '../../proto/report.js';
-import type { Snapshot } from '../snapshot.js';
+import type { Input } from '../facts/inputs.js';
+import type { Snapshot } from '../facts/snapshot.js';
 
 /** One verdict of a check on one resource. A check returns one per resource it judges (files, containers, ...). */
 export interface Verdict {
@@ -28,7 +30,22 @@ export interface Check {
   level?: 'baseline' | 'restricted';
   /** Where Vigil's verdict intentionally differs from kube-bench's, and why. */
   differsFromKubeBench?: string;
+  /** Every fact `evaluate` reads: watch targets and the checks re-run after a file changes are derived from these. */
+  reads: readonly Input[];
   evaluate(snapshot: Snapshot): Verdict[];
+}
+
+/** The data part of a check: everything but what it reads and how it judges. */
+export type CheckMeta = Omit<Check, 'evaluate' | 'reads'>;
+
+/** What a judge decides about one resource; the check's factory adds the resource and turns it into a Verdict. */
+export interface Judgement {
+  status: Status;
+  evidence: Evidence;
+  /** Overrides the check's severity (e.g. critical when two facts combine). */
+  severity?: Severity;
+  title?: string;
+  discriminator?: string;
 }
 
 /** A stable finding id: same check + same resource (+ discriminator) ⇒ same id, scan after scan. */
@@ -53,7 +70,7 @@ export function findingId(checkId: string, resource: Resource, discriminator?: s
  * A fast, stable 64-bit string hash (two cyrb53 lanes, 32 bits each). Ids need stability and few collisions within
  * one node, not cryptographic strength, and a scan of a busy node computes thousands of them.
  */
-export function hash64(s: string): string {
+function hash64(s: string): string {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
   for (let i = 0; i < s.length; i++) {

@@ -10,10 +10,10 @@ import { parseFlags } from './flags.js';
 import { readStaticPods } from './static-pods.js';
 import { parseYamlObject } from './yaml.js';
 import { builtinArgs } from './distribution-defaults.js';
-import { ETCD_ENV_KEPT } from './etcd-env.js';
-import type { ComponentFact, ComponentName, GatherError } from '../snapshot.js';
+import { ETCD_ENV_KEPT } from './component-settings.js';
+import type { DiscoveredComponent, ComponentName, GatherError } from '../facts/snapshot.js';
 
-export type Components = Partial<Record<ComponentName, ComponentFact>>;
+export type Components = Partial<Record<ComponentName, DiscoveredComponent>>;
 
 const BINARIES: Record<string, ComponentName> = {
   kubelet: 'kubelet',
@@ -57,12 +57,12 @@ const DISTRIBUTION_CONFIG: Record<'k3s' | 'rke2', string> = {
 
 const MAX_CMDLINE = 256 * 1024;
 
-export interface Discovery {
+interface Discovery {
   components: Components;
   errors: GatherError[];
 }
 
-export function readArgv(host: HostAccess, pid: number): string[] | undefined {
+function readArgv(host: HostAccess, pid: number): string[] | undefined {
   const r = host.readProc([pid, 'cmdline'], MAX_CMDLINE);
   if (!r.ok || r.data.length === 0) return undefined; // vanished, or a kernel thread
   const parts = r.data.toString('utf8').split('\0');
@@ -83,7 +83,7 @@ function readEtcdEnv(host: HostAccess, pid: number): Record<string, string> {
 }
 
 /** Component facts for one process, or none when it is not a component (shells, grep, calico's kube-controllers). */
-export function componentsOfProcess(host: HostAccess, pid: number, rawArgv: string[]): ComponentFact[] {
+function componentsOfProcess(host: HostAccess, pid: number, rawArgv: string[]): DiscoveredComponent[] {
   // A process that rewrote its title (npm, postgres: "npm exec vitest run test/integration/etcd") has one
   // space-separated argv[0]; Kubernetes components never do, and must not be recognised inside such a title.
   const argv = rawArgv.length === 1 && /\s/.test(rawArgv[0]) ? rawArgv[0].split(/\s+/).filter(Boolean) : rawArgv;
@@ -102,7 +102,7 @@ export function componentsOfProcess(host: HostAccess, pid: number, rawArgv: stri
   return [];
 }
 
-function processComponent(host: HostAccess, pid: number, name: ComponentName, argv: string[], args: string[]): ComponentFact {
+function processComponent(host: HostAccess, pid: number, name: ComponentName, argv: string[], args: string[]): DiscoveredComponent {
   return {
     name,
     source: 'process',
@@ -113,13 +113,13 @@ function processComponent(host: HostAccess, pid: number, name: ComponentName, ar
   };
 }
 
-function passthroughComponents(host: HostAccess, pid: number, dist: 'k3s' | 'rke2', sub: 'server' | 'agent', argv: string[]): ComponentFact[] {
+function passthroughComponents(host: HostAccess, pid: number, dist: 'k3s' | 'rke2', sub: 'server' | 'agent', argv: string[]): DiscoveredComponent[] {
   const outer = parseFlags(argv.slice(2));
   const fromConfig = readDistributionConfig(host, dist);
   const names = new Set(sub === 'server' ? SERVER_COMPONENTS : AGENT_COMPONENTS);
   // Embedded etcd only with --cluster-init or explicit etcd args; k3s defaults to kine/sqlite.
   if (sub === 'server' && (outer['cluster-init'] || outer['etcd-arg'] || fromConfig['etcd-arg'])) names.add('etcd');
-  const out: ComponentFact[] = [];
+  const out: DiscoveredComponent[] = [];
   for (const name of names) {
     const key = Object.keys(PASSTHROUGH).find((k) => PASSTHROUGH[k] === name)!;
     const values = [...(fromConfig[key] ?? []), ...(outer[key] ?? [])];

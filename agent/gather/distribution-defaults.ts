@@ -2,7 +2,7 @@
 // (k3s pkg/daemons/control/server.go, pkg/daemons/agent; rke2 reuses them). Without them a stock k3s server
 // would be judged as if its apiserver allowed anonymous requests and AlwaysAllow. A user's value for the same
 // flag replaces the built-in one (k3s merges them as a map keyed by flag name).
-import type { ComponentName } from '../snapshot.js';
+import type { ComponentName } from '../facts/snapshot.js';
 
 type Dist = 'k3s' | 'rke2';
 

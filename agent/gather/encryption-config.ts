@@ -2,8 +2,9 @@
 // Only provider names are kept: the file also holds the encryption keys themselves, which never leave gather.
 import type { HostAccess } from './host.js';
 import { lastFlag } from './flags.js';
-import { isObject, parseConfig } from './yaml.js';
-import type { ComponentFact, EncryptionConfigFact } from '../snapshot.js';
+import { isRecord } from '../../common/json.js';
+import { parseConfig } from './yaml.js';
+import type { ComponentFact, EncryptionConfigFact } from '../facts/snapshot.js';
 
 export function gatherEncryptionConfig(host: HostAccess, apiserver: ComponentFact | undefined): EncryptionConfigFact | undefined {
   const p = apiserver && lastFlag(apiserver.flags, 'encryption-provider-config');
@@ -15,10 +16,10 @@ export function gatherEncryptionConfig(host: HostAccess, apiserver: ComponentFac
   const resources: EncryptionConfigFact['resources'] = [];
   const entries = Array.isArray(parsed.value.resources) ? parsed.value.resources : [];
   for (const entry of entries) {
-    if (!isObject(entry)) continue;
+    if (!isRecord(entry)) continue;
     const names = Array.isArray(entry.resources) ? entry.resources.filter((s): s is string => typeof s === 'string') : [];
     const providers = Array.isArray(entry.providers)
-      ? entry.providers.filter(isObject).map((prov) => Object.keys(prov)[0]).filter((k): k is string => typeof k === 'string')
+      ? entry.providers.filter(isRecord).map((prov) => Object.keys(prov)[0]).filter((k): k is string => typeof k === 'string')
       : [];
     resources.push({ resources: names, providers });
   }

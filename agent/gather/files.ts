@@ -3,9 +3,9 @@
 import * as path from 'node:path';
 import type { HostAccess } from './host.js';
 import { lastFlag } from './flags.js';
-import type { ComponentFact, ComponentName, FileRole, KubeletConfigFact, KubeProxyConfigFact, Snapshot } from '../snapshot.js';
+import type { DiscoveredComponent, ComponentName, FileRole, KubeletConfigFact, KubeProxyConfigFact, Snapshot } from '../facts/snapshot.js';
 
-type Components = Partial<Record<ComponentName, ComponentFact>>;
+type Components = Partial<Record<ComponentName, DiscoveredComponent>>;
 
 const PKI_DIRS = ['/etc/kubernetes/pki', '/var/lib/rancher/k3s/server/tls', '/var/lib/rancher/rke2/server/tls'];
 const ADMIN_KUBECONFIGS = ['/etc/kubernetes/admin.conf', '/etc/kubernetes/super-admin.conf', '/etc/rancher/k3s/k3s.yaml', '/etc/rancher/rke2/rke2.yaml'];
@@ -88,13 +88,13 @@ export function gatherFiles(
 }
 
 /** kubeadm writes /etc/kubernetes/<x>.conf; k3s and rke2 keep their component kubeconfigs under server/cred. */
-function defaultKubeconfig(c: ComponentFact, which: 'scheduler' | 'controller'): string {
+function defaultKubeconfig(c: DiscoveredComponent, which: 'scheduler' | 'controller'): string {
   if (c.distribution === 'k3s' || c.distribution === 'rke2') return `/var/lib/rancher/${c.distribution}/server/cred/${which}.kubeconfig`;
   return which === 'scheduler' ? '/etc/kubernetes/scheduler.conf' : '/etc/kubernetes/controller-manager.conf';
 }
 
 /** etcd's data dir: --data-dir, then ETCD_DATA_DIR, then the distributions' defaults. */
-export function etcdDataDir(etcd: ComponentFact): string {
+function etcdDataDir(etcd: DiscoveredComponent): string {
   return lastFlag(etcd.flags, 'data-dir')
     ?? etcd.env.ETCD_DATA_DIR
     ?? (etcd.distribution === 'k3s' ? '/var/lib/rancher/k3s/server/db/etcd'
@@ -102,7 +102,7 @@ export function etcdDataDir(etcd: ComponentFact): string {
 }
 
 /** Dirs of the CA and cert files the apiserver is started with (a PKI dir outside the defaults). */
-function flagDirs(apiserver: ComponentFact | undefined): string[] {
+function flagDirs(apiserver: DiscoveredComponent | undefined): string[] {
   if (!apiserver) return [];
   const ca = lastFlag(apiserver.flags, 'client-ca-file');
   return ca ? [path.posix.dirname(path.posix.resolve('/', ca))] : [];

@@ -1,5 +1,6 @@
 // Command-line flags as Go's pflag and flag packages read them.
-import type { FlagMap } from '../snapshot.js';
+import { parseGoBool } from '../../common/bool.js';
+import type { FlagMap } from '../facts/snapshot.js';
 
 /**
  * Boolean flags of the Kubernetes components and etcd. A boolean flag never takes the next argument as its value
@@ -54,21 +55,25 @@ export function listFlag(flags: FlagMap, name: string): string[] | undefined {
   return values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
 }
 
-/** Go's strconv.ParseBool. */
-export function parseBool(value: string): boolean | undefined {
-  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value)) return true;
-  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value)) return false;
-  return undefined;
-}
-
 /** `A=true,B=false` (the --feature-gates form) → { A: true, B: false }. */
 export function parseFeatureGates(values: readonly string[]): Record<string, boolean> {
   const gates: Record<string, boolean> = {};
   for (const item of values.flatMap((v) => v.split(','))) {
     const [k, v] = item.split('=').map((s) => s.trim());
     if (!k) continue;
-    const b = parseBool(v ?? 'true');
+    const b = parseGoBool(v ?? 'true');
     if (b !== undefined) gates[k] = b;
+  }
+  return gates;
+}
+
+/** `--feature-gates` as a map of the text given for each gate: repeats merge, a later gate wins. */
+export function featureGates(flags: FlagMap): Record<string, string> {
+  const gates: Record<string, string> = {};
+  for (const entry of listFlag(flags, 'feature-gates') ?? []) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) continue;
+    gates[entry.slice(0, eq).trim()] = entry.slice(eq + 1).trim();
   }
   return gates;
 }

@@ -7,21 +7,21 @@
 // a GatherError that the caller turns into an error finding or evidence.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FileFact, FileType, GatherError } from '../snapshot.js';
+import type { FileFact, FileType, GatherError } from '../facts/snapshot.js';
 
-export interface HostOptions {
+interface HostOptions {
   hostRoot: string;
   procRoot: string;
 }
 
 /** Default bound for config-like files; larger files are refused with EFBIG, not read. */
-export const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
+const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 const MAX_SYMLINK_HOPS = 40;
 
-export type ReadResult = { ok: true; data: Buffer } | { ok: false; error: GatherError };
-export type TextResult = { ok: true; text: string } | { ok: false; error: GatherError };
+type ReadResult = { ok: true; data: Buffer } | { ok: false; error: GatherError };
+type TextResult = { ok: true; text: string } | { ok: false; error: GatherError };
 
-export function toGatherError(p: string, err: unknown): GatherError {
+function toGatherError(p: string, err: unknown): GatherError {
   const e = err as NodeJS.ErrnoException;
   const code = typeof e?.code === 'string' ? e.code : 'EIO';
   const message = e instanceof Error ? e.message.replace(/^[A-Z]+: /, '') : String(err);

@@ -2,8 +2,9 @@
 // (the kubelet's flags name its config file; component flags name the files the checks judge).
 import { HostAccess } from './host.js';
 import type { GatherOptions } from './options.js';
-import type { Snapshot } from '../snapshot.js';
-import { discoverProcesses, withStaticPods } from './components.js';
+import type { ComponentFact, ComponentName, Snapshot } from '../facts/snapshot.js';
+import { discoverProcesses, withStaticPods, type Components } from './components.js';
+import { componentSettings } from './component-settings.js';
 import { gatherKubeletConfig } from './kubelet-config.js';
 import { gatherFiles } from './files.js';
 import { gatherEncryptionConfig } from './encryption-config.js';
@@ -27,9 +28,9 @@ export async function gatherSnapshot(opts: GatherOptions): Promise<Snapshot> {
   // The kubelet's staticPodPath says where control-plane manifests live; they also cover components not visible as processes.
   const discovered = withStaticPods(host, processes.components, kubelet?.staticPodPath);
   errors.push(...discovered.errors);
-  const components = discovered.components;
+  const kubeProxyConfig = gatherKubeProxyConfig(host, discovered.components['kube-proxy']);
+  const components = withSettings(discovered.components, kubeProxyConfig);
 
-  const kubeProxyConfig = gatherKubeProxyConfig(host, components['kube-proxy']);
   const containers = await gatherContainers(host, opts, components);
   const pki = gatherPki(host, components, kubelet);
   const snapshot: Snapshot = {
@@ -50,4 +51,12 @@ export async function gatherSnapshot(opts: GatherOptions): Promise<Snapshot> {
     errors,
   };
   return snapshot;
+}
+
+function withSettings(discovered: Components, kubeProxyConfig: Snapshot['kubeProxyConfig']): Partial<Record<ComponentName, ComponentFact>> {
+  const out: Partial<Record<ComponentName, ComponentFact>> = {};
+  for (const [name, c] of Object.entries(discovered) as [ComponentName, Components[ComponentName]][]) {
+    if (c) out[name] = { ...c, settings: componentSettings(c, kubeProxyConfig) };
+  }
+  return out;
 }

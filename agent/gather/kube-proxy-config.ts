@@ -1,10 +1,11 @@
 // kube-proxy's --config file (KubeProxyConfiguration): the settings its checks read.
 import type { HostAccess } from './host.js';
 import { lastFlag } from './flags.js';
-import { getPath, parseConfig } from './yaml.js';
-import type { ComponentFact, KubeProxyConfigFact } from '../snapshot.js';
+import { getPath } from '../../common/json.js';
+import { parseConfig } from './yaml.js';
+import type { DiscoveredComponent, KubeProxyConfigFact } from '../facts/snapshot.js';
 
-export function gatherKubeProxyConfig(host: HostAccess, proxy: ComponentFact | undefined): KubeProxyConfigFact | undefined {
+export function gatherKubeProxyConfig(host: HostAccess, proxy: DiscoveredComponent | undefined): KubeProxyConfigFact | undefined {
   const p = proxy && lastFlag(proxy.flags, 'config');
   if (!p) return undefined;
   const r = host.readText(p, 1024 * 1024);

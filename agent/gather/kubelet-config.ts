@@ -4,9 +4,12 @@
 // kube-bench reads a guessed default path and treats "flag absent" as the answer; Vigil reads what the kubelet reads.
 import * as path from 'node:path';
 import type { HostAccess } from './host.js';
-import { lastFlag, listFlag, parseBool, parseFeatureGates } from './flags.js';
-import { getPath, isObject, parseConfigBytes } from './yaml.js';
-import type { ComponentFact, GatherError, KubeletConfigFact, Setting } from '../snapshot.js';
+import { parseGoBool } from '../../common/bool.js';
+import { parseGoDuration } from '../../common/duration.js';
+import { lastFlag, listFlag, parseFeatureGates } from './flags.js';
+import { getPath, isRecord } from '../../common/json.js';
+import { parseConfigBytes } from './yaml.js';
+import type { DiscoveredComponent, GatherError, KubeletConfigFact, Setting } from '../facts/snapshot.js';
 
 type ValueType = 'boolean' | 'number' | 'string' | 'list';
 
@@ -67,7 +70,7 @@ interface Layer {
   doc: Record<string, unknown>;
 }
 
-export function gatherKubeletConfig(host: HostAccess, kubelet: ComponentFact): KubeletConfigFact {
+export function gatherKubeletConfig(host: HostAccess, kubelet: DiscoveredComponent): KubeletConfigFact {
   const errors: GatherError[] = [];
   const layers: Layer[] = [];
   const configPath = absolute(lastFlag(kubelet.flags, 'config'));
@@ -109,7 +112,7 @@ export function gatherKubeletConfig(host: HostAccess, kubelet: ComponentFact): K
 }
 
 /** k3s and rke2 run the kubelet in-process with a drop-in dir of their own defaults. */
-function distributionConfigDir(host: HostAccess, kubelet: ComponentFact): string | undefined {
+function distributionConfigDir(host: HostAccess, kubelet: DiscoveredComponent): string | undefined {
   if (kubelet.distribution !== 'k3s' && kubelet.distribution !== 'rke2') return undefined;
   const dir = `/var/lib/rancher/${kubelet.distribution}/agent/etc/kubelet.conf.d`;
   return host.exists(dir) ? dir : undefined;
@@ -128,7 +131,7 @@ function readConfigDoc(host: HostAccess, p: string, errors: GatherError[]): Reco
   return parsed.value;
 }
 
-function resolve(spec: SettingSpec, kubelet: ComponentFact, layers: Layer[], hasConfig: boolean): Setting {
+function resolve(spec: SettingSpec, kubelet: DiscoveredComponent, layers: Layer[], hasConfig: boolean): Setting {
   const base = { key: spec.key, ...(spec.flag ? { flag: spec.flag } : {}) };
   const fromFlag = flagValue(spec, kubelet);
   if (fromFlag !== undefined) return { ...base, value: fromFlag, source: 'flag' };
@@ -154,7 +157,7 @@ function resolve(spec: SettingSpec, kubelet: ComponentFact, layers: Layer[], has
   return { ...base, value: def, source: 'default', ...(spec.note && !hasConfig ? { note: spec.note } : {}) };
 }
 
-function flagValue(spec: SettingSpec, kubelet: ComponentFact): unknown {
+function flagValue(spec: SettingSpec, kubelet: DiscoveredComponent): unknown {
   if (spec.key.startsWith('featureGates.')) {
     const gates = kubelet.flags['feature-gates'];
     if (!gates) return undefined;
@@ -168,10 +171,7 @@ function flagValue(spec: SettingSpec, kubelet: ComponentFact): unknown {
 
 /** 0, "0", "0s", "0h0m0s": a zero number or Go duration. */
 function isZero(value: unknown): boolean {
-  if (value === 0) return true;
-  if (typeof value !== 'string') return false;
-  const numbers = value.match(/[0-9.]+/g);
-  return numbers !== null && /^[0-9.a-zµ]+$/.test(value) && numbers.every((n) => Number(n) === 0);
+  return value === 0 || (typeof value === 'string' && parseGoDuration(value) === 0);
 }
 
 /** Config files are typed, flags are strings, hostile files are anything: bring both to the setting's type. */
@@ -179,7 +179,7 @@ function normalise(type: ValueType, raw: unknown): unknown {
   switch (type) {
     case 'boolean':
       if (typeof raw === 'boolean') return raw;
-      return typeof raw === 'string' ? parseBool(raw) ?? raw : raw;
+      return typeof raw === 'string' ? parseGoBool(raw) ?? raw : raw;
     case 'number':
       if (typeof raw === 'number') return raw;
       return typeof raw === 'string' && raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
@@ -187,6 +187,6 @@ function normalise(type: ValueType, raw: unknown): unknown {
       if (Array.isArray(raw)) return raw.map(String);
       return typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : raw;
     case 'string':
-      return isObject(raw) || Array.isArray(raw) ? raw : String(raw);
+      return isRecord(raw) || Array.isArray(raw) ? raw : String(raw);
   }
 }

@@ -3,7 +3,7 @@
 // agent's own container image there.
 import si from 'systeminformation';
 import type { HostAccess } from './host.js';
-import type { ComponentFact, ComponentName, KubeletConfigFact, Snapshot } from '../snapshot.js';
+import type { ComponentFact, ComponentName, KubeletConfigFact, Snapshot } from '../facts/snapshot.js';
 
 interface Hardware { kernel?: string; architecture?: string; cpus?: number; memoryBytes?: number }
 
@@ -37,7 +37,7 @@ export async function gatherNodeInfo(
   };
 }
 
-export function nodeRoles(components: Partial<Record<ComponentName, ComponentFact>>): string[] {
+function nodeRoles(components: Partial<Record<ComponentName, ComponentFact>>): string[] {
   const roles: string[] = [];
   if (components['kube-apiserver'] || components['kube-controller-manager'] || components['kube-scheduler']) roles.push('control-plane');
   if (components.etcd) roles.push('etcd');

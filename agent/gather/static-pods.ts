@@ -2,9 +2,10 @@
 import * as path from 'node:path';
 import type { HostAccess } from './host.js';
 import { parseFlags } from './flags.js';
-import { isObject, parseConfigBytes } from './yaml.js';
-import { ETCD_ENV_KEPT } from './etcd-env.js';
-import type { ComponentFact, ComponentName, GatherError } from '../snapshot.js';
+import { isRecord, stringsOf } from '../../common/json.js';
+import { parseConfigBytes } from './yaml.js';
+import { ETCD_ENV_KEPT } from './component-settings.js';
+import type { DiscoveredComponent, ComponentName, GatherError } from '../facts/snapshot.js';
 
 const DEFAULT_DIRS = ['/etc/kubernetes/manifests', '/var/lib/rancher/rke2/agent/pod-manifests', '/var/lib/rancher/k3s/agent/pod-manifests'];
 const MANIFEST_MAX_BYTES = 1024 * 1024;
@@ -16,7 +17,7 @@ const STATIC_POD_COMPONENTS: Record<string, ComponentName> = {
   'kube-proxy': 'kube-proxy',
 };
 
-export interface StaticPodComponent extends ComponentFact {
+interface StaticPodComponent extends DiscoveredComponent {
   manifestPath: string;
 }
 
@@ -51,12 +52,12 @@ export function readStaticPods(host: HostAccess, staticPodPath: string | undefin
 
 function componentsOfPod(pod: Record<string, unknown>, manifestPath: string): StaticPodComponent[] {
   const spec = pod.spec;
-  if (!isObject(spec) || !Array.isArray(spec.containers)) return [];
+  if (!isRecord(spec) || !Array.isArray(spec.containers)) return [];
   const out: StaticPodComponent[] = [];
   for (const container of spec.containers) {
-    if (!isObject(container)) continue;
-    const command = stringList(container.command);
-    const args = stringList(container.args);
+    if (!isRecord(container)) continue;
+    const command = stringsOf(container.command);
+    const args = stringsOf(container.args);
     const argv = [...command, ...args];
     const name = STATIC_POD_COMPONENTS[path.posix.basename(argv[0] ?? '')];
     if (!name) continue;
@@ -74,16 +75,12 @@ function componentsOfPod(pod: Record<string, unknown>, manifestPath: string): St
   return out;
 }
 
-function stringList(v: unknown): string[] {
-  return Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
-}
-
 /** Literal ETCD_* values only (valueFrom references cannot be resolved on the node). */
 function literalEnv(v: unknown): Record<string, string> {
   const env: Record<string, string> = {};
   if (!Array.isArray(v)) return env;
   for (const e of v) {
-    if (isObject(e) && typeof e.name === 'string' && ETCD_ENV_KEPT.has(e.name) && typeof e.value === 'string') env[e.name] = e.value;
+    if (isRecord(e) && typeof e.name === 'string' && ETCD_ENV_KEPT.has(e.name) && typeof e.value === 'string') env[e.name] = e.value;
   }
   return env;
 }

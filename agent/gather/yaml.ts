@@ -1,7 +1,7 @@
 // YAML/JSON config parsing for gather: never throws, bounded in aliases (billion-laughs), objects only.
 import { parse } from 'yaml';
 
-export type YamlResult = { ok: true; value: Record<string, unknown> } | { ok: false; message: string };
+type YamlResult = { ok: true; value: Record<string, unknown> } | { ok: false; message: string };
 
 export function parseConfig(text: string): YamlResult {
   try {
@@ -31,18 +31,4 @@ export function parseYamlObject(text: string): Record<string, unknown> | undefin
 export function jsonErrorSummary(err: unknown): string {
   const position = /position (\d+)/.exec(err instanceof Error ? err.message : '');
   return position ? `invalid JSON at position ${position[1]}` : 'invalid JSON';
-}
-
-/** Reads a dotted path (`authentication.anonymous.enabled`) from a parsed document. */
-export function getPath(doc: unknown, dotted: string): unknown {
-  let cur: unknown = doc;
-  for (const part of dotted.split('.')) {
-    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return cur;
-}
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }

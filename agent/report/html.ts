@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { SEVERITIES, STATUSES, severityRank } from '../../proto/findings.js';
 import type { Finding, NodeReport, Severity, Status } from '../../proto/report.js';
-import { compareCis, evidenceLines, evidenceText, formatValue, groupByComponent, noKubernetesComponents, resourceName } from './common.js';
+import { groupByComponent, noKubernetesComponents } from './common.js';
+import { compareCis, evidenceLines, evidenceText, formatValue, resourceName } from '../../proto/finding-text.js';
 import { visible } from './table.js';
 
 /** Text for HTML content and quoted attribute values: the five characters that can end either are replaced. */

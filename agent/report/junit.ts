@@ -2,7 +2,8 @@
 // fail → <failure>, error → <error>, skip → <skipped>, warn → a passing testcase with a <system-out> note
 // (JUnit has no "warning" outcome, and a warning must not fail a pipeline on its own).
 import type { Finding, NodeReport } from '../../proto/report.js';
-import { countStatuses, evidenceLines, evidenceText, groupByComponent, resourceName } from './common.js';
+import { countStatuses, groupByComponent } from './common.js';
+import { evidenceLines, evidenceText, resourceName } from '../../proto/finding-text.js';
 import { attrs, escapeText } from './xml.js';
 
 function testcaseName(f: Finding): string {

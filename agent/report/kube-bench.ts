@@ -14,10 +14,10 @@
 //   an audit it could not run on an unscored check), skip → INFO with type "skip" and the reason, as
 //   kube-bench reports a check its config marks skip. kube-bench has no SKIP state.
 import type { Finding, NodeReport, Status } from '../../proto/report.js';
-import { compareCis, evidenceText, formatValue, resourceName } from './common.js';
+import { compareCis, evidenceText, formatValue, resourceName } from '../../proto/finding-text.js';
 
 /** The kube-bench benchmark whose checks Vigil's CIS ids follow. */
-export const BENCHMARK_VERSION = 'cis-1.12';
+const BENCHMARK_VERSION = 'cis-1.12';
 
 type KbStatus = 'PASS' | 'FAIL' | 'WARN' | 'INFO';
 
@@ -52,7 +52,7 @@ const STATUS: Record<Status, KbStatus> = { pass: 'PASS', fail: 'FAIL', warn: 'WA
 // Worst first: the merged result of several findings takes the first state any of them has.
 const RANK: Status[] = ['fail', 'error', 'warn', 'pass', 'skip'];
 
-export interface KbResult {
+interface KbResult {
   test_number: string;
   test_desc: string;
   audit: string;
@@ -69,7 +69,7 @@ export interface KbResult {
   reason?: string;
 }
 
-export interface KbGroup {
+interface KbGroup {
   section: string; type: string; pass: number; fail: number; warn: number; info: number; desc: string;
   results: KbResult[];
 }
@@ -151,7 +151,7 @@ function detectedVersion(report: NodeReport): string | undefined {
   return undefined;
 }
 
-export function toKubeBench(report: NodeReport): KbOutput {
+function toKubeBench(report: NodeReport): KbOutput {
   const byCis = new Map<string, Finding[]>();
   // Non-CIS findings (PSS, ports, PKI, kernel, gather errors) have no kube-bench equivalent.
   for (const f of report.findings) {

@@ -3,7 +3,7 @@
 // skips are left out). `error` findings are not results about the node but about the scan itself
 // (a fact that could not be read): they go to invocations[0].toolExecutionNotifications.
 import type { Finding, NodeReport, Resource, Severity } from '../../proto/report.js';
-import { evidenceText, resourceName } from './common.js';
+import { evidenceText, resourceName } from '../../proto/finding-text.js';
 
 type Level = 'error' | 'warning' | 'note';
 

@@ -3,9 +3,8 @@
 // visible so a crafted file name cannot move the cursor or recolour the terminal.
 import { STATUSES } from '../../proto/findings.js';
 import type { Finding, NodeReport, Status } from '../../proto/report.js';
-import {
-  countStatuses, evidenceText, groupByComponent, noKubernetesComponents, resourceName,
-} from './common.js';
+import { countStatuses, groupByComponent, noKubernetesComponents } from './common.js';
+import { evidenceText, resourceName } from '../../proto/finding-text.js';
 import type { RenderOptions } from './index.js';
 
 const WIDTH = 120;
@@ -67,7 +66,7 @@ function findingLine(f: Finding, color: boolean): string {
   return (INDENT + columns.join(' ')).trimEnd();
 }
 
-export function summaryLine(counts: Record<Status, number>): string {
+function summaryLine(counts: Record<Status, number>): string {
   return STATUSES.map((s) => `${counts[s]} ${s}`).join(', ');
 }
 

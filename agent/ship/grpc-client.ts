@@ -4,14 +4,15 @@
 // message's ack; a stream that stops acking is cancelled and reopened.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import { isLoopbackHost, parseHostPort } from '../../common/address.js';
+import { Backoff, sleep } from '../../common/backoff.js';
 import {
-  DEFAULT_MAX_MESSAGE_BYTES, envelopeToWire, loadVigilProto, type AgentMessage, type CollectorMessage,
+  DEFAULT_MAX_MESSAGE_BYTES, envelopeToWire, loadVigilProto, type AgentMessage, type CollectorMessage, type IngestClient,
 } from '../../proto/wire.js';
-import { Backoff, sleep } from './backoff.js';
 import type { Outbox } from './outbox.js';
-import type { TlsFiles, Transport, TransportEvents } from './transport.js';
+import type { TlsFiles, Transport, TransportEvents } from './transports/types.js';
 
-export interface GrpcSenderOptions extends TransportEvents {
+interface GrpcSenderOptions extends TransportEvents {
   target: string;
   tls?: TlsFiles;
   /** Plaintext, loopback targets only. */
@@ -30,20 +31,16 @@ export interface GrpcSenderOptions extends TransportEvents {
   backoff?: Backoff;
 }
 
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
-}
-
-export function splitHostPort(addr: string): { host: string; port: number } {
-  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(addr);
-  if (!m || Number(m[2]) > 65535) throw new Error(`expected HOST:PORT, got ${JSON.stringify(addr)}`);
-  return { host: m[1], port: Number(m[2]) };
+/** The collector's `host:port` (`[v6]:port`); an empty host is refused: an agent dials a collector. */
+export function collectorHost(target: string): string {
+  const { host } = parseHostPort(target);
+  if (host === '') throw new Error(`"${target}" names no host (expected HOST:PORT, e.g. collector.vigil:7443)`);
+  return host;
 }
 
 export class GrpcSender implements Transport {
   readonly name = 'grpc';
-  private readonly client: grpc.Client & { Report(): grpc.ClientDuplexStream<AgentMessage, CollectorMessage> };
+  private readonly client: IngestClient;
   private readonly abort = new AbortController();
   private readonly backoff: Backoff;
   private running?: Promise<void>;
@@ -52,7 +49,7 @@ export class GrpcSender implements Transport {
   connected = false;
 
   constructor(private readonly opts: GrpcSenderOptions) {
-    const { host } = splitHostPort(opts.target);
+    const host = collectorHost(opts.target);
     let creds: grpc.ChannelCredentials;
     if (opts.insecure) {
       if (!isLoopbackHost(host)) throw new Error(`--insecure is for loopback collectors only, not ${host}`);
@@ -74,7 +71,7 @@ export class GrpcSender implements Transport {
     };
     if (opts.serverName) channelOptions['grpc.ssl_target_name_override'] = opts.serverName;
     const { Client } = loadVigilProto();
-    this.client = new Client(opts.target, creds, channelOptions) as unknown as GrpcSender['client'];
+    this.client = new Client(opts.target, creds, channelOptions);
     this.backoff = opts.backoff ?? new Backoff();
   }
 
@@ -95,7 +92,7 @@ export class GrpcSender implements Transport {
       try {
         progressed = await this.session();
       } catch (err) {
-        this.opts.log.warn({ err: (err as Error).message, target: this.opts.target }, 'gRPC stream failed');
+        this.opts.log.warn({ err, target: this.opts.target }, 'gRPC stream failed');
       }
       if (this.abort.signal.aborted) break;
       if (progressed) this.backoff.reset();
@@ -149,17 +146,17 @@ export class GrpcSender implements Transport {
       for (const s of sentAt.keys()) if (s <= seq) sentAt.delete(s);
     };
     const onData = (m: CollectorMessage): void => {
-      if (m.body === 'ack' && m.ack) {
+      if (m.ack) {
         acked = true;
         this.connected = true;
         settle(m.ack.seq);
         outbox.ack(this.name, m.ack.seq);
-      } else if (m.body === 'reject' && m.reject) {
+      } else if (m.reject) {
         log.error({ seq: m.reject.seq, reason: m.reject.reason }, 'collector rejected a message; dropping it');
         this.opts.onRejected?.(this.name, m.reject.seq, m.reject.reason);
         settle(m.reject.seq);
         outbox.ack(this.name, m.reject.seq);
-      } else if (m.body === 'resync') {
+      } else if (m.resync) {
         this.opts.onResync?.(m.resync?.reason ?? '');
       }
       pump();

@@ -1,6 +1,7 @@
 // The daemon's /metrics (prom-client, its own registry) and /healthz, on --metrics-listen.
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { parseHostPort } from '../../common/address.js';
 import { STATUSES } from '../../proto/findings.js';
 import type { NodeReport } from '../../proto/report.js';
 import type { Outbox } from './outbox.js';
@@ -34,16 +35,11 @@ export class AgentMetrics {
   }
 }
 
-export interface Health { ok: boolean; detail: Record<string, unknown> }
+interface Health { ok: boolean; detail: Record<string, unknown> }
 
-export function parseListen(addr: string): { host: string; port: number } {
-  const m = /^(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(addr);
-  if (!m || Number(m[2]) > 65535) throw new Error(`--metrics-listen expects HOST:PORT or :PORT, got ${JSON.stringify(addr)}`);
-  return { host: (m[1] || '0.0.0.0').replace(/^\[|\]$/g, ''), port: Number(m[2]) };
-}
-
+/** `addr` is HOST:PORT, [v6]:PORT or :PORT (every interface). */
 export async function serveMetrics(addr: string, metrics: AgentMetrics, health: () => Health): Promise<{ server: Server; port: number }> {
-  const { host, port } = parseListen(addr);
+  const { host, port } = parseHostPort(addr);
   const server = createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') { res.writeHead(405).end(); return; }
@@ -58,7 +54,7 @@ export async function serveMetrics(addr: string, metrics: AgentMetrics, health: 
       res.writeHead(404).end();
     }
   });
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host, () => resolve()); });
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host || '0.0.0.0', () => resolve()); });
   const a = server.address();
   return { server, port: typeof a === 'object' && a ? a.port : port };
 }

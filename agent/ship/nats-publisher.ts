@@ -3,13 +3,14 @@
 // A resend after a lost PubAck is dropped by JetStream's duplicate window; the collector dedupes by seq too.
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
+import { Backoff, sleep } from '../../common/backoff.js';
+import { FINDINGS_STREAM, findingsSubject, messageId } from '../../proto/nats.js';
+import { connectNats, ensureFindingsStream, type NatsClientOptions } from '../../proto/nats-stream.js';
 import { envelopeToWire, loadVigilProto } from '../../proto/wire.js';
-import { Backoff, sleep } from './backoff.js';
-import { connectNats, ensureFindingsStream, FINDINGS_STREAM, findingsSubject, messageId, type NatsClientOptions } from './nats-stream.js';
 import type { Outbox } from './outbox.js';
-import type { Transport, TransportEvents } from './transport.js';
+import type { Transport, TransportEvents } from './transports/types.js';
 
-export interface NatsPublisherOptions extends TransportEvents {
+interface NatsPublisherOptions extends TransportEvents {
   nats: NatsClientOptions;
   outbox: Outbox;
   node: string;
@@ -93,7 +94,7 @@ export class NatsPublisher implements Transport {
       } catch (err) {
         this.connected = false;
         if (this.abort.signal.aborted) return;
-        this.opts.log.warn({ err: (err as Error).message, url: this.opts.nats.url }, 'NATS publish failed');
+        this.opts.log.warn({ err, url: this.opts.nats.url }, 'NATS publish failed');
         await sleep(this.backoff.next(), this.abort.signal);
       }
     }

@@ -12,7 +12,7 @@ import type { Envelope, Payload } from '../../proto/wire.js';
 
 export const DEFAULT_OUTBOX_BYTES = 64 * 1024 * 1024;
 
-export interface OutboxOptions {
+interface OutboxOptions {
   dir: string;
   node: string;
   cluster: string;
@@ -69,7 +69,7 @@ export class Outbox extends EventEmitter {
       }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        opts.onWarning?.('outbox state unreadable; continuing from the entry files', { error: (err as Error).message });
+        opts.onWarning?.('outbox state unreadable; continuing from the entry files', { err });
       }
     }
     // A new outbox starts numbering at the wall clock in ms, not 1: an agent whose outbox was wiped must
@@ -95,7 +95,7 @@ export class Outbox extends EventEmitter {
         if (envelope.seq >= this.state.nextSeq) this.state.nextSeq = envelope.seq + 1;
       } catch (err) {
         // A torn write from a crash: the message never counted as queued.
-        this.opts.onWarning?.('dropping unreadable outbox entry', { file: name, error: (err as Error).message });
+        this.opts.onWarning?.('dropping unreadable outbox entry', { file: name, err });
         fs.rmSync(path, { force: true });
       }
     }

@@ -6,11 +6,12 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { Finding } from '../../proto/report.js';
-import { toFinding, type Check } from '../evaluate/check.js';
+import { toFinding } from '../evaluate/check.js';
+import { sensitiveFileChangedCheck } from '../evaluate/producers.js';
 import type { HostAccess } from '../gather/host.js';
 import type { SensitiveKind } from './targets.js';
 
-export interface FileState {
+interface FileState {
   exists: boolean;
   sha256?: string;
   mode?: string;
@@ -22,7 +23,7 @@ export interface FileState {
 
 const MAX_HASH_BYTES = 16 * 1024 * 1024;
 /** How long a change finding stays open. */
-export const CHANGE_FINDING_TTL_MS = 24 * 3600 * 1000;
+const CHANGE_FINDING_TTL_MS = 24 * 3600 * 1000;
 
 const KIND_LABEL: Record<SensitiveKind, string> = {
   'static-pod-manifest': 'static pod manifest',
@@ -32,19 +33,7 @@ const KIND_LABEL: Record<SensitiveKind, string> = {
   'unit-file': 'kubelet/runtime unit file',
 };
 
-export const sensitiveChangeCheck: Check = {
-  id: 'vigil.watch.sensitive-file-changed',
-  cis: null,
-  title: 'A sensitive node file changed',
-  severity: 'medium',
-  component: 'node',
-  remediation: 'Confirm the change was intended (a deployment, a certificate rotation). An unexpected new or edited '
-    + 'static pod manifest, kubelet config, kubeconfig, CA or unit file is a sign of tampering: compare with the '
-    + 'hashes in the evidence, restore the file and investigate who wrote it.',
-  evaluate: () => [],
-};
-
-export function fileState(host: HostAccess, hostPath: string): FileState {
+function fileState(host: HostAccess, hostPath: string): FileState {
   const fact = host.stat(hostPath);
   if (!fact.exists) return { exists: false };
   const state: FileState = {
@@ -109,7 +98,7 @@ export class SensitiveFiles {
       if (!this.hadBaseline && !before) continue;
       const { change, detail } = describeChange(before, after);
       const high = kind === 'static-pod-manifest' || (kind === 'pki' && change !== 'metadata');
-      const finding = toFinding(sensitiveChangeCheck, {
+      const finding = toFinding(sensitiveFileChangedCheck, {
         status: 'warn',
         severity: high ? 'high' : 'medium',
         title: `Sensitive file changed: ${KIND_LABEL[kind]} ${change}`,

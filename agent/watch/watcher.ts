@@ -7,7 +7,7 @@ import { watch, type FSWatcher } from 'chokidar';
 import type { HostAccess } from '../gather/host.js';
 import type { WatchTarget } from './targets.js';
 
-export interface HostWatcherOptions {
+interface HostWatcherOptions {
   host: HostAccess;
   onChange(paths: Set<string>): void;
   /** Quiet time after the last event before a batch is delivered. */

@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { isLoopbackHost, parseHostPort } from '../../common/address.js';
 import { parseDuration } from '../../common/duration.js';
 import { parseSize } from '../../common/size.js';
-import type { TransportOptions } from '../ingest/transports.js';
+import type { TransportOptions } from '../ingest/transports/index.js';
 import { loadTokens, type TokenSet } from '../serve/auth.js';
 
 export interface CollectorOptions {

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { VIGIL_VERSION } from '../../proto/version.js';
 import { CorrelationEngine } from '../correlate/engine.js';
 import { BatchingIngestor } from '../ingest/ingestor.js';
-import { startTransports } from '../ingest/transports.js';
+import { startTransports } from '../ingest/transports/index.js';
 import { IngestValidationError } from '../ingest/types.js';
 import { createLogger } from '../log.js';
 import { buildHttpApp, type HttpApp } from '../serve/app.js';

@@ -28,7 +28,7 @@ const endpoint = (f: StoredFinding): string => {
   return p ? `${p.address}:${p.port}` : f.finding.id;
 };
 
-export const kubeletUnauthenticatedExec: CorrelationRule = {
+const kubeletUnauthenticatedExec: CorrelationRule = {
   id: 'kubelet-unauthenticated-exec',
   kind: 'attack-path',
   description: 'Kubelet anonymous auth on + authorization AlwaysAllow + port 10250 on a non-loopback address: anyone on the network can exec into pods on the node.',
@@ -54,7 +54,7 @@ export const kubeletUnauthenticatedExec: CorrelationRule = {
   },
 };
 
-export const etcdSecretsReadable: CorrelationRule = {
+const etcdSecretsReadable: CorrelationRule = {
   id: 'etcd-secrets-readable',
   kind: 'attack-path',
   description: 'etcd listening on a non-loopback address without client certificate auth: every cluster secret is readable from the network.',
@@ -92,7 +92,7 @@ function byWorkload(facts: StoredFinding[]): Map<string, StoredFinding[]> {
   return out;
 }
 
-export const podNodeTakeover: CorrelationRule = {
+const podNodeTakeover: CorrelationRule = {
   id: 'pod-node-takeover',
   kind: 'attack-path',
   description: 'A privileged or hostPID container in a pod that also mounts the container runtime socket: whoever controls the pod controls the node.',
@@ -126,7 +126,7 @@ function filePath(f: StoredFinding): string | undefined {
   return r.kind === 'file' || r.kind === 'certificate' ? r.path : undefined;
 }
 
-export const hostRootSecrets: CorrelationRule = {
+const hostRootSecrets: CorrelationRule = {
   id: 'host-root-secrets',
   kind: 'attack-path',
   description: 'A pod with a hostPath of / on a node that holds etcd data or control-plane private keys: the pod reads the cluster\'s secrets.',

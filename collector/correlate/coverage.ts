@@ -5,7 +5,7 @@ import type { NodeRecord, StoredFinding } from '../store/types.js';
 import { FACT_INPUTS, portOf, referencedHosts } from './facts.js';
 import { ref, type Correlation, type CorrelationRule } from './types.js';
 
-export const silentNode: CorrelationRule = {
+const silentNode: CorrelationRule = {
   id: 'silent-node',
   kind: 'coverage',
   description: 'A node that has not reported for 3 report intervals: down, cut off, or its agent tampered with.',
@@ -24,7 +24,7 @@ export const silentNode: CorrelationRule = {
 };
 
 /** Names and addresses a reporting node is known by: its name (and short name), listed addresses, bound IPs. */
-export function knownIdentities(nodes: readonly NodeRecord[], facts: readonly StoredFinding[]): Set<string> {
+function knownIdentities(nodes: readonly NodeRecord[], facts: readonly StoredFinding[]): Set<string> {
   const known = new Set<string>();
   for (const n of nodes) {
     known.add(n.name.toLowerCase());
@@ -44,7 +44,7 @@ export function knownIdentities(nodes: readonly NodeRecord[], facts: readonly St
   return known;
 }
 
-export const unmonitoredPeer: CorrelationRule = {
+const unmonitoredPeer: CorrelationRule = {
   id: 'unmonitored-peer',
   kind: 'coverage',
   description: 'A host named in other nodes\' settings (an etcd peer, an apiserver endpoint) that runs no reporting agent.',

@@ -21,7 +21,7 @@ function describeBaseline(key: string, nodes: number, of: number): DriftBaseline
 }
 
 /** The value the group agrees on, or undefined when it does not agree enough to call anyone drifted. */
-export function baselineValue(rows: readonly SettingRow[]): string | undefined {
+function baselineValue(rows: readonly SettingRow[]): string | undefined {
   const counts = new Map<string, number>();
   for (const r of rows) counts.set(valueOf(r), (counts.get(valueOf(r)) ?? 0) + 1);
   for (const [value, n] of counts) if (n * 2 > rows.length) return value;

@@ -18,7 +18,7 @@ export interface CorrelationSnapshot {
 /** Above this, queries do not wait for a recomputation when a previous result exists. */
 const SLOW_COMPUTE_MS = 500;
 
-export interface EngineOptions {
+interface EngineOptions {
   silentAfterMs: number;
   minIntervalMs: number;
   maxAgeMs: number;

@@ -61,7 +61,7 @@ export function settingIs(f: Finding, predicate: (value: unknown) => boolean | u
   return verdict ?? f.status === 'fail';
 }
 
-export type PortResource = Extract<Finding['resource'], { kind: 'port' }>;
+type PortResource = Extract<Finding['resource'], { kind: 'port' }>;
 
 export function portOf(f: Finding): PortResource | undefined {
   return f.resource.kind === 'port' ? f.resource : undefined;

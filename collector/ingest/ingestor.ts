@@ -1,9 +1,14 @@
-// The one ingest function: validate, dedupe by (node, seq), and group concurrent messages into one transaction.
+// The one ingest function (BatchingIngestor: validate, dedupe by (node, seq), and group concurrent messages
+// into one transaction), and in front of it for agent streams the DeliveryIngestor: identity, heartbeats,
+// sequence gaps and resync requests, delivery metrics, the same for every transport.
+import type { Logger } from 'pino';
+import { Counter, register as defaultRegistry, type Registry } from 'prom-client';
+import type { Envelope, HeartbeatEnvelope } from '../../proto/wire.js';
 import type { Store } from '../store/types.js';
 import { validateMessage } from './validate.js';
-import type { IngestMessage, IngestResult, Ingestor } from './types.js';
+import { IngestValidationError, type IngestMessage, type IngestResult, type Ingestor } from './types.js';
 
-export interface IngestorOptions {
+interface IngestorOptions {
   /** Most messages per transaction. */
   maxBatchMessages?: number;
   /** Most findings per transaction (a batch always takes at least one message). */
@@ -104,5 +109,171 @@ export class BatchingIngestor implements Ingestor {
       this.opts.onError?.(err, batch.length);
       for (const p of batch) await this.write([p]);
     }
+  }
+}
+
+// ---- agent deliveries: what every streaming transport hands over ----------------------------------------
+
+/** Counters for every streaming transport, each with a `transport` label. */
+export interface DeliveryMetrics {
+  received(transport: string, kind: string): void;
+  refused(transport: string, reason: string): void;
+  invalid(transport: string): void;
+  resync(transport: string): void;
+}
+
+/** Counters on the collector's registry (so its /metrics shows them); prom-client's default one otherwise. */
+export function deliveryMetrics(registry: Registry = defaultRegistry): DeliveryMetrics {
+  const counter = (name: string, help: string, labelNames: string[]): Counter<string> =>
+    (registry.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] });
+  const received = counter('vigil_collector_stream_messages_total', 'Agent messages received over streaming transports', ['transport', 'kind']);
+  const refused = counter('vigil_collector_refused_reports_total', 'Agent messages refused because the caller may not speak for that node', ['transport', 'reason']);
+  const invalid = counter('vigil_collector_invalid_messages_total', 'Agent messages rejected as invalid', ['transport']);
+  const resync = counter('vigil_collector_resync_requests_total', 'Full snapshots requested from agents after a sequence gap', ['transport']);
+  return {
+    received: (transport, kind) => received.inc({ transport, kind }),
+    refused: (transport, reason) => refused.inc({ transport, reason }),
+    invalid: (transport) => invalid.inc({ transport }),
+    resync: (transport) => resync.inc({ transport }),
+  };
+}
+
+function envelopeToIngest(e: Envelope): IngestMessage {
+  if (e.payload.kind === 'full') return { kind: 'full', node: e.node, seq: e.seq, report: e.payload.report };
+  const d = e.payload.delta;
+  return { kind: 'delta', node: e.node, seq: e.seq, scannedAt: d.scannedAt, upserts: [...d.added, ...d.changed], resolved: d.resolved };
+}
+
+/** Who handed a message over, as its transport established it. */
+export interface Sender {
+  /** The transport's name (the metrics label). */
+  transport: string;
+  /** How logs name it (`NATS`, `gRPC`); the name by default. */
+  label?: string;
+  /** For logs: the peer address, the subject. */
+  peer?: string;
+  /** Nodes the caller proved it may speak for (certificate names, the subject's node); undefined: trusted. */
+  nodes?: readonly string[];
+  /** The cluster the caller speaks in (the subject's), when the transport knows it. */
+  cluster?: string;
+  /** The transport can carry a resync request back to the agent (a stream with an answer channel). */
+  canResync?: boolean;
+  /**
+   * The transport can hand the message over again later, possibly out of order (JetStream): how often it
+   * has so far, and how long in all a message ahead of what is stored may wait for the missing one.
+   */
+  redelivery?: { count: number; maxWaitMs: number };
+}
+
+/** The ingestor's answer, which the transport relays in its own terms. */
+export type DeliveryAnswer =
+  /** Stored, or a duplicate: acknowledge; `resync` asks the agent for a full snapshot. */
+  | { kind: 'ack'; seq: number; duplicate: boolean; resync?: string }
+  /** A heartbeat: nothing to store. */
+  | { kind: 'heartbeat' }
+  /** Invalid: it will never be stored; the agent drops it. */
+  | { kind: 'reject'; seq: number; reason: string }
+  /** The caller may not speak for the node the message names. */
+  | { kind: 'refuse'; reason: string }
+  /** Not now (the store failed, or an earlier message is missing): hand it over again after `afterMs`. */
+  | { kind: 'retry'; afterMs: number; reason: string };
+
+interface DeliveryIngestorOptions {
+  metrics: DeliveryMetrics;
+  log: Logger;
+  /** How long a redeliverable message ahead of the stored seq waits per round (JetStream: the nak delay). */
+  gapWaitMs?: number;
+  /** Redelivery delay after a store failure. */
+  retryMs?: number;
+}
+
+const GAP_WAIT_MS = 500;
+
+/**
+ * The one place agent deliveries are judged, whatever carried them: identity (a caller speaks only for its
+ * own node), heartbeats, sequencing (gaps wait when the transport can redeliver, else a full snapshot is
+ * asked for), storing through the Ingestor, and the delivery metrics. Transports decode, authenticate,
+ * call receive() and relay the answer.
+ */
+export class DeliveryIngestor {
+  /** Nodes asked for a full snapshot that has not arrived yet: asked once, not for every delta after the gap. */
+  private readonly resyncAsked = new Set<string>();
+  private readonly gapWaitMs: number;
+
+  constructor(readonly ingestor: Ingestor, private readonly opts: DeliveryIngestorOptions) {
+    this.gapWaitMs = opts.gapWaitMs ?? GAP_WAIT_MS;
+  }
+
+  async receive(message: Envelope | HeartbeatEnvelope, from: Sender): Promise<DeliveryAnswer> {
+    const { metrics, log } = this.opts;
+    if (!this.speaksFor(from, message)) {
+      metrics.refused(from.transport, 'node-mismatch');
+      log.warn({ transport: from.transport, peer: from.peer, allowed: from.nodes, claimedNode: message.node,
+        claimedCluster: message.cluster, seq: message.seq }, 'refused a report for another node');
+      return { kind: 'refuse', reason: `may only report for ${from.nodes?.join(', ')}` };
+    }
+    if (!('payload' in message)) {
+      metrics.received(from.transport, 'heartbeat');
+      return { kind: 'heartbeat' };
+    }
+    const ingest = envelopeToIngest(message);
+    metrics.received(from.transport, ingest.kind);
+    // After waiting its time a message is applied anyway (the missing one was refused, or expired).
+    const mayWait = from.redelivery !== undefined && from.redelivery.count <= Math.ceil(from.redelivery.maxWaitMs / this.gapWaitMs);
+    const mayResync = from.canResync === true && ingest.kind === 'delta';
+    const last = mayWait || mayResync ? await this.ingestor.lastSeq(ingest.node) : undefined;
+    // Fulls wait too: applied first, they would turn the late deltas before them into duplicates (lost history).
+    if (mayWait && last !== undefined && message.seq > last + 1) {
+      return { kind: 'retry', afterMs: this.gapWaitMs, reason: `waiting for seq ${last + 1}` };
+    }
+    let result: IngestResult;
+    try {
+      result = await this.ingestor.ingest(ingest);
+    } catch (err) {
+      if (err instanceof IngestValidationError) return this.reject(from, message, err.message);
+      log.error({ err, transport: from.transport, node: ingest.node, seq: message.seq },
+        'ingest failed; the message will be delivered again');
+      return { kind: 'retry', afterMs: this.opts.retryMs ?? 1_000, reason: 'store unavailable' };
+    }
+    const answer: DeliveryAnswer = { kind: 'ack', seq: message.seq, duplicate: result.duplicate };
+    if (ingest.kind === 'full') this.resyncAsked.delete(ingest.node);
+    // A delta that does not follow what we hold (a lost message, a collector that lost its data) is
+    // stored anyway, but the agent is asked for a full snapshot to repair the state.
+    const gap = mayResync && (last === undefined || message.seq > last + 1);
+    if (gap && !result.duplicate && !this.resyncAsked.has(ingest.node)) {
+      this.resyncAsked.add(ingest.node);
+      metrics.resync(from.transport);
+      log.info({ transport: from.transport, node: ingest.node, seq: message.seq, lastSeq: last },
+        'sequence gap: asking the agent for a full snapshot');
+      answer.resync = `collector holds up to seq ${last ?? 'none'}, got ${message.seq}`;
+    }
+    return answer;
+  }
+
+  /**
+   * A message its transport could not turn into an envelope (not protobuf, bad JSON inside): counted,
+   * logged, never stored. `about`: its node and seq, when the wire message itself could be read.
+   */
+  undecodable(from: Sender, reason: string, about?: { node: string; seq: number }): DeliveryAnswer {
+    if (about) return this.reject(from, about, reason);
+    this.opts.metrics.invalid(from.transport);
+    this.opts.log.warn({ transport: from.transport, peer: from.peer, reason }, `dropped an undecodable ${from.label ?? from.transport} message`);
+    return { kind: 'reject', seq: 0, reason };
+  }
+
+  /** A caller whose credentials name no node at all. */
+  unauthenticated(from: Sender, detail: string): void {
+    this.opts.metrics.refused(from.transport, 'no-identity');
+    this.opts.log.warn({ transport: from.transport, peer: from.peer }, `refused ${from.label ?? from.transport} caller: ${detail}`);
+  }
+
+  private speaksFor(from: Sender, m: { node: string; cluster: string }): boolean {
+    return (from.nodes === undefined || from.nodes.includes(m.node)) && (from.cluster === undefined || from.cluster === m.cluster);
+  }
+
+  private reject(from: Sender, m: { node: string; seq: number }, reason: string): DeliveryAnswer {
+    this.opts.metrics.invalid(from.transport);
+    this.opts.log.warn({ transport: from.transport, peer: from.peer, node: m.node, seq: m.seq, reason }, 'rejected an invalid message');
+    return { kind: 'reject', seq: m.seq, reason };
   }
 }

@@ -1,7 +1,7 @@
 // The collector's one ingest entry point. HTTP (POST /api/v1/reports), gRPC and NATS all call it.
 import type { IngestMessage, IngestResult } from '../store/messages.js';
 
-export type { DeltaMessage, FullReportMessage, IngestMessage, IngestResult } from '../store/messages.js';
+export type { FullReportMessage, IngestMessage, IngestResult } from '../store/messages.js';
 
 export interface Ingestor {
   /** Validates, dedupes by (node, seq) and stores atomically. Throws IngestValidationError on bad input. */

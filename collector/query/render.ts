@@ -10,7 +10,7 @@ const cell = (v: unknown): string => {
   return String(v);
 };
 
-export function table(rows: readonly Row[], columns: ReadonlyArray<[header: string, pick: (r: Row) => unknown]>, maxWidth = 80): string {
+function table(rows: readonly Row[], columns: ReadonlyArray<[header: string, pick: (r: Row) => unknown]>, maxWidth = 80): string {
   if (rows.length === 0) return '(none)\n';
   const cells = rows.map((r) => columns.map(([, pick]) => cell(pick(r)).replace(/\s+/g, ' ').slice(0, maxWidth)));
   const widths = columns.map(([h], i) => Math.max(h.length, ...cells.map((c) => c[i].length)));

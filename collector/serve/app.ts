@@ -18,12 +18,12 @@ import { nodesRoutes } from './routes/nodes.js';
 import { reportsRoutes } from './routes/reports.js';
 import { summaryRoutes } from './routes/summary.js';
 
-export const ROUTES: readonly RoutePlugin[] = [
+const ROUTES: readonly RoutePlugin[] = [
   reportsRoutes, findingsRoutes, nodesRoutes, checksRoutes, correlationsRoutes, summaryRoutes, activityRoutes, eventsRoutes,
   healthRoutes,
 ];
 
-export interface HttpOptions {
+interface HttpOptions {
   /** Undefined only with --no-auth. */
   tokens?: TokenSet;
   version: string;

@@ -7,7 +7,7 @@ export type Role = (typeof ROLES)[number];
 
 const isRole = (name: string): name is Role => ROLES.some((role) => role === name);
 
-export interface TokenEntry {
+interface TokenEntry {
   name: string;
   roles: Set<Role>;
 }
@@ -52,9 +52,9 @@ export function loadTokens(text: string, source = 'tokens file'): TokenSet {
   return set;
 }
 
-export type AuthOutcome = { ok: true; who: string } | { ok: false; code: 401 | 403; message: string };
+type AuthOutcome = { ok: true; who: string } | { ok: false; code: 401 | 403; message: string };
 
-export function authorize(tokens: TokenSet | undefined, header: string | undefined, role: Role): AuthOutcome {
+function authorize(tokens: TokenSet | undefined, header: string | undefined, role: Role): AuthOutcome {
   if (!tokens) return { ok: true, who: 'anonymous (--no-auth)' };
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   if (!m) return { ok: false, code: 401, message: 'a bearer token is required (Authorization: Bearer <token>)' };

@@ -37,7 +37,7 @@ const MAX_UNSENT_BYTES = 1024 * 1024;
 
 interface PendingChange { nodes: Set<string>; truncated: boolean; opened: number; changed: number; resolved: number }
 
-export interface LiveSources {
+interface LiveSources {
   store: Pick<Store, 'nodes'>;
   correlations(): Promise<CorrelationSnapshot>;
 }

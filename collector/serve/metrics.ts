@@ -1,7 +1,7 @@
 // Prometheus metrics on a registry of our own (several collectors can live in one process, e.g. in tests).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export interface GaugeSources {
+interface GaugeSources {
   nodes(): Promise<{ reporting: number; silent: number }>;
   correlations(): Promise<Record<string, number>>;
 }

@@ -74,7 +74,7 @@ export function timeFrom(bound: TimeBound, now: number): number {
 }
 
 /** `2025-01-01T00:00:00Z`, or a duration with a unit (`90s`, `24h`, `7d`); a bare number is neither. */
-export function parseTimeBound(raw: string): TimeBound | undefined {
+function parseTimeBound(raw: string): TimeBound | undefined {
   if (/^\d+(\.\d+)?(ms|s|m|h|d|w)/.test(raw)) {
     try { return { ago: parseDuration(raw) }; } catch { /* neither: the caller says so */ }
   }

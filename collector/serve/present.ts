@@ -16,9 +16,9 @@ export function presentFinding(f: StoredFinding): FindingViewT {
   };
 }
 
-export type NodeStatus = NodeViewT['status'];
+type NodeStatus = NodeViewT['status'];
 
-export const nodeStatus = (n: NodeRecord, now: number, silentAfterMs: number): NodeStatus =>
+const nodeStatus = (n: NodeRecord, now: number, silentAfterMs: number): NodeStatus =>
   (now - n.lastReport > silentAfterMs ? 'silent' : 'reporting');
 
 export function presentNode(n: NodeRecord, now: number, silentAfterMs: number): NodeViewT {

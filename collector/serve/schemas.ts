@@ -48,7 +48,7 @@ export function tokenRouteErrors(role: Role) {
   };
 }
 
-export const PassRateBody = z.object({
+const PassRateBody = z.object({
   pass: z.number().int(),
   fail: z.number().int(),
   warn: z.number().int(),
@@ -122,7 +122,7 @@ export const ChecksList = z.object({
   })),
 });
 
-export const CorrelationView = z.object({
+const CorrelationView = z.object({
   id: z.string().describe('stable for the same rule and subject'),
   kind: z.enum(CORRELATION_KINDS),
   rule: z.string(),

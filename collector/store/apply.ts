@@ -4,7 +4,7 @@ import { countKey, planIngest, type CheckMeta, type ExistingFinding, type Ingest
 import { roleKey, sameSummary } from './rows.js';
 import { MAX_CHANGED_NODES, type NodeRecord, type StoredChanges } from './types.js';
 
-export interface NodeWrite {
+interface NodeWrite {
   name: string;
   roles: string[];
   roleKey: string;
@@ -28,7 +28,7 @@ export function duplicateResult(node: NodeRecord | undefined): IngestResult {
   return { applied: false, duplicate: true, lastSeq: node?.lastSeq ?? undefined };
 }
 
-export function scanTime(message: IngestMessage): number {
+function scanTime(message: IngestMessage): number {
   return Date.parse(message.kind === 'full' ? message.report.scannedAt : message.scannedAt);
 }
 
@@ -57,7 +57,7 @@ export function makePlan(existing: ExistingFinding[], message: IngestMessage): I
   return planIngest(existing, message);
 }
 
-export function splitCountKey(key: string): [string, string, string] {
+function splitCountKey(key: string): [string, string, string] {
   const [checkId, status, severity] = key.split('\u0000');
   return [checkId, status, severity];
 }
@@ -130,4 +130,3 @@ export class CheckMetaCache {
   clear(): void { this.known.clear(); }
 }
 
-export { countKey };

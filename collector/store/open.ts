@@ -4,7 +4,7 @@ import { PostgresStore } from './postgres.js';
 import { SqliteStore } from './sqlite.js';
 import type { Store } from './types.js';
 
-export interface StoreConfig {
+interface StoreConfig {
   dataDir?: string;
   databaseUrl?: string;
   sqliteSynchronous?: 'FULL' | 'NORMAL';

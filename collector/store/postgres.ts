@@ -37,7 +37,7 @@ const CHANGES_CHANNEL = 'vigil_changes';
 const MAX_PAYLOAD = 7000;
 const RELISTEN_MS = 2000;
 
-export interface PostgresOptions {
+interface PostgresOptions {
   maxConnections?: number;
   onPoolError?: (err: Error) => void;
 }

@@ -60,19 +60,16 @@ export const emptySummary = (): Summary => ({ pass: 0, fail: 0, warn: 0, skip: 0
 
 export const emptySeverityCounts = (): SeverityCounts => ({ critical: 0, high: 0, medium: 0, low: 0, info: 0 });
 
-/** The columns that keep counts by severity (nodes: open failures; trend_samples: failures at a time). */
-export const FAIL_COLUMNS = ['fail_critical', 'fail_high', 'fail_medium', 'fail_low', 'fail_info'] as const;
+interface SeverityRow { fail_critical: number; fail_high: number; fail_medium: number; fail_low: number; fail_info: number }
 
-export interface SeverityRow { fail_critical: number; fail_high: number; fail_medium: number; fail_low: number; fail_info: number }
-
-export function severityCountsOf(row: SeverityRow): SeverityCounts {
+function severityCountsOf(row: SeverityRow): SeverityCounts {
   return {
     critical: Number(row.fail_critical), high: Number(row.fail_high), medium: Number(row.fail_medium),
     low: Number(row.fail_low), info: Number(row.fail_info),
   };
 }
 
-export function summaryOf(row: { pass: number; fail: number; warn: number; skip: number; error: number }): Summary {
+function summaryOf(row: { pass: number; fail: number; warn: number; skip: number; error: number }): Summary {
   return { pass: Number(row.pass), fail: Number(row.fail), warn: Number(row.warn), skip: Number(row.skip), error: Number(row.error) };
 }
 

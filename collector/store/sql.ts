@@ -24,9 +24,9 @@ export const SORT_KEYS: Record<FindingSort, { columns: string[]; types: Array<'n
   node: { columns: ['f.node', 'f.fid'], types: ['string', 'string'], dir: 'ASC' },
 };
 
-export const likeEscape = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+const likeEscape = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-export const FINDING_COLUMNS =
+const FINDING_COLUMNS =
   'f.node, f.fid, f.body, f.sev_rank, f.first_seen, f.changed_at, f.last_seen, f.resolved_at, n.last_scan';
 
 /** At most this many (check, status) arms in one statement; beyond, an IN list and a sort. */
@@ -34,7 +34,7 @@ const MAX_ARMS = 500;
 
 interface Arm { checkId: string; status: string }
 
-export interface QueryHints {
+interface QueryHints {
   /** SQLite: many findings match the check filter, so walk the sort order and filter (unary + keeps the check index out). */
   walkSortOrder?: boolean;
 }

@@ -23,7 +23,7 @@ import type {
 
 export const SQLITE_FILE = 'vigil.db';
 
-export interface SqliteOptions {
+interface SqliteOptions {
   /** `FULL` (default) fsyncs every commit; `NORMAL` is safe against corruption but may lose the last commits on power loss. */
   synchronous?: 'FULL' | 'NORMAL';
 }

@@ -2,7 +2,7 @@
 // 500 sockets in /proc/net/tcp, some owned by container processes. Goal: a scan under 50 ms.
 import { lstatSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildHost } from '../fixtures/build.js';
+import { buildHost, type HostSpec } from '../fixtures/build.js';
 import { containerdHost, containerId, sandboxId, type FakeContainer } from '../unit/containers/fixtures.js';
 import { scanNode } from '../../agent/scan.js';
 import { HostAccess } from '../../agent/gather/host.js';
@@ -16,9 +16,9 @@ const SOCKETS = 500;
 const RUNS = 30;
 const GOAL_MS = 50;
 
-function fixtureContainers(): FakeContainer[] {
+function fixtureContainers(pods = PODS): FakeContainer[] {
   const out: FakeContainer[] = [];
-  for (let p = 0; p < PODS; p++) {
+  for (let p = 0; p < pods; p++) {
     const pod = `pod-${p}`;
     const namespace = `ns-${p % 7}`;
     out.push({ id: sandboxId(p), type: 'sandbox', pod, namespace, pid: 10_000 + p * 10, hostNamespaces: p % 10 === 0 ? ['network', 'uts'] : [] });
@@ -41,10 +41,10 @@ function fixtureContainers(): FakeContainer[] {
 const hexAddr = (a: number, port: number): string => `${a.toString(16).toUpperCase().padStart(8, '0')}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
 
 /** /proc/net/tcp with `SOCKETS` entries: listeners on 0.0.0.0/127.0.0.1 and established connections. */
-function procNetTcp(): { text: string; inodes: number[] } {
+function procNetTcp(sockets = SOCKETS): { text: string; inodes: number[] } {
   const lines = ['  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode'];
   const inodes: number[] = [];
-  for (let i = 0; i < SOCKETS; i++) {
+  for (let i = 0; i < sockets; i++) {
     const listen = i % 4 === 0;
     const local = hexAddr(i % 8 === 0 ? 0 : 0x0100007f, listen ? 8000 + i : 30_000 + i);
     const remote = listen ? '00000000:0000' : hexAddr(0x0A00000A + i, 40_000 + i);
@@ -70,6 +70,16 @@ async function time(fn: () => Promise<unknown>): Promise<number[]> {
     out.push(performance.now() - t);
   }
   return out;
+}
+
+/**
+ * The bench's node, smaller, as a plain host spec (no socket→process links): the scan regression guard
+ * (test/unit/scan/catalogue-equivalence.test.ts) scans it among the other fixture hosts.
+ */
+export function containerHeavyNode(pods = 4, sockets = 24): HostSpec {
+  return containerdHost(fixtureContainers(pods), {
+    procFiles: { 'net/tcp': procNetTcp(sockets).text, 'net/tcp6': '', 'net/udp': '', 'net/udp6': '' },
+  });
 }
 
 export async function run(): Promise<string> {

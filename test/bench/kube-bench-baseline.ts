@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Finding } from '../../proto/report.js';
 
-export interface BaselineCheck {
+interface BaselineCheck {
   cis: string;
   /** The shell pipeline kube-bench would run for it, here against the fixture. */
   command: string;

@@ -7,7 +7,7 @@ import { buildHost } from '../fixtures/build.js';
 import { kubeadmControlPlane } from '../fixtures/hosts/kubeadm-control-plane.js';
 import { buildReport, scanNode, selectChecks } from '../../agent/scan.js';
 import { gatherSnapshot } from '../../agent/gather/index.js';
-import { ALL_CHECKS } from '../../agent/evaluate/checks/index.js';
+import { ALL_CHECKS } from '../../agent/evaluate/catalogue.js';
 import { baselineChecks, runBaseline } from './kube-bench-baseline.js';
 
 const SCAN_WARMUP = 20;

@@ -42,7 +42,7 @@ export interface PageRecord {
   failedRequests: string[];
 }
 
-export interface PageOptions {
+interface PageOptions {
   viewport?: { width: number; height: number };
   colorScheme?: 'light' | 'dark';
 }

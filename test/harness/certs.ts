@@ -4,9 +4,9 @@
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 
-export type CertHash = 'sha1' | 'sha256' | 'md5';
+type CertHash = 'sha1' | 'sha256' | 'md5';
 
-export interface CertOptions {
+interface CertOptions {
   /** Common name; `O=` can be added with `organization`. */
   cn: string;
   organization?: string;

@@ -8,7 +8,7 @@ import { findBinary, freePort, tempDir } from './integration.js';
 
 export const ETCD_BIN = findBinary('etcd', ['/usr/bin/etcd']);
 
-export interface EtcdOptions {
+interface EtcdOptions {
   /** Host the client URL listens on (default 127.0.0.1). */
   clientHost?: string;
   /** Mode of the data dir once etcd runs (etcd only warns about anything looser than 700). */

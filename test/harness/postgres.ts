@@ -51,7 +51,7 @@ async function waitReady(url: string, child: ChildProcess, log: () => string, ti
   }
 }
 
-export interface StartPostgresOptions {
+interface StartPostgresOptions {
   /** fsync off makes tests fast; benchmarks keep the default durable settings. */
   durable?: boolean;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { lastFlag, listFlag, parseBool, parseFeatureGates, parseFlags } from '../../agent/gather/flags.js';
+import { lastFlag, listFlag, parseFeatureGates, parseFlags } from '../../agent/gather/flags.js';
+import { parseGoBool as parseBool } from '../../common/bool.js';
 
 describe('parseFlags', () => {
   it('reads --flag=value, --flag value, bare booleans, single-dash and repeats', () => {

@@ -3,7 +3,7 @@ import { HostAccess } from '../../agent/gather/host.js';
 import { gatherKubeletConfig } from '../../agent/gather/kubelet-config.js';
 import { parseFlags } from '../../agent/gather/flags.js';
 import { gatherFiles } from '../../agent/gather/files.js';
-import type { ComponentFact } from '../../agent/snapshot.js';
+import type { DiscoveredComponent as ComponentFact } from '../../agent/facts/snapshot.js';
 import { buildHost, type BuiltHost, type HostSpec } from '../fixtures/build.js';
 
 let built: BuiltHost | undefined;

@@ -1,17 +1,20 @@
 // Inventory, not judgement: which other hosts this node's control plane talks to (the apiserver's etcd
 // endpoints, etcd's peers). The collector's coverage rule uses these to find cluster members that run no agent.
+import { setting } from '../../facts/inputs.js';
+import type { ComponentFact, Setting } from '../../facts/snapshot.js';
 import type { Check, Verdict } from '../check.js';
-import type { ComponentFact } from '../../snapshot.js';
-import { lastFlag } from '../../gather/flags.js';
-import { etcdSetting } from './cis/etcd.js';
-import { componentResource } from './cis/helpers.js';
+import { componentResource } from '../evidence.js';
 
-function peerVerdict(c: ComponentFact | undefined, key: string, value: string | undefined, source: string, what: string): Verdict[] {
-  if (!c || value === undefined || value === '') return [];
+/** A verdict naming the peers, when the component was given any (flag or, for etcd, ETCD_* variable). */
+function peerVerdict(c: ComponentFact | undefined, peers: Setting | undefined, what: string): Verdict[] {
+  if (!c || !peers || (peers.source !== 'flag' && peers.source !== 'env')) return [];
+  const value = peers.value;
+  if (typeof value !== 'string' || value === '') return [];
+  const key = peers.source === 'env' && peers.env ? peers.env : `--${peers.flag ?? peers.key}`;
   return [{
     status: 'pass',
     resource: componentResource(c),
-    evidence: { source, key, value, ...(c.path ? { path: c.path } : {}), detail: what },
+    evidence: { source: peers.source, key, value, ...(c.path ? { path: c.path } : {}), detail: what },
   }];
 }
 
@@ -23,9 +26,10 @@ export const clusterPeersChecks: Check[] = [
     severity: 'info',
     component: 'kube-apiserver',
     remediation: 'Nothing to fix: this records the etcd members the API server uses, so the collector can tell whether each one runs an agent.',
+    reads: [setting('kube-apiserver', 'etcd-servers')],
     evaluate: (s) => {
       const c = s.components['kube-apiserver'];
-      return peerVerdict(c, '--etcd-servers', c && lastFlag(c.flags, 'etcd-servers'), 'flag', 'etcd members this API server connects to');
+      return peerVerdict(c, c?.settings['etcd-servers'], 'etcd members this API server connects to');
     },
   },
   {
@@ -35,11 +39,10 @@ export const clusterPeersChecks: Check[] = [
     severity: 'info',
     component: 'etcd',
     remediation: 'Nothing to fix: this records the etcd cluster members, so the collector can tell whether each one runs an agent.',
+    reads: [setting('etcd', 'initial-cluster')],
     evaluate: (s) => {
       const c = s.components.etcd;
-      if (!c) return [];
-      const v = etcdSetting(c, 'initial-cluster');
-      return peerVerdict(c, v.source === 'env' ? 'ETCD_INITIAL_CLUSTER' : '--initial-cluster', v.value, v.source, 'members of this etcd cluster');
+      return peerVerdict(c, c?.settings['initial-cluster'], 'members of this etcd cluster');
     },
   },
 ];

@@ -1,4 +1,5 @@
 // CIS 5.3.1: the CNI in use must enforce NetworkPolicy, or every policy the cluster defines is silently ignored.
+import { fact } from '../../facts/inputs.js';
 import type { Check, Verdict } from '../check.js';
 
 const networkPolicy: Check = {
@@ -6,6 +7,7 @@ const networkPolicy: Check = {
   title: 'The CNI in use enforces NetworkPolicy',
   remediation: 'Use a CNI that enforces NetworkPolicy (Calico, Cilium, Antrea, Weave Net, kube-router; with Flannel, Canal adds Calico policy), then define NetworkPolicies for every namespace.',
   differsFromKubeBench: 'kube-bench leaves 5.3.1 to manual review; Vigil judges the active CNI config on the node.',
+  reads: [fact('cni')],
   evaluate(s) {
     const { cni } = s;
     const resource: Verdict['resource'] = cni.activeConfig ? { kind: 'file', path: cni.activeConfig } : { kind: 'node' };

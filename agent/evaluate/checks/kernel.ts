@@ -1,10 +1,11 @@
 // The node kernel: the sysctls the kubelet's --protect-kernel-defaults insists on (judged together with that
 // setting), hardening sysctls, and whether a Linux security module confines containers at all.
 import type { Evidence, Severity, Status } from '../../../proto/report.js';
+import { fact, setting } from '../../facts/inputs.js';
 import type { Check, Verdict } from '../check.js';
-import type { Snapshot } from '../../snapshot.js';
-import { PROTECTED_SYSCTLS } from '../../gather/kernel/index.js';
-import { parseGoBool } from './cis/helpers.js';
+import type { Snapshot } from '../../facts/snapshot.js';
+import { parseGoBool } from '../../../common/bool.js';
+import { PROTECTED_SYSCTLS } from '../../facts/kernel.js';
 
 function sysctlEvidence(s: Snapshot, key: string, expected: string, detail: string): Evidence {
   const e: Evidence = { source: 'sysctl', path: `/proc/sys/${key.replace(/\./g, '/')}`, key, expected, detail };
@@ -35,6 +36,7 @@ const protectKernelDefaults: Check = {
   id: 'kernel-protect-defaults', cis: null, severity: 'medium', component: 'kubelet',
   title: 'Kernel settings the kubelet protects',
   remediation: 'Set the values the kubelet expects in /etc/sysctl.d/90-kubelet.conf (vm.overcommit_memory=1, vm.panic_on_oom=0, kernel.panic=10, kernel.panic_on_oops=1, kernel.keys.root_maxkeys=1000000, kernel.keys.root_maxbytes=25000000), run `sysctl --system`, then set protectKernelDefaults: true in the kubelet config.',
+  reads: [fact('kernel'), setting('kubelet', 'protectKernelDefaults')],
   evaluate(s) {
     if (!s.components.kubelet) return [];
     const protect = kubeletBool(s, 'protectKernelDefaults');
@@ -73,6 +75,7 @@ const unprivilegedUserns: Check = {
   id: 'kernel-unprivileged-userns', cis: null, severity: 'medium', component: 'node',
   title: 'Unprivileged users can create user namespaces',
   remediation: 'Unless pods use Kubernetes user namespaces (hostUsers: false), set kernel.unprivileged_userns_clone=0 (Debian/Ubuntu kernels) or user.max_user_namespaces=0 in /etc/sysctl.d/ and run `sysctl --system`: user namespaces expose kernel code paths that most container escapes go through.',
+  reads: [fact('kernel')],
   evaluate(s) {
     const clone = s.kernel.sysctls['kernel.unprivileged_userns_clone'];
     const max = s.kernel.sysctls['user.max_user_namespaces'];
@@ -102,6 +105,7 @@ function minimumSysctl(id: string, key: string, min: number, title: string, why:
   return {
     id, cis: null, severity: 'low', component: 'node', title,
     remediation: `Set ${key}=${min} in /etc/sysctl.d/ and run \`sysctl --system\`.`,
+    reads: [fact('kernel')],
     evaluate(s) {
       const missing = unreadable(s, key, `>= ${min}`);
       if (missing) return [missing];
@@ -116,6 +120,7 @@ const lsm: Check = {
   id: 'kernel-lsm', cis: null, severity: 'medium', component: 'node',
   title: 'A Linux security module (AppArmor or SELinux) is enabled',
   remediation: 'Boot with AppArmor (apparmor=1 security=apparmor) or SELinux in enforcing mode, so the runtime\'s default profiles confine containers.',
+  reads: [fact('kernel')],
   evaluate(s) {
     const { appArmorEnabled: apparmor, seLinux } = s.kernel;
     const detail = `AppArmor ${apparmor === undefined ? 'unknown' : apparmor ? 'enabled' : 'disabled'}, SELinux ${seLinux ?? 'unknown'}`;

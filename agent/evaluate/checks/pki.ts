@@ -1,13 +1,18 @@
 // PKI hygiene: every certificate and key the node holds or its components are started with. Judged from
 // gathered facts only (no key material reaches evaluation). Bundles are judged certificate by certificate.
 import type { Evidence } from '../../../proto/report.js';
+import { fact } from '../../facts/inputs.js';
 import type { Check, Verdict } from '../check.js';
-import type { Snapshot } from '../../snapshot.js';
-import type { CertificateFact, KeyFact } from '../../gather/pki/types.js';
-import { isWeakSignature } from '../../gather/pki/der.js';
+import type { Snapshot } from '../../facts/snapshot.js';
+import type { CertificateFact, KeyFact } from '../../facts/pki.js';
+
+/** SHA-1 and MD5 (and older) signatures can be forged or collided. */
+function isWeakSignature(algorithm: string): boolean {
+  return /^(md2|md4|md5|sha1)with|withsha1$|^dsawithsha1$/i.test(algorithm);
+}
 
 const DAY = 86_400_000;
-export const EXPIRY_WARNING_DAYS = 30;
+const EXPIRY_WARNING_DAYS = 30;
 const MIN_RSA_BITS = 2048;
 const MIN_EC_BITS = 256;
 
@@ -60,6 +65,7 @@ const expiry: Check = {
   id: 'pki-cert-expiry', cis: null, severity: 'high', component: 'node',
   title: 'Certificate validity',
   remediation: 'Renew the certificate before it expires (kubeadm: `kubeadm certs renew all` then restart the control-plane static pods; kubelet: enable rotateCertificates), and monitor expiry.',
+  reads: [fact('certificates')],
   evaluate(s) {
     const now = Date.now();
     return certVerdicts(s, (c) => {
@@ -95,6 +101,7 @@ const certKeySize: Check = {
   id: 'pki-cert-weak-key', cis: null, severity: 'high', component: 'node',
   title: 'Certificate key strong enough',
   remediation: 'Reissue the certificate with an RSA key of at least 2048 bits (or ECDSA P-256 or stronger).',
+  reads: [fact('certificates')],
   evaluate: (s) => certVerdicts(s, (c) => {
     const judged = weakKey(c.keyType, c.keyBits);
     if (!judged) return undefined;
@@ -109,6 +116,7 @@ const certSignature: Check = {
   id: 'pki-cert-weak-signature', cis: null, severity: 'high', component: 'node',
   title: 'Certificate signature algorithm strong enough',
   remediation: 'Reissue the certificate signed with SHA-256 or stronger.',
+  reads: [fact('certificates')],
   evaluate: (s) => certVerdicts(s, (c) => {
     if (!c.signatureAlgorithm) return undefined;
     const expected = 'SHA-256 or stronger';
@@ -140,6 +148,7 @@ const keyMode: Check = {
   id: 'pki-key-file-permissions', cis: null, severity: 'medium', component: 'node',
   title: 'Private key file mode 600 or tighter',
   remediation: 'chmod 600 the key file (and keep it owned by the user of the component that reads it).',
+  reads: [fact('keys')],
   evaluate: (s) => uniqueFiles(s.keys.filter((k) => k.kind === 'private' && !k.error && k.file.mode !== undefined)).map((k): Verdict => {
     const mode = k.file.mode!;
     const ok = (mode & ~0o600) === 0;
@@ -156,6 +165,7 @@ const keyMatch: Check = {
   id: 'pki-key-mismatch', cis: null, severity: 'high', component: 'node',
   title: 'Private key matches its certificate',
   remediation: 'Point the key flag at the key the certificate was issued for (or reissue the certificate for this key); a mismatched pair fails every TLS handshake or, worse, is being replaced piecemeal.',
+  reads: [fact('keys')],
   evaluate: (s) => uniqueFiles(s.keys.filter((k) => k.kind === 'private' && k.pairedWith !== undefined && k.pairMatches !== undefined)).map((k): Verdict => ({
     status: k.pairMatches ? 'pass' : 'fail',
     resource: { kind: 'file', path: k.path },
@@ -169,6 +179,7 @@ const keySize: Check = {
   id: 'pki-key-weak', cis: null, severity: 'high', component: 'node',
   title: 'Key without a certificate strong enough',
   remediation: 'Replace the key with an RSA key of at least 2048 bits (or ECDSA P-256 or stronger); for the service account key, rotate it and keep the old public key in --service-account-key-file until issued tokens expire.',
+  reads: [fact('certificates'), fact('keys')],
   evaluate(s) {
     const certPaths = new Set(s.certificates.map((c) => c.path));
     const matchedPublic = new Set(s.keys.map((k) => k.matchesCertificate).filter(Boolean));
@@ -189,6 +200,7 @@ const unreadable: Check = {
   id: 'pki-unreadable', cis: null, severity: 'medium', component: 'node',
   title: 'Certificate or key named by a component could not be read',
   remediation: 'Check that the file exists, is a PEM certificate or key, and that the agent can read it; a component started with a missing file does not serve TLS as configured.',
+  reads: [fact('certificates'), fact('keys')],
   evaluate: (s) => [...s.certificates, ...s.keys].filter((f) => f.error).map((f): Verdict => ({
     status: 'error',
     resource: { kind: 'file', path: f.path },

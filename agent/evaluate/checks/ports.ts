@@ -2,13 +2,12 @@
 // kubelet, etcd without client certificates, a plaintext Docker API). Every listener no rule claims is
 // listed once as `info`, with its process and container, so the inventory is complete.
 import type { Evidence, Severity, Status } from '../../../proto/report.js';
-import type { Check, Verdict } from '../check.js';
-import type { ComponentFact, ComponentName, Snapshot } from '../../snapshot.js';
-import type { SocketFact } from '../../gather/sockets/types.js';
-import { isLoopback } from '../../gather/sockets/proc-net.js';
-import { lastFlag } from '../../gather/flags.js';
-import { parseGoBool } from './cis/helpers.js';
-import { etcdSetting as etcdValue } from './cis/etcd.js';
+import { parseGoBool } from '../../../common/bool.js';
+import { isLoopbackHost } from '../../../common/address.js';
+import { fact, settings, type Input } from '../../facts/inputs.js';
+import type { ComponentFact, ComponentName, Snapshot } from '../../facts/snapshot.js';
+import type { SocketFact } from '../../facts/sockets.js';
+import type { Check, CheckMeta, Verdict } from '../check.js';
 
 type PortResource = Extract<Verdict['resource'], { kind: 'port' }>;
 
@@ -33,7 +32,9 @@ interface Judged {
 
 /** One context-aware rule: which sockets it judges on this node, and how. */
 interface PortRule {
-  check: Omit<Check, 'evaluate'>;
+  check: CheckMeta;
+  /** The settings the rule reads besides the sockets (and the containers they live in). */
+  reads: readonly Input[];
   /** The sockets this rule judges, or undefined when the rule does not apply to this node. */
   select(s: Snapshot): { sockets: SocketFact[]; ports: number[] } | undefined;
   judge(s: Snapshot, socket: SocketFact): Judged;
@@ -43,7 +44,7 @@ interface PortRule {
   nominalPort?: number;
 }
 
-export function portResource(s: Snapshot, k: SocketFact): PortResource {
+function portResource(s: Snapshot, k: SocketFact): PortResource {
   const r: PortResource = { kind: 'port', protocol: k.protocol, address: k.address, port: k.port };
   if (k.pid !== undefined) r.pid = k.pid;
   if (k.process !== undefined) r.process = k.process;
@@ -118,15 +119,10 @@ function setting(s: Snapshot, key: string): unknown {
   return s.kubelet?.settings[key]?.value;
 }
 
-function flag(s: Snapshot, comp: ComponentName, name: string): string | undefined {
-  const c = s.components[comp];
-  return c ? lastFlag(c.flags, name) : undefined;
-}
-
-/** A flag, else its etcd environment variable, read as the CIS etcd checks read it. */
-function etcdSetting(s: Snapshot, name: string): string | undefined {
-  const etcd = s.components.etcd;
-  return etcd ? etcdValue(etcd, name).value : undefined;
+/** The value a component was given (a flag, its environment, its config file), not its default; undefined when none. */
+function given(s: Snapshot, comp: ComponentName, key: string): string | undefined {
+  const value = s.components[comp]?.settings[key];
+  return value && value.source !== 'default' && value.source !== 'unset' && typeof value.value === 'string' ? value.value : undefined;
 }
 
 function urlPorts(urls: string | undefined, fallback: number): { port: number; scheme: string }[] {
@@ -149,7 +145,7 @@ function where(k: SocketFact): string {
 const LOOPBACK_ONLY = 'bound to loopback only (127.0.0.1 or ::1)';
 
 function exposure(k: SocketFact, exposed: Omit<Judged, 'expected'>, loopback?: Omit<Judged, 'expected'>): Judged {
-  if (isLoopback(k.address)) return { status: 'pass', detail: `${where(k)} is loopback only`, expected: LOOPBACK_ONLY, ...loopback };
+  if (isLoopbackHost(k.address)) return { status: 'pass', detail: `${where(k)} is loopback only`, expected: LOOPBACK_ONLY, ...loopback };
   return { ...exposed, expected: LOOPBACK_ONLY };
 }
 
@@ -159,6 +155,7 @@ const kubeletReadOnly: PortRule = {
     title: 'Kubelet read-only port (unauthenticated) is open',
     remediation: 'Set readOnlyPort: 0 in the kubelet config file (or --read-only-port=0) and restart the kubelet; use the authenticated port 10250 for metrics.',
   },
+  reads: settings('kubelet', 'readOnlyPort'),
   nominalPort: 10255,
   select: componentRule('kubelet', (s) => {
     const configured = num(setting(s, 'readOnlyPort'));
@@ -167,9 +164,9 @@ const kubeletReadOnly: PortRule = {
   }),
   judge: (s, k) => ({
     status: 'fail',
-    severity: isLoopback(k.address) ? 'medium' : 'high',
+    severity: isLoopbackHost(k.address) ? 'medium' : 'high',
     detail: `${where(k)} serves pods, node and metrics data without authentication`
-      + (isLoopback(k.address) ? ' to every local process' : ' to the network'),
+      + (isLoopbackHost(k.address) ? ' to every local process' : ' to the network'),
     expected: 'readOnlyPort 0 (closed)',
     value: setting(s, 'readOnlyPort'),
   }),
@@ -187,6 +184,7 @@ const kubeletAnonymous: PortRule = {
     title: 'Kubelet API reachable from the network with anonymous authentication on',
     remediation: 'Set authentication.anonymous.enabled: false and authorization.mode: Webhook in the kubelet config file (or --anonymous-auth=false --authorization-mode=Webhook) and restart the kubelet.',
   },
+  reads: settings('kubelet', 'port', 'authentication.anonymous.enabled', 'authorization.mode'),
   select: componentRule('kubelet', (s) => [num(setting(s, 'port')) ?? 10250]),
   judge: (s, k) => {
     const anonymous = parseGoBool(setting(s, 'authentication.anonymous.enabled'));
@@ -211,21 +209,22 @@ const apiserverInsecure: PortRule = {
     title: 'API server insecure (unauthenticated HTTP) port is open',
     remediation: 'Set --insecure-port=0 on the kube-apiserver (removed entirely in Kubernetes 1.24: upgrade) and use the secure port only.',
   },
+  reads: settings('kube-apiserver', 'insecure-port'),
   nominalPort: 8080,
   select: componentRule('kube-apiserver', (s) => {
-    const configured = num(flag(s, 'kube-apiserver', 'insecure-port'));
+    const configured = num(given(s, 'kube-apiserver', 'insecure-port'));
     return [configured ?? 8080];
   }),
   judge: (s, k) => ({
     status: 'fail',
-    severity: isLoopback(k.address) ? 'high' : 'critical',
+    severity: isLoopbackHost(k.address) ? 'high' : 'critical',
     detail: `${where(k)} serves the Kubernetes API over HTTP with no authentication or authorization`,
     expected: 'insecure port disabled (--insecure-port=0)',
-    value: flag(s, 'kube-apiserver', 'insecure-port'),
+    value: given(s, 'kube-apiserver', 'insecure-port'),
   }),
   whenClosed: (s) => ({
     status: 'pass', detail: 'no insecure API server port is listening',
-    expected: 'insecure port disabled (--insecure-port=0)', value: flag(s, 'kube-apiserver', 'insecure-port'),
+    expected: 'insecure port disabled (--insecure-port=0)', value: given(s, 'kube-apiserver', 'insecure-port'),
   }),
 };
 
@@ -234,8 +233,8 @@ function etcdRule(kind: 'client' | 'peer'): PortRule {
   const authFlag = kind === 'client' ? 'client-cert-auth' : 'peer-client-cert-auth';
   const fallback = kind === 'client' ? 2379 : 2380;
   const listeners = (s: Snapshot) => {
-    const urls = urlPorts(etcdSetting(s, urlsFlag), fallback);
-    const httpOnly = kind === 'client' ? etcdSetting(s, 'listen-client-http-urls') : undefined;
+    const urls = urlPorts(given(s, 'etcd', urlsFlag), fallback);
+    const httpOnly = kind === 'client' ? given(s, 'etcd', 'listen-client-http-urls') : undefined;
     return httpOnly ? [...urls, ...urlPorts(httpOnly, fallback)] : urls;
   };
   return {
@@ -246,9 +245,10 @@ function etcdRule(kind: 'client' | 'peer'): PortRule {
         ? 'Serve etcd clients over TLS with --client-cert-auth=true (--cert-file, --key-file, --trusted-ca-file) and bind --listen-client-urls to 127.0.0.1 plus only the addresses API servers use; firewall 2379 from everything else.'
         : 'Serve etcd peers over TLS with --peer-client-cert-auth=true (--peer-cert-file, --peer-key-file, --peer-trusted-ca-file) and bind --listen-peer-urls to the cluster network only; firewall 2380 from everything else.',
     },
+    reads: settings('etcd', urlsFlag, authFlag, ...(kind === 'client' ? ['listen-client-http-urls'] : [])),
     select: componentRule('etcd', (s) => listeners(s).map((l) => l.port)),
     judge: (s, k) => {
-      const rawAuth = etcdSetting(s, authFlag);
+      const rawAuth = given(s, 'etcd', authFlag);
       const certAuth = rawAuth === undefined ? false : parseGoBool(rawAuth) ?? false;
       const scheme = listeners(s).find((l) => l.port === k.port)?.scheme ?? 'unknown';
       const context = `--${authFlag}=${rawAuth ?? 'unset (false)'}, scheme ${scheme}`;
@@ -275,19 +275,20 @@ function bindRule(component: 'kube-controller-manager' | 'kube-scheduler', secur
       title: `${component} serves beyond loopback`,
       remediation: `Set --bind-address=127.0.0.1 on the ${component} (its health, metrics and profiling endpoints need no network exposure) and remove any --port other than 0.`,
     },
+    reads: settings(component, 'secure-port', 'port', 'bind-address'),
     select: componentRule(component, (s) => {
-      const secure = num(flag(s, component, 'secure-port')) ?? securePort;
-      const insecure = num(flag(s, component, 'port'));
+      const secure = num(given(s, component, 'secure-port')) ?? securePort;
+      const insecure = num(given(s, component, 'port'));
       return insecure !== undefined ? [secure, insecure] : [secure];
     }),
     judge: (s, k) => {
-      const insecure = num(flag(s, component, 'port'));
+      const insecure = num(given(s, component, 'port'));
       const plaintext = insecure !== undefined && k.port === insecure;
       return exposure(k, {
         status: 'fail',
         severity: plaintext ? 'high' : 'medium',
         detail: `${where(k)} is reachable from the network${plaintext ? ' over plain HTTP (the legacy --port)' : ''}`,
-        value: flag(s, component, 'bind-address') ?? 'unset (0.0.0.0)',
+        value: given(s, component, 'bind-address') ?? 'unset (0.0.0.0)',
       });
     },
   };
@@ -299,6 +300,7 @@ const dockerTcp: PortRule = {
     title: 'Docker API over plain TCP',
     remediation: 'Remove -H tcp://... (and "hosts" in /etc/docker/daemon.json) so dockerd listens on its unix socket only; if remote access is required, use TLS with client certificates on 2376.',
   },
+  reads: [],
   select: (s) => {
     const dockerd = s.components.dockerd;
     const sockets = s.sockets.filter((k) => k.protocol.startsWith('tcp')
@@ -308,9 +310,9 @@ const dockerTcp: PortRule = {
   },
   judge: (_s, k) => ({
     status: 'fail',
-    severity: isLoopback(k.address) ? 'high' : 'critical',
+    severity: isLoopbackHost(k.address) ? 'high' : 'critical',
     detail: `${where(k)}: the Docker API without TLS is root on this node for anyone who reaches it`
-      + (isLoopback(k.address) ? ' (here: any local process or pod with host network)' : ''),
+      + (isLoopbackHost(k.address) ? ' (here: any local process or pod with host network)' : ''),
     expected: 'dockerd on its unix socket only',
   }),
 };
@@ -321,15 +323,16 @@ const kubeProxyMetrics: PortRule = {
     title: 'kube-proxy metrics served beyond loopback',
     remediation: 'Set metricsBindAddress: 127.0.0.1:10249 in the kube-proxy config (or --metrics-bind-address=127.0.0.1:10249).',
   },
+  reads: settings('kube-proxy', 'metricsBindAddress'),
   select: componentRule('kube-proxy', (s) => {
-    const configured = s.kubeProxyConfig?.metricsBindAddress ?? flag(s, 'kube-proxy', 'metrics-bind-address');
+    const configured = given(s, 'kube-proxy', 'metricsBindAddress');
     const port = configured ? num(configured.slice(configured.lastIndexOf(':') + 1)) : undefined;
     return [port ?? 10249];
   }),
   judge: (s, k) => exposure(k, {
     status: 'fail',
     detail: `${where(k)} serves kube-proxy metrics (node and service topology) to the network without authentication`,
-    value: s.kubeProxyConfig?.metricsBindAddress ?? flag(s, 'kube-proxy', 'metrics-bind-address') ?? 'unset',
+    value: given(s, 'kube-proxy', 'metricsBindAddress') ?? 'unset',
   }),
 };
 
@@ -351,9 +354,13 @@ function evidence(j: Judged): Evidence {
   return e;
 }
 
+/** Every port check reads the sockets, and the containers a socket may live in (for its pod's name). */
+const SOCKETS: readonly Input[] = [fact('sockets'), fact('containers')];
+
 function ruleCheck(rule: PortRule): Check {
   return {
     ...rule.check,
+    reads: [...rule.reads, ...SOCKETS],
     evaluate(s) {
       const selected = rule.select(s);
       if (!selected) return [];
@@ -377,13 +384,15 @@ const inventory: Check = {
   id: 'port-listener', cis: null, severity: 'info', component: 'node',
   title: 'Listening socket',
   remediation: 'Review listeners reachable beyond loopback: stop what is not needed, bind the rest to the addresses that must reach them, and firewall the node.',
+  // The listeners no rule claims: it asks every rule which sockets it claims.
+  reads: [...RULES.flatMap((r) => r.reads), ...SOCKETS],
   evaluate(s) {
     const claimed = new Set<SocketFact>();
     for (const rule of RULES) for (const k of rule.select(s)?.sockets ?? []) claimed.add(k);
     return verdictsPerListener(s, s.sockets.filter((k) => !claimed.has(k)), (k, r): Verdict => {
-      const scope = isLoopback(k.address) ? 'loopback only' : 'reachable beyond loopback';
+      const scope = isLoopbackHost(k.address) ? 'loopback only' : 'reachable beyond loopback';
       const v: Verdict = {
-        status: isLoopback(k.address) ? 'pass' : 'warn',
+        status: isLoopbackHost(k.address) ? 'pass' : 'warn',
         resource: r,
         title: `Listening: ${where(k)}`,
         evidence: {

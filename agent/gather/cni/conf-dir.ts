@@ -3,10 +3,10 @@
 import * as path from 'node:path';
 import type { HostAccess } from '../host.js';
 import { lastFlag } from '../flags.js';
-import type { ComponentFact, ComponentName } from '../../snapshot.js';
-import type { CniConfDirSource } from './types.js';
+import type { ComponentFact, ComponentName } from '../../facts/snapshot.js';
+import type { CniConfDirSource } from '../../facts/cni.js';
 
-export const DEFAULT_CONF_DIR = '/etc/cni/net.d';
+const DEFAULT_CONF_DIR = '/etc/cni/net.d';
 const CONFIG_MAX_BYTES = 1024 * 1024;
 
 export function cniConfDir(
@@ -53,7 +53,7 @@ function dropIns(host: HostAccess, dir: string): string[] {
  * A string value from a TOML file, looked up by table header and key. Only what these runtime configs
  * use (`[a."b.c".d]` headers, `key = "value"` / `'value'` lines): no TOML library is needed for that.
  */
-export function tomlValue(host: HostAccess, file: string, tableMatches: (table: string) => boolean, key: string): string | undefined {
+function tomlValue(host: HostAccess, file: string, tableMatches: (table: string) => boolean, key: string): string | undefined {
   const r = host.readText(file, CONFIG_MAX_BYTES);
   if (!r.ok) return undefined;
   let table = '';

@@ -2,13 +2,13 @@
 // names and takes the first that loads), its plugin types, and whether they enforce NetworkPolicy.
 import * as path from 'node:path';
 import type { HostAccess } from '../host.js';
-import type { ComponentFact, ComponentName, GatherError, KubeletConfigFact } from '../../snapshot.js';
+import type { ComponentFact, ComponentName, GatherError, KubeletConfigFact } from '../../facts/snapshot.js';
 import { cniConfDir } from './conf-dir.js';
 import { jsonErrorSummary } from '../yaml.js';
 import { networkPolicySupport } from './policy.js';
-import type { CniFact } from './types.js';
+import type { CniFact } from '../../facts/cni.js';
 
-export const CNI_NETWORKS_DIR = '/var/lib/cni/networks';
+const CNI_NETWORKS_DIR = '/var/lib/cni/networks';
 const CONF_EXTENSIONS = ['.conf', '.conflist', '.json'];
 const CONF_MAX_BYTES = 1024 * 1024;
 const MAX_FILES = 1000;

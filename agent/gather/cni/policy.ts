@@ -1,5 +1,5 @@
 // Does the CNI in use enforce NetworkPolicy? Known from its plugin types; unknown plugins say so.
-export const ENFORCING_PLUGINS: Record<string, string> = {
+const ENFORCING_PLUGINS: Record<string, string> = {
   calico: 'Calico (or Canal: Flannel with Calico policy)',
   cilium: 'Cilium',
   'cilium-cni': 'Cilium',
@@ -11,12 +11,12 @@ export const ENFORCING_PLUGINS: Record<string, string> = {
 };
 
 /** Plugins that only wire interfaces, addresses or ports: none of them filters pod traffic. */
-export const NON_ENFORCING_PLUGINS = new Set([
+const NON_ENFORCING_PLUGINS = new Set([
   'flannel', 'bridge', 'ptp', 'macvlan', 'ipvlan', 'host-device', 'vlan', 'loopback', 'portmap', 'bandwidth',
   'tuning', 'firewall', 'sbr', 'vrf', 'host-local', 'dhcp', 'static', 'dummy', 'tap',
 ]);
 
-export interface PolicyVerdict { enforces?: boolean; reason: string }
+interface PolicyVerdict { enforces?: boolean; reason: string }
 
 export function networkPolicySupport(
   plugins: string[],

@@ -10,12 +10,6 @@ export const CAPABILITY_NAMES: readonly string[] = [
   'BPF', 'CHECKPOINT_RESTORE',
 ];
 
-/** The set containerd and CRI-O give a container that neither adds nor drops anything. */
-export const RUNTIME_DEFAULT_CAPABILITIES: readonly string[] = [
-  'CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP',
-  'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE',
-];
-
 /** `CAP_SYS_ADMIN`, `sys_admin`, `SYS_ADMIN` → `SYS_ADMIN`. */
 export function normalizeCapability(name: string): string {
   const upper = name.trim().toUpperCase();

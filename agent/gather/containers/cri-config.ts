@@ -1,19 +1,19 @@
 // Reads the CRI configs a runtime returns in verbose status (containerd: JSON with snake_case keys and
 // numeric enums, zero values omitted) into Kubernetes-level declared facts: the literal capability
 // add/drop lists, runAsUser, privileged, seccomp/AppArmor profile types, host ports and sysctls.
+import { isRecord, type JsonRecord } from '../../../common/json.js';
 import { normalizeCapability } from './capabilities.js';
 import { mountOrigin } from './mount-origin.js';
-import type { DeclaredFact, HostNamespace, SeccompDeclared } from './types.js';
+import type { DeclaredFact, HostNamespace, SeccompDeclared } from '../../facts/containers.js';
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const obj = (v: unknown): Obj => (isObj(v) ? v : {});
+type Obj = JsonRecord;
+const obj = (v: unknown): Obj => (isRecord(v) ? v : {});
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v.slice(0, 4096) : []);
 const strs = (v: unknown): string[] => list(v).filter((x): x is string => typeof x === 'string').map((s) => s.slice(0, 1024));
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v.slice(0, 1024) : undefined);
 /** Int64Value arrives as { value: 1000 } or { value: "1000" }; an empty object is value 0. */
 function int64Value(v: unknown): number | undefined {
-  if (!isObj(v)) return undefined;
+  if (!isRecord(v)) return undefined;
   const n = Number(v.value ?? 0);
   return Number.isSafeInteger(n) ? n : undefined;
 }
@@ -29,7 +29,7 @@ function profileType(p: Obj): 'RuntimeDefault' | 'Unconfined' | 'Localhost' {
 }
 
 function seccompOf(sc: Obj): { seccomp?: SeccompDeclared; ref?: string } {
-  if (isObj(sc.seccomp)) {
+  if (isRecord(sc.seccomp)) {
     const t = profileType(sc.seccomp);
     const ref = str(sc.seccomp.localhost_ref);
     return { seccomp: t === 'Unconfined' ? 'unconfined' : t === 'Localhost' ? 'localhost' : 'runtime-default', ref };
@@ -42,7 +42,7 @@ function seccompOf(sc: Obj): { seccomp?: SeccompDeclared; ref?: string } {
 }
 
 function appArmorOf(sc: Obj): string | undefined {
-  if (isObj(sc.apparmor)) {
+  if (isRecord(sc.apparmor)) {
     const t = profileType(sc.apparmor);
     return t === 'Unconfined' ? 'unconfined' : t === 'Localhost' ? `localhost/${str(sc.apparmor.localhost_ref) ?? ''}` : 'runtime/default';
   }
@@ -81,11 +81,11 @@ export function declaredFromCriContainerConfig(raw: unknown): Omit<DeclaredFact,
     runAsUser: int64Value(sc.run_as_user),
     procMount: Array.isArray(sc.masked_paths) && sc.masked_paths.length === 0 && sc.privileged !== true ? 'Unmasked' : undefined,
     hostNamespaces: hostNamespacesOf(obj(sc.namespace_options)),
-    mounts: list(config.mounts).filter(isObj).map((m) => {
+    mounts: list(config.mounts).filter(isRecord).map((m) => {
       const source = str(m.host_path) ?? '';
       return { source, destination: str(m.container_path) ?? '', readOnly: m.readonly === true, type: 'bind', origin: mountOrigin(source, 'bind', []) };
     }),
-    env: list(config.envs).filter(isObj).map((e) => ({ name: str(e.key) ?? '' })).filter((e) => e.name !== ''),
+    env: list(config.envs).filter(isRecord).map((e) => ({ name: str(e.key) ?? '' })).filter((e) => e.name !== ''),
   };
 }
 
@@ -102,7 +102,7 @@ export function declaredFromCriSandboxConfig(raw: unknown): SandboxDeclared {
   const sc = obj(linux.security_context);
   const sysctls: Record<string, string> = {};
   for (const [k, v] of Object.entries(obj(linux.sysctls)).slice(0, 4096)) if (typeof v === 'string') sysctls[k] = v;
-  const hostPorts = list(config.port_mappings).filter(isObj)
+  const hostPorts = list(config.port_mappings).filter(isRecord)
     .map((p) => Number(p.host_port ?? 0)).filter((p) => Number.isInteger(p) && p > 0);
   return { hostPorts, sysctls, hostNamespaces: hostNamespacesOf(obj(sc.namespace_options)), privileged: sc.privileged === true };
 }

@@ -1,10 +1,10 @@
 // Asks the CRI socket for the ready sandboxes and running containers, with verbose status (pid, CRI
 // config, runtime spec). Short deadlines: a hung runtime costs a scan a few seconds, never the scan.
-import type { GatherError } from '../../snapshot.js';
+import type { GatherError } from '../../facts/snapshot.js';
 import { CriClient, type CriMessage } from './cri-client.js';
 import { declaredFromCriContainerConfig, declaredFromCriSandboxConfig, type SandboxDeclared } from './cri-config.js';
 import type { ContainerIdentity } from './oci-spec.js';
-import type { DeclaredFact } from './types.js';
+import type { DeclaredFact } from '../../facts/containers.js';
 
 export interface CriContainer {
   id: string;

@@ -2,16 +2,16 @@
 // the CRI socket, merged per container id, then checked against the kernel's view of its first process.
 import type { HostAccess } from '../host.js';
 import type { GatherOptions } from '../options.js';
-import type { ComponentFact, ComponentName, GatherError } from '../../snapshot.js';
-import type { ContainerFact, ContainersFact, DeclaredFact, HostNamespace } from './types.js';
+import type { ComponentFact, ComponentName, GatherError } from '../../facts/snapshot.js';
+import type { ContainerFact, ContainersFact, DeclaredFact, HostNamespace } from '../../facts/containers.js';
 import { readContainerdState, readCrioState, type StateEntry } from './runtime-state.js';
 import { gatherFromCri, type CriContainer, type CriResult, type CriSandbox } from './cri.js';
 import { markHostShm, parseOciSpec, type ContainerIdentity } from './oci-spec.js';
 import { findHostReference, readKernelFact } from './kernel.js';
 
-export const DEFAULT_CONTAINERD_STATE_DIRS = ['/run/containerd', '/run/k3s/containerd'];
-export const DEFAULT_CRIO_STATE_DIRS = ['/run/containers/storage/overlay-containers'];
-export const DEFAULT_CRI_SOCKETS = [
+const DEFAULT_CONTAINERD_STATE_DIRS = ['/run/containerd', '/run/k3s/containerd'];
+const DEFAULT_CRIO_STATE_DIRS = ['/run/containers/storage/overlay-containers'];
+const DEFAULT_CRI_SOCKETS = [
   '/run/containerd/containerd.sock',
   '/run/k3s/containerd/containerd.sock',
   '/var/run/crio/crio.sock',

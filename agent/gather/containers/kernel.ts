@@ -2,14 +2,11 @@
 // namespaces it shares with the host, read from /proc/PID. A pid can vanish at any moment: every read
 // failure becomes a GatherError on the container, never an exception.
 import type { HostAccess } from '../host.js';
-import type { ComponentFact, ComponentName, GatherError } from '../../snapshot.js';
+import type { ComponentFact, ComponentName, GatherError } from '../../facts/snapshot.js';
 import { decodeCapabilityMask } from './capabilities.js';
-import type { KernelFact, KernelNamespace } from './types.js';
+import { KERNEL_NAMESPACES, type KernelFact, type KernelNamespace } from '../../facts/containers.js';
 
-/** user and cgroup are left out: without user namespaces (and on cgroup v1) every container shares the host's. */
-export const KERNEL_NAMESPACES: readonly KernelNamespace[] = ['pid', 'ipc', 'net', 'uts', 'mnt'];
-
-export interface HostReference {
+interface HostReference {
   pid: number;
   process: string;
   namespaces: Partial<Record<KernelNamespace, string>>;

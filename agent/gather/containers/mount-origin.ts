@@ -1,6 +1,6 @@
 // Tells a hostPath volume apart from the bind mounts the runtime and the kubelet make for every pod.
 // Matched on path shape, not on fixed roots, so custom root dirs (k3s, rke2, private test daemons) work too.
-import type { MountOrigin } from './types.js';
+import type { MountOrigin } from '../../facts/containers.js';
 
 const VIRTUAL_TYPES = new Set(['proc', 'sysfs', 'tmpfs', 'devpts', 'mqueue', 'cgroup', 'cgroup2', 'shm', 'ramfs']);
 
@@ -14,7 +14,7 @@ const RUNTIME_PATTERNS: readonly RegExp[] = [
 
 const KUBELET_VOLUME = /\/pods\/[0-9a-f-]{8,}\/(volumes|volume-subpaths)\//;
 
-export function isBindMount(type: string | undefined, options: readonly string[]): boolean {
+function isBindMount(type: string | undefined, options: readonly string[]): boolean {
   return type === 'bind' || type === 'rbind' || options.includes('bind') || options.includes('rbind');
 }
 

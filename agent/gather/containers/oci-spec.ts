@@ -1,9 +1,10 @@
 // Reads an OCI runtime spec (config.json as containerd and CRI-O write it) into who the container is and
 // what it declared. The spec is hostile input: every field is type-checked, strings and lists are bounded,
 // and env values are dropped here, before anything else sees them.
+import { isRecord, type JsonRecord } from '../../../common/json.js';
 import { normalizeCapability, CAPABILITY_NAMES } from './capabilities.js';
 import { mountOrigin } from './mount-origin.js';
-import type { DeclaredFact, HostNamespace, MountFact, SeccompDeclared } from './types.js';
+import type { DeclaredFact, HostNamespace, MountFact, SeccompDeclared } from '../../facts/containers.js';
 
 export interface ContainerIdentity {
   runtime?: 'containerd' | 'crio';
@@ -19,13 +20,12 @@ export interface ContainerIdentity {
 const MAX_STRING = 1024;
 const MAX_LIST = 4096;
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+type Obj = JsonRecord;
 const str = (v: unknown): string | undefined =>
   typeof v === 'string' && v.length > 0 ? v.slice(0, MAX_STRING) : undefined;
 const strList = (v: unknown): string[] =>
   Array.isArray(v) ? v.slice(0, MAX_LIST).filter((x): x is string => typeof x === 'string').map((x) => x.slice(0, MAX_STRING)) : [];
-const obj = (v: unknown): Obj => (isObj(v) ? v : {});
+const obj = (v: unknown): Obj => (isRecord(v) ? v : {});
 
 /** Pod and container names from the CRI annotations containerd (`io.kubernetes.cri.*`) and CRI-O write. */
 export function identityFromAnnotations(raw: unknown): ContainerIdentity {
@@ -85,7 +85,7 @@ function namespaces(linux: Obj): { host: HostNamespace[]; joined: HostNamespace[
 }
 
 function seccomp(linux: Obj): SeccompDeclared {
-  if (!isObj(linux.seccomp)) return 'unconfined';
+  if (!isRecord(linux.seccomp)) return 'unconfined';
   const s = linux.seccomp;
   const action = str(s.defaultAction) ?? '';
   const rules = Array.isArray(s.syscalls) ? s.syscalls.length : 0;
@@ -105,7 +105,7 @@ function mounts(raw: unknown): MountFact[] {
   if (!Array.isArray(raw)) return [];
   const out: MountFact[] = [];
   for (const m of raw.slice(0, MAX_LIST)) {
-    if (!isObj(m)) continue;
+    if (!isRecord(m)) continue;
     const destination = str(m.destination);
     if (!destination) continue;
     const source = str(m.source) ?? '';

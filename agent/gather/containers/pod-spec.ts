@@ -1,17 +1,17 @@
 // Adapter from a Kubernetes PodSpec (a plain object, e.g. parsed from a manifest YAML) to the same
 // ContainerFact[] the runtime gatherers produce, so the container checks judge rendered manifests too
 // (Vigil's own DaemonSet among them). Fields are read literally, with PSS's pod/container precedence.
-import type { ContainerFact, ContainersFact, DeclaredFact, EnvFact, HostNamespace, MountFact, SeccompDeclared } from './types.js';
+import { isRecord, type JsonRecord } from '../../../common/json.js';
+import type { ContainerFact, ContainersFact, DeclaredFact, EnvFact, HostNamespace, MountFact, SeccompDeclared } from '../../facts/containers.js';
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const obj = (v: unknown): Obj => (isObj(v) ? v : {});
-const arr = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
+type Obj = JsonRecord;
+const obj = (v: unknown): Obj => (isRecord(v) ? v : {});
+const arr = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isRecord) : []);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
 const int = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) ? v : undefined);
 
-export interface PodMeta {
+interface PodMeta {
   namespace?: string;
   pod?: string;
   /** Pod (template) annotations: the legacy AppArmor and seccomp annotations live there. */
@@ -51,10 +51,10 @@ function envOf(c: Obj): EnvFact[] {
   return arr(c.env).map((e): EnvFact => {
     const name = str(e.name) ?? '';
     const from = obj(e.valueFrom);
-    if (isObj(from.secretKeyRef)) return { name, from: 'secret' };
-    if (isObj(from.configMapKeyRef)) return { name, from: 'configMap' };
-    if (isObj(from.fieldRef)) return { name, from: 'field' };
-    if (isObj(from.resourceFieldRef)) return { name, from: 'resource' };
+    if (isRecord(from.secretKeyRef)) return { name, from: 'secret' };
+    if (isRecord(from.configMapKeyRef)) return { name, from: 'configMap' };
+    if (isRecord(from.fieldRef)) return { name, from: 'field' };
+    if (isRecord(from.resourceFieldRef)) return { name, from: 'resource' };
     return { name };
   }).filter((e) => e.name !== '');
 }
@@ -159,7 +159,7 @@ export function podTemplateOf(manifest: unknown): { spec: Obj; meta: PodMeta } |
   const template = m.kind === 'CronJob'
     ? obj(obj(obj(obj(m.spec).jobTemplate).spec).template)
     : obj(obj(m.spec).template);
-  if (!isObj(template.spec)) return undefined;
+  if (!isRecord(template.spec)) return undefined;
   return { spec: template.spec, meta: { namespace, pod: name, annotations: annotationsOf(obj(template.metadata)) } };
 }
 

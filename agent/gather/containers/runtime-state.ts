@@ -2,13 +2,13 @@
 // and CRI-O's userdata dirs (config.json + pidfile). Read through HostAccess, bounded.
 import * as path from 'node:path';
 import type { HostAccess } from '../host.js';
-import type { GatherError } from '../../snapshot.js';
+import type { GatherError } from '../../facts/snapshot.js';
 import { parseOciSpec, type ParsedSpec } from './oci-spec.js';
 import { jsonErrorSummary } from '../yaml.js';
-import type { RuntimeName } from './types.js';
+import type { RuntimeName } from '../../facts/containers.js';
 
 /** Kubernetes caps all annotations of an object at 256 KiB; a spec many times that is hostile or broken. */
-export const MAX_SPEC_BYTES = 2 * 1024 * 1024;
+const MAX_SPEC_BYTES = 2 * 1024 * 1024;
 
 export interface StateEntry {
   id: string;
@@ -22,7 +22,7 @@ export interface StateEntry {
 
 const ID = /^[0-9a-zA-Z][0-9a-zA-Z_.-]{0,127}$/;
 
-export function readPidFile(host: HostAccess, file: string): { pid?: number; error?: GatherError } {
+function readPidFile(host: HostAccess, file: string): { pid?: number; error?: GatherError } {
   const r = host.readText(file, 64);
   if (!r.ok) return { error: r.error };
   const t = r.text.trim();
@@ -30,7 +30,7 @@ export function readPidFile(host: HostAccess, file: string): { pid?: number; err
   return { pid: Number(t) };
 }
 
-export function readSpec(host: HostAccess, file: string): { spec?: ParsedSpec; error?: GatherError } {
+function readSpec(host: HostAccess, file: string): { spec?: ParsedSpec; error?: GatherError } {
   // Parsed once per spec file while it is unchanged (a spec never changes for a running container); cloned,
   // since merging with CRI facts and the sandbox's adjusts the declared facts in place.
   const r = host.readDerived(file, MAX_SPEC_BYTES, parseSpecBytes);
@@ -69,7 +69,7 @@ function readBundles(host: HostAccess, dir: string, runtime: RuntimeName, specRe
 }
 
 /** `<state>/io.containerd.runtime.v2.task/k8s.io/<id>/{config.json,init.pid}` */
-export function containerdTaskDir(stateDir: string): string {
+function containerdTaskDir(stateDir: string): string {
   return path.posix.join(stateDir, 'io.containerd.runtime.v2.task', 'k8s.io');
 }
 

@@ -1,20 +1,10 @@
 // Kernel settings under <proc-root>/sys and whether AppArmor or SELinux is on. The LSM files live in
 // sysfs, read under the host root (a DaemonSet mounts the host's /sys there).
 import type { HostAccess } from '../host.js';
-import type { GatherError } from '../../snapshot.js';
-import type { KernelFact } from './types.js';
+import type { GatherError } from '../../facts/snapshot.js';
+import { PROTECTED_SYSCTLS, type KernelFact } from '../../facts/kernel.js';
 
-/** What the kubelet's --protect-kernel-defaults requires (pkg/kubelet/cm setupKernelTunables). */
-export const PROTECTED_SYSCTLS: Record<string, number> = {
-  'vm.overcommit_memory': 1,
-  'vm.panic_on_oom': 0,
-  'kernel.panic': 10,
-  'kernel.panic_on_oops': 1,
-  'kernel.keys.root_maxkeys': 1_000_000,
-  'kernel.keys.root_maxbytes': 25_000_000,
-};
-
-export const HARDENING_SYSCTLS = [
+const HARDENING_SYSCTLS = [
   'kernel.unprivileged_userns_clone',
   'user.max_user_namespaces',
   'kernel.kptr_restrict',

@@ -61,8 +61,3 @@ export function signatureAlgorithm(der: Buffer): string {
   const dotted = decodeOid(der.subarray(oid.start, oid.end));
   return SIGNATURE_ALGORITHMS[dotted] ?? dotted;
 }
-
-/** SHA-1 and MD5 (and older) signatures can be forged or collided. */
-export function isWeakSignature(algorithm: string): boolean {
-  return /^(md2|md4|md5|sha1)with|withsha1$|^dsawithsha1$/i.test(algorithm);
-}

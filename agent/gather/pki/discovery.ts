@@ -2,10 +2,10 @@
 // (flags, etcd's ETCD_* environment, kubelet config settings), with the cert/key pairs those name.
 import * as path from 'node:path';
 import type { HostAccess } from '../host.js';
-import type { ComponentFact, ComponentName, KubeletConfigFact } from '../../snapshot.js';
+import type { ComponentFact, ComponentName, KubeletConfigFact } from '../../facts/snapshot.js';
 
 /** Walked recursively. */
-export const PKI_DIRS = [
+const PKI_DIRS = [
   '/etc/kubernetes/pki',
   '/var/lib/rancher/k3s/server/tls',
   '/var/lib/rancher/rke2/server/tls',
@@ -14,7 +14,7 @@ export const PKI_DIRS = [
   '/etc/ssl/etcd',
 ];
 /** Read one level deep only: they also hold the runtime's (large) state. */
-export const SHALLOW_PKI_DIRS = ['/var/lib/rancher/k3s/agent', '/var/lib/rancher/rke2/agent'];
+const SHALLOW_PKI_DIRS = ['/var/lib/rancher/k3s/agent', '/var/lib/rancher/rke2/agent'];
 
 const PKI_EXTENSIONS = new Set(['.crt', '.pem', '.key', '.cert', '.cer', '.pub']);
 const MAX_DIR_ENTRIES = 2000;

@@ -3,11 +3,11 @@
 import { createHash, createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import * as path from 'node:path';
 import type { HostAccess } from '../host.js';
-import type { ComponentFact, ComponentName, GatherError, KubeletConfigFact } from '../../snapshot.js';
+import type { ComponentFact, ComponentName, GatherError, KubeletConfigFact } from '../../facts/snapshot.js';
 import { MAX_PKI_FILE_BYTES, pkiCandidates, type NamedPair, type PkiCandidate } from './discovery.js';
 import { isCertificateLabel, isPrivateKeyLabel, isPublicKeyLabel, pemBlocks } from './pem.js';
 import { signatureAlgorithm } from './der.js';
-import type { CertificateFact, KeyFact } from './types.js';
+import type { CertificateFact, KeyFact } from '../../facts/pki.js';
 
 const MAX_FILES = 5000;
 

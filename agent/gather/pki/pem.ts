@@ -1,5 +1,5 @@
 // PEM blocks of a file: a certificate bundle, a key, or both (the kubelet's kubelet-client-current.pem).
-export interface PemBlock {
+interface PemBlock {
   /** The label between BEGIN and END, e.g. `CERTIFICATE`, `RSA PRIVATE KEY`. */
   label: string;
   /** The whole block, headers included, as text: what node:crypto parses. */

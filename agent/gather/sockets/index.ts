@@ -1,11 +1,11 @@
 // Listening sockets of the host's network namespace and of every container with its own, each with
 // the process that holds it (and its container) when that can be found within the scan bounds.
 import type { HostAccess } from '../host.js';
-import type { ContainerFact, ContainersFact } from '../containers/types.js';
+import type { ContainerFact, ContainersFact } from '../../facts/containers.js';
 import { log } from '../../log.js';
 import { parseProcNet, type RawSocket } from './proc-net.js';
 import { DEFAULT_OWNER_BOUNDS, findSocketOwners, type OwnerBounds } from './owners.js';
-import type { SocketFact, SocketProtocol, SocketScanStats } from './types.js';
+import type { SocketFact, SocketProtocol, SocketScanStats } from '../../facts/sockets.js';
 
 const TABLES: SocketProtocol[] = ['tcp', 'tcp6', 'udp', 'udp6'];
 const TABLE_MAX_BYTES = 16 * 1024 * 1024;

@@ -12,7 +12,7 @@ export interface OwnerBounds {
 
 export const DEFAULT_OWNER_BOUNDS: OwnerBounds = { maxLinks: 200_000, maxFdsPerPid: 20_000 };
 
-export interface SocketOwner {
+interface SocketOwner {
   pid: number;
   process?: string;
 }

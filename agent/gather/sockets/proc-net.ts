@@ -1,6 +1,6 @@
 // Parsing of the kernel's socket tables (/proc/net/tcp, tcp6, udp, udp6). Every line is untrusted text:
 // a line that does not parse is counted and skipped.
-import type { SocketProtocol } from './types.js';
+import type { SocketProtocol } from '../../facts/sockets.js';
 
 export interface RawSocket {
   protocol: SocketProtocol;
@@ -74,12 +74,4 @@ function formatIPv6(groups: number[]): string {
   const hex = groups.map((g) => g.toString(16));
   if (bestLen < 2) return hex.join(':');
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
-}
-
-export function isLoopback(address: string): boolean {
-  return address.startsWith('127.') || address === '::1';
-}
-
-export function isWildcard(address: string): boolean {
-  return address === '0.0.0.0' || address === '::';
 }

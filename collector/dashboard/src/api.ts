@@ -49,7 +49,7 @@ export function headers(extra: Record<string, string> = {}): Record<string, stri
 let routes: Promise<Set<string>> | undefined;
 
 /** The collector's route templates (`/api/v1/nodes/{name}`), from its OpenAPI document (served without a token). */
-export function availableRoutes(): Promise<Set<string>> {
+function availableRoutes(): Promise<Set<string>> {
   routes ??= fetch('api/v1/openapi.json', { headers: { accept: 'application/json' } })
     .then(async (res) => {
       if (!res.ok) throw new ApiError(res.status, `the collector's API description answered ${res.status}`);
@@ -67,9 +67,9 @@ export async function hasRoute(template: string): Promise<boolean> {
   return (await availableRoutes()).has(template);
 }
 
-export type Params = Record<string, string | number | undefined | null>;
+type Params = Record<string, string | number | undefined | null>;
 
-export function query(params: Params = {}): string {
+function query(params: Params = {}): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
   const s = q.toString();

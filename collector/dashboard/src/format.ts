@@ -1,6 +1,6 @@
 // How times, numbers and evidence read on the page.
 import type { Severity, Status } from './types.js';
-export { evidenceText, formatValue, resourceName, compareCis } from '../../../agent/report/common.js';
+export { evidenceText, formatValue, resourceName, compareCis } from '../../../proto/finding-text.js';
 
 export const SEVERITY_ORDER: Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
 export const SEVERITY_LABEL: Record<Severity, string> = { critical: 'Critical', high: 'High', medium: 'Medium', low: 'Low', info: 'Info' };
@@ -44,5 +44,3 @@ export function worstSeverity(counts: Partial<Record<Severity, number>> | undefi
 /** Names in natural order (node-2 before node-10). One collator: localeCompare with options builds one per call. */
 const natural = new Intl.Collator('en', { numeric: true });
 export const compareNames = (a: string, b: string): number => natural.compare(a, b);
-
-export const plural = (n: number, one: string, many = `${one}s`): string => `${fmtNumber(n)} ${n === 1 ? one : many}`;

@@ -38,10 +38,10 @@ export function announceChange(): void {
   debounce = setTimeout(() => { for (const l of changeListeners) l(); }, DEBOUNCE_MS);
 }
 
-export interface ServerEvent { event: string; data: string; id?: string; retry?: number }
+interface ServerEvent { event: string; data: string; id?: string; retry?: number }
 
 /** Splits a text/event-stream into events (the WHATWG rules: `field: value` lines, a blank line ends an event). */
-export class EventStreamParser {
+class EventStreamParser {
   private buffer = '';
   private event = '';
   private data: string[] = [];

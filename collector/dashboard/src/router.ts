@@ -8,7 +8,7 @@ export interface Route {
   params: URLSearchParams;
 }
 
-export function parseHash(hash: string): Route {
+function parseHash(hash: string): Route {
   const body = hash.replace(/^#\/?/, '');
   const q = body.indexOf('?');
   const path = q < 0 ? body : body.slice(0, q);

@@ -5,7 +5,7 @@ import type { Finding } from '../../../proto/report.js';
 import { gatherSnapshot } from '../../../agent/gather/index.js';
 import { evaluate } from '../../../agent/evaluate/check.js';
 import { containersChecks } from '../../../agent/evaluate/checks/containers/index.js';
-import type { Snapshot } from '../../../agent/snapshot.js';
+import type { Snapshot } from '../../../agent/facts/snapshot.js';
 import { describeWithDaemons } from '../../harness/integration.js';
 import { containerdBinaries, containerdLogTail, startContainerd, TEST_IMAGE, type ContainerdHarness, type RunningPod } from '../../harness/containerd.js';
 import { privilegedPod, restrictedPod, socketPod } from './pods.js';

@@ -4,10 +4,10 @@ import { existsSync, readdirSync, readFileSync, statSync, symlinkSync } from 'no
 import { dirname, join } from 'node:path';
 import { REPO } from '../../harness/built-cli.js';
 
-export const DASHBOARD_DIST = join(REPO, 'dist/dashboard');
+const DASHBOARD_DIST = join(REPO, 'dist/dashboard');
 const SOURCES = join(REPO, 'collector/dashboard');
 
-export interface Manifest {
+interface Manifest {
   index: string;
   csp: string;
   files: Array<{ path: string; bytes: number; gzipBytes: number; immutable: boolean }>;

@@ -11,9 +11,9 @@ import { freePort } from '../../harness/integration.js';
 import { waitForPort } from '../../harness/nats.js';
 import type { TestPki } from '../../harness/mtls.js';
 
-export const ROOT = join(import.meta.dirname, '..', '..', '..');
-export const AGENT_CLI = join(ROOT, 'dist', 'agent', 'cli.js');
-export const COLLECTOR_CLI = join(ROOT, 'dist', 'collector', 'cli.js');
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const AGENT_CLI = join(ROOT, 'dist', 'agent', 'cli.js');
+const COLLECTOR_CLI = join(ROOT, 'dist', 'collector', 'cli.js');
 
 export async function waitFor<T>(
   what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, fatal?: () => string | undefined,
@@ -111,10 +111,10 @@ export interface CollectorUnderTest {
   cleanup(): Promise<void>;
 }
 
-export interface CollectorArgs { dataDir: string; pki: TestPki; natsUrl?: string; grpcMaxMessageBytes?: number }
+interface CollectorArgs { dataDir: string; pki: TestPki; natsUrl?: string; grpcMaxMessageBytes?: number }
 
 /** `vigil-collector serve` from dist/ (npm run build), checked to know the streaming options. */
-export function collectorCommand(): string[] {
+function collectorCommand(): string[] {
   const help = existsSync(COLLECTOR_CLI) ? spawnSync(process.execPath, [COLLECTOR_CLI, 'serve', '--help'], { encoding: 'utf8' }).stdout ?? '' : '';
   if (!/--grpc-listen/.test(help)) throw new Error(`${COLLECTOR_CLI} serve has no --grpc-listen: run npm run build`);
   return [COLLECTOR_CLI, 'serve'];
@@ -188,7 +188,7 @@ async function processCollector(a: CollectorArgs, cmd: string[]): Promise<Collec
 async function inProcessCollector(a: CollectorArgs): Promise<CollectorUnderTest> {
   const { SqliteStore } = await import('../../../collector/store/sqlite.js');
   const { BatchingIngestor } = await import('../../../collector/ingest/ingestor.js');
-  const { startTransports } = await import('../../../collector/ingest/transports.js');
+  const { startTransports } = await import('../../../collector/ingest/transports/index.js');
   const grpcPort = await freePort();
   let out = '';
   const sink = new Writable({ write(chunk, _enc, cb) { out += chunk.toString(); cb(); } });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { scanNode } from '../../../agent/scan.js';
 import { NodeReportSchema, type Finding, type NodeReport } from '../../../proto/report.js';
-import type { Snapshot } from '../../../agent/snapshot.js';
+import type { Snapshot } from '../../../agent/facts/snapshot.js';
 import { describeWithDaemons, tempDir } from '../../harness/integration.js';
 import { ETCD_BIN, startEtcd, type RunningEtcd } from '../../harness/etcd.js';
 import { daysFromNow, makeCert, type GeneratedCert } from '../../harness/certs.js';

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FindingSchema } from '../../../proto/report.js';
 import { evaluate } from '../../../agent/evaluate/check.js';
-import { COMPONENTS } from '../../../agent/snapshot.js';
+import { COMPONENTS } from '../../../agent/facts/snapshot.js';
 import { emptySnapshot } from './snapshot-factory.js';
 import { CIS_CHECKS, MANUAL_REVIEW, hardenedNode, weakNode } from './cis-profiles.js';
 

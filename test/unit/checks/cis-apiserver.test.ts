@@ -1,6 +1,6 @@
 // kube-apiserver checks (CIS 1.2.x): flag semantics, admission plugins, authorization, encryption at rest.
 import { describe, expect, it } from 'vitest';
-import type { Snapshot } from '../../../agent/snapshot.js';
+import type { Snapshot } from '../../../agent/facts/snapshot.js';
 import { emptySnapshot, withComponent } from './snapshot-factory.js';
 import { one } from './cis-profiles.js';
 

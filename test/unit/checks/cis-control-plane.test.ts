@@ -1,6 +1,6 @@
 // Controller-manager (1.3), scheduler (1.4), etcd (2) and control-plane configuration (3) checks.
 import { describe, expect, it } from 'vitest';
-import type { CertificateFact } from '../../../agent/gather/pki/types.js';
+import type { CertificateFact } from '../../../agent/facts/pki.js';
 import { emptySnapshot, withComponent } from './snapshot-factory.js';
 import { one } from './cis-profiles.js';
 

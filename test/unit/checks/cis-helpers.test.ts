@@ -1,8 +1,11 @@
 // Parsing helpers the CIS checks rely on: Go booleans, durations, addresses, list and map flags.
 import { describe, expect, it } from 'vitest';
-import { featureGates, hostOf, isLoopbackHost, listFlag, parseGoBool, parseInteger } from '../../../agent/evaluate/checks/cis/helpers.js';
-import { parseGoDuration } from '../../../agent/evaluate/checks/cis/kubelet-settings.js';
-import { octal } from '../../../agent/evaluate/checks/cis/file-checks.js';
+import { featureGates, listFlag } from '../../../agent/gather/flags.js';
+import { parseInteger } from '../../../agent/facts/values.js';
+import { parseGoBool } from '../../../common/bool.js';
+import { hostOf, isLoopbackHost } from '../../../common/address.js';
+import { parseGoDuration } from '../../../common/duration.js';
+import { octal } from '../../../agent/evaluate/ops.js';
 import { component } from './snapshot-factory.js';
 
 describe('CIS helpers', () => {
@@ -19,12 +22,12 @@ describe('CIS helpers', () => {
       .toEqual([30, 7, -1, undefined, undefined, undefined]);
   });
 
-  it('parses Go durations to nanoseconds', () => {
-    expect(parseGoDuration('4h0m0s')).toBe(4 * 3600e9);
-    expect(parseGoDuration('1.5h')).toBe(1.5 * 3600e9);
-    expect(parseGoDuration('300ms')).toBe(300e6);
+  it('parses Go durations (to milliseconds, common/duration.ts)', () => {
+    expect(parseGoDuration('4h0m0s')).toBe(4 * 3600e3);
+    expect(parseGoDuration('1.5h')).toBe(1.5 * 3600e3);
+    expect(parseGoDuration('300ms')).toBe(300);
     expect(parseGoDuration('0')).toBe(0);
-    expect(parseGoDuration('-5m')).toBe(-300e9);
+    expect(parseGoDuration('-5m')).toBe(-300e3);
     expect([parseGoDuration('5'), parseGoDuration('h'), parseGoDuration('4 h'), parseGoDuration('')]).toEqual([undefined, undefined, undefined, undefined]);
   });
 
@@ -38,9 +41,9 @@ describe('CIS helpers', () => {
   it('reads list flags (commas, repeats, blanks) and feature gates (last wins)', () => {
     const c = component('kube-apiserver', ['--enable-admission-plugins=A, B,', '--enable-admission-plugins=C',
       '--feature-gates=X=true,Y=false', '--feature-gates=X=false']);
-    expect(listFlag(c, 'enable-admission-plugins')).toEqual(['A', 'B', 'C']);
-    expect(listFlag(c, 'absent')).toBeUndefined();
-    expect(featureGates(c)).toEqual({ X: 'false', Y: 'false' });
+    expect(listFlag(c.flags, 'enable-admission-plugins')).toEqual(['A', 'B', 'C']);
+    expect(listFlag(c.flags, 'absent')).toBeUndefined();
+    expect(featureGates(c.flags)).toEqual({ X: 'false', Y: 'false' });
   });
 
   it('shows modes as stat does', () => {

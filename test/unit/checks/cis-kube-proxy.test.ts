@@ -1,13 +1,13 @@
 // kube-proxy 4.3.1: metrics bind address from the flag, or from the --config file that overrides it.
 import { describe, expect, it } from 'vitest';
-import type { KubeProxyConfigFact } from '../../../agent/snapshot.js';
+import type { KubeProxyConfigFact } from '../../../agent/facts/snapshot.js';
 import { emptySnapshot, withComponent } from './snapshot-factory.js';
 import { one } from './cis-profiles.js';
 
 const proxy = (args: string[], config?: KubeProxyConfigFact) => {
-  const s = withComponent(emptySnapshot(), 'kube-proxy', args);
+  const s = emptySnapshot();
   if (config) s.kubeProxyConfig = config;
-  return s;
+  return withComponent(s, 'kube-proxy', args);
 };
 const CONFIG = '/var/lib/kube-proxy/config.conf';
 

@@ -1,6 +1,6 @@
 // Kubelet setting checks (CIS 4.2.x + protectKernelDefaults): effective values, precedence, kubelet kinds.
 import { describe, expect, it } from 'vitest';
-import type { Snapshot } from '../../../agent/snapshot.js';
+import type { Snapshot } from '../../../agent/facts/snapshot.js';
 import { KUBELET_CONFIG_PATH, emptySnapshot, setKubelet, withKubelet } from './snapshot-factory.js';
 import { one } from './cis-profiles.js';
 

@@ -1,14 +1,7 @@
 // Two whole control-plane nodes for the CIS checks: one configured the way the benchmark asks, one the opposite.
-import type { Snapshot } from '../../../agent/snapshot.js';
+import type { Snapshot } from '../../../agent/facts/snapshot.js';
 import type { Check, Verdict } from '../../../agent/evaluate/check.js';
-import { masterFilesChecks } from '../../../agent/evaluate/checks/cis/master-files.js';
-import { apiserverChecks } from '../../../agent/evaluate/checks/cis/apiserver.js';
-import { controllerManagerChecks } from '../../../agent/evaluate/checks/cis/controller-manager.js';
-import { schedulerChecks } from '../../../agent/evaluate/checks/cis/scheduler.js';
-import { etcdChecks } from '../../../agent/evaluate/checks/cis/etcd.js';
-import { controlPlaneConfigChecks } from '../../../agent/evaluate/checks/cis/control-plane-config.js';
-import { kubeletChecks } from '../../../agent/evaluate/checks/cis/kubelet.js';
-import { kubeProxyChecks } from '../../../agent/evaluate/checks/cis/kube-proxy.js';
+import { BENCHMARK_CHECKS } from '../../../agent/evaluate/catalogue.js';
 import { emptySnapshot, file, setKubelet, withComponent, withFiles, withKubelet } from './snapshot-factory.js';
 
 const ETCD_USER = { uid: 999, gid: 999, user: 'etcd', group: 'etcd' };
@@ -142,12 +135,10 @@ export function weakNode(): Snapshot {
 /** Checks that are manual reviews: they warn whatever the configuration. */
 export const MANUAL_REVIEW = new Set(['cis-1.2.20', 'cis-3.1.1', 'cis-3.1.2', 'cis-3.1.3', 'cis-3.2.2']);
 
-export const CIS_CHECKS: Check[] = [
-  ...masterFilesChecks, ...apiserverChecks, ...controllerManagerChecks, ...schedulerChecks,
-  ...etcdChecks, ...controlPlaneConfigChecks, ...kubeletChecks, ...kubeProxyChecks,
-];
+/** The CIS benchmark table's checks (sections 1-4, and the kubelet's protectKernelDefaults). */
+export const CIS_CHECKS: Check[] = [...BENCHMARK_CHECKS];
 
-export function check(id: string): Check {
+function check(id: string): Check {
   const found = CIS_CHECKS.find((c) => c.id === id);
   if (!found) throw new Error(`no check ${id}`);
   return found;

@@ -1,8 +1,10 @@
 // Builds Snapshots in code for check tests: no host I/O. Defaults describe an empty node; helpers add facts.
 import type {
-  ComponentFact, ComponentName, FileFact, FileRole, FlagMap, KubeletConfigFact, Setting, SettingSource, Snapshot,
-} from '../../../agent/snapshot.js';
+  ComponentFact, ComponentName, DiscoveredComponent, FileFact, FileRole, FlagMap, KubeletConfigFact, KubeProxyConfigFact, Setting,
+  SettingSource, Snapshot,
+} from '../../../agent/facts/snapshot.js';
 import { parseFlags } from '../../../agent/gather/flags.js';
+import { componentSettings } from '../../../agent/gather/component-settings.js';
 
 export function emptySnapshot(): Snapshot {
   return {
@@ -23,16 +25,21 @@ export function emptySnapshot(): Snapshot {
 }
 
 /** Flags as the gatherer records them: the real parser, so tests cannot drift from it. */
-export function flags(args: readonly string[]): FlagMap {
+function flags(args: readonly string[]): FlagMap {
   return parseFlags(args);
 }
 
-export function component(name: ComponentName, args: readonly string[] = [], extra: Partial<ComponentFact> = {}): ComponentFact {
-  return { name, source: 'process', pid: 100, argv: [name, ...args], flags: flags(args), env: {}, ...extra };
+/** A component as gather records it: flags by the real parser, settings by the real resolver (kube-proxy's over its config fact). */
+export function component(
+  name: ComponentName, args: readonly string[] = [], extra: Partial<DiscoveredComponent> = {}, kubeProxyConfig?: KubeProxyConfigFact,
+): ComponentFact {
+  const discovered: DiscoveredComponent = { name, source: 'process', pid: 100, argv: [name, ...args], flags: flags(args), env: {}, ...extra };
+  return { ...discovered, settings: componentSettings(discovered, kubeProxyConfig) };
 }
 
-export function withComponent(s: Snapshot, name: ComponentName, args: readonly string[] = [], extra: Partial<ComponentFact> = {}): Snapshot {
-  s.components[name] = component(name, args, extra);
+/** Adds a component; a kube-proxy reads `s.kubeProxyConfig`, so set that first. */
+export function withComponent(s: Snapshot, name: ComponentName, args: readonly string[] = [], extra: Partial<DiscoveredComponent> = {}): Snapshot {
+  s.components[name] = component(name, args, extra, s.kubeProxyConfig);
   return s;
 }
 
@@ -89,7 +96,7 @@ const DEFAULTS: Record<string, { withConfig?: unknown; flagsOnly?: unknown; flag
 export const KUBELET_CONFIG_PATH = '/var/lib/kubelet/config.yaml';
 
 /** Every setting at its default for a kubelet started with a config file (`config`) or by flags only. */
-export function kubeletFact(kind: 'config' | 'flags-only'): KubeletConfigFact {
+function kubeletFact(kind: 'config' | 'flags-only'): KubeletConfigFact {
   const settings: Record<string, Setting> = {};
   for (const [key, d] of Object.entries(DEFAULTS)) {
     const value = kind === 'config' ? d.withConfig : d.flagsOnly;

@@ -5,7 +5,7 @@ import { networkPolicySupport } from '../../../agent/gather/cni/policy.js';
 import { cniChecks } from '../../../agent/evaluate/checks/cni.js';
 import { evaluate } from '../../../agent/evaluate/check.js';
 import { FindingSchema } from '../../../proto/report.js';
-import type { ComponentFact } from '../../../agent/snapshot.js';
+import type { ComponentFact } from '../../../agent/facts/snapshot.js';
 import { buildHost, type BuiltHost, type HostSpec } from '../../fixtures/build.js';
 import { component, emptySnapshot } from '../sockets/snapshot.js';
 

@@ -3,7 +3,7 @@ import { findingId } from '../../../agent/evaluate/check.js';
 import { summarize, type Finding, type NodeReport, type Resource } from '../../../proto/report.js';
 import type { FullReportMessage } from '../../../collector/ingest/types.js';
 
-export interface FindingSpec extends Partial<Omit<Finding, 'resource' | 'evidence'>> {
+interface FindingSpec extends Partial<Omit<Finding, 'resource' | 'evidence'>> {
   checkId: string;
   resource?: Finding['resource'];
   value?: unknown;

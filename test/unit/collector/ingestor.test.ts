@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { BatchingIngestor } from '../../../collector/ingest/ingestor.js';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BatchingIngestor, DeliveryIngestor, deliveryMetrics, type Sender } from '../../../collector/ingest/ingestor.js';
+import { SqliteStore } from '../../../collector/store/sqlite.js';
+import type { Envelope } from '../../../proto/wire.js';
+import { tempDir } from '../../harness/integration.js';
 import { IngestValidationError, type IngestMessage, type IngestResult } from '../../../collector/ingest/types.js';
 import type { Store } from '../../../collector/store/types.js';
 import { finding, full, report } from './helpers.js';
@@ -66,5 +71,93 @@ describe('BatchingIngestor', () => {
     void ingestor.ingest(msg('a'));
     await ingestor.flush();
     expect(batches).toEqual([['a']]);
+  });
+});
+
+// ---- DeliveryIngestor: what every streaming transport hands over ----
+
+/** Delivery counters as `name{labels} value` lines. */
+async function counters(registry: Registry): Promise<string[]> {
+  return (await registry.metrics()).split('\n').filter((l) => /^vigil_collector_\w+\{/.test(l));
+}
+
+const envelope = (node: string, seq: number, kind: 'full' | 'delta', status: 'pass' | 'fail' = 'pass'): Envelope => {
+  const f = finding({ checkId: 'cis-4.2.1', status });
+  return kind === 'full'
+    ? { node, cluster: 'c', seq, payload: { kind: 'full', report: report(node, [f]) } }
+    : { node, cluster: 'c', seq, payload: { kind: 'delta', delta: { scannedAt: '2025-01-01T00:00:01Z', added: [], changed: [f], resolved: [] } } };
+};
+
+describe('DeliveryIngestor', () => {
+  const dirs: Array<{ cleanup(): void }> = [];
+  afterEach(() => { while (dirs.length) dirs.pop()!.cleanup(); });
+  async function setup(): Promise<{ delivery: DeliveryIngestor; store: SqliteStore; registry: Registry }> {
+    const dir = tempDir('delivery');
+    dirs.push(dir);
+    const store = new SqliteStore(dir.path);
+    // A store that migrates on its own has no migrate().
+    await (store as { migrate?: () => Promise<unknown> }).migrate?.();
+    const registry = new Registry();
+    const delivery = new DeliveryIngestor(new BatchingIngestor(store), { metrics: deliveryMetrics(registry), log: pino({ level: 'silent' }) });
+    return { delivery, store, registry };
+  }
+  const grpc: Sender = { transport: 'grpc', nodes: ['node-a'], canResync: true };
+
+  it('acks what it stores, dedupes, counts heartbeats, and refuses a caller speaking for another node', async () => {
+    const { delivery, store, registry } = await setup();
+    expect(await delivery.receive(envelope('node-a', 10, 'full'), grpc)).toEqual({ kind: 'ack', seq: 10, duplicate: false });
+    expect(await delivery.receive(envelope('node-a', 10, 'full'), grpc)).toEqual({ kind: 'ack', seq: 10, duplicate: true });
+    expect(await delivery.receive({ node: 'node-a', cluster: 'c', seq: 10, heartbeat: { agentVersion: '0.1.0', node: 'node-a',
+      lastScanDurationMs: 9, outboxDepth: 0, outboxBytes: 0, foldedDeltas: 0 } }, grpc)).toEqual({ kind: 'heartbeat' });
+    expect(await delivery.receive(envelope('node-b', 1, 'full'), grpc)).toMatchObject({ kind: 'refuse' });
+    expect(await delivery.receive(envelope('node-a', 11, 'full'), { transport: 'nats', nodes: ['node-a'], cluster: 'other' }))
+      .toMatchObject({ kind: 'refuse' });
+    expect(await store.lastSeq('node-a')).toBe(10);
+    expect(await store.lastSeq('node-b')).toBeUndefined();
+    expect(await counters(registry)).toEqual(expect.arrayContaining([
+      'vigil_collector_stream_messages_total{transport="grpc",kind="full"} 2',
+      'vigil_collector_stream_messages_total{transport="grpc",kind="heartbeat"} 1',
+      'vigil_collector_refused_reports_total{transport="grpc",reason="node-mismatch"} 1',
+      'vigil_collector_refused_reports_total{transport="nats",reason="node-mismatch"} 1',
+    ]));
+  });
+
+  it('stores a delta after a gap and asks a resync-capable transport for a full snapshot, once until it comes', async () => {
+    const { delivery, registry } = await setup();
+    expect(await delivery.receive(envelope('node-a', 5, 'delta'), grpc))
+      .toEqual({ kind: 'ack', seq: 5, duplicate: false, resync: 'collector holds up to seq none, got 5' });
+    expect(await delivery.receive(envelope('node-a', 7, 'delta', 'fail'), grpc)).toEqual({ kind: 'ack', seq: 7, duplicate: false });
+    expect(await delivery.receive(envelope('node-a', 8, 'full'), grpc)).toEqual({ kind: 'ack', seq: 8, duplicate: false });
+    expect(await delivery.receive(envelope('node-a', 10, 'delta'), grpc))
+      .toEqual({ kind: 'ack', seq: 10, duplicate: false, resync: 'collector holds up to seq 8, got 10' });
+    // A transport that cannot carry the request back (NATS) is never given one.
+    expect(await delivery.receive(envelope('node-n', 3, 'delta'), { transport: 'nats' })).toEqual({ kind: 'ack', seq: 3, duplicate: false });
+    expect(await counters(registry)).toContain('vigil_collector_resync_requests_total{transport="grpc"} 2');
+  });
+
+  it('has a redeliverable message ahead of the stored seq wait for the missing one, for a bounded time', async () => {
+    const { delivery, store } = await setup();
+    const nats = (count: number): Sender => ({ transport: 'nats', nodes: ['node-a'], cluster: 'c', redelivery: { count, maxWaitMs: 2_000 } });
+    // Nothing stored yet for the node: nothing to wait for.
+    expect(await delivery.receive(envelope('node-a', 1, 'full'), nats(1))).toMatchObject({ kind: 'ack', seq: 1 });
+    expect(await delivery.receive(envelope('node-a', 3, 'delta'), nats(1))).toEqual({ kind: 'retry', afterMs: 500, reason: 'waiting for seq 2' });
+    expect(await delivery.receive(envelope('node-a', 3, 'full'), nats(4))).toMatchObject({ kind: 'retry' });
+    expect(await store.lastSeq('node-a')).toBe(1);
+    // After 2 s of waiting (4 rounds of 500 ms) it is applied anyway.
+    expect(await delivery.receive(envelope('node-a', 3, 'delta'), nats(5))).toEqual({ kind: 'ack', seq: 3, duplicate: false });
+    expect(await store.lastSeq('node-a')).toBe(3);
+  });
+
+  it('rejects invalid messages (counted) and answers retry when the store fails', async () => {
+    const { delivery, store, registry } = await setup();
+    const bad = envelope('node-a', 1, 'delta');
+    if (bad.payload.kind === 'delta') bad.payload.delta.changed[0] = { ...bad.payload.delta.changed[0], status: 'bogus' as never };
+    expect(await delivery.receive(bad, grpc)).toMatchObject({ kind: 'reject', seq: 1 });
+    expect(delivery.undecodable({ transport: 'nats', label: 'NATS' }, 'not protobuf')).toMatchObject({ kind: 'reject' });
+    expect(await counters(registry)).toEqual(expect.arrayContaining([
+      'vigil_collector_invalid_messages_total{transport="grpc"} 1', 'vigil_collector_invalid_messages_total{transport="nats"} 1',
+    ]));
+    await store.close();
+    expect(await delivery.receive(envelope('node-a', 2, 'full'), grpc)).toEqual({ kind: 'retry', afterMs: 1_000, reason: 'store unavailable' });
   });
 });

@@ -4,7 +4,7 @@ import type { ChangeKey, HistoryKey, Store, StoredChanges } from '../../../colle
 import { SCHEMA_VERSION } from '../../../collector/store/migrations.js';
 import { finding, full, iso, report, T0 } from './helpers.js';
 
-export interface StoreHandle {
+interface StoreHandle {
   store: Store;
   cleanup(): Promise<void>;
 }

@@ -10,7 +10,7 @@ import { containersChecks } from '../../../agent/evaluate/checks/containers/inde
 import { sensitiveHostPath } from '../../../agent/evaluate/checks/containers/volumes.js';
 import { looksSecret } from '../../../agent/evaluate/checks/containers/env-secrets.js';
 import { FindingSchema } from '../../../proto/report.js';
-import type { Snapshot } from '../../../agent/snapshot.js';
+import type { Snapshot } from '../../../agent/facts/snapshot.js';
 import { containerdHost, containerId, sandboxId, type FakeContainer } from './fixtures.js';
 
 let built: BuiltHost | undefined;

@@ -11,7 +11,7 @@ import { findCriProto } from '../../../agent/gather/containers/cri-client.js';
 import { gatherFromCri } from '../../../agent/gather/containers/cri.js';
 import { evaluate } from '../../../agent/evaluate/check.js';
 import { containersChecks } from '../../../agent/evaluate/checks/containers/index.js';
-import type { Snapshot } from '../../../agent/snapshot.js';
+import type { Snapshot } from '../../../agent/facts/snapshot.js';
 import { tempDir } from '../../harness/integration.js';
 import { containerId, containerProc, containerdProc, ociSpec, sandboxId } from './fixtures.js';
 

@@ -1,10 +1,10 @@
 // Fixture pods as containerd leaves them: OCI specs under <state>/io.containerd.runtime.v2.task/k8s.io/<id>/
 // and /proc entries for their processes (status, ns links, cgroup), plus a host containerd process.
 import type { FileSpec, HostSpec, ProcSpec } from '../../fixtures/build.js';
-import { RUNTIME_DEFAULT_CAPABILITIES } from '../../../agent/gather/containers/capabilities.js';
+import { RUNTIME_DEFAULT_CAPABILITIES } from '../../../agent/facts/containers.js';
 
 export const STATE = '/run/containerd';
-export const HOST_NS: Record<string, string> = {
+const HOST_NS: Record<string, string> = {
   pid: 'pid:[4026531836]', ipc: 'ipc:[4026531839]', net: 'net:[4026531840]', uts: 'uts:[4026531838]',
   mnt: 'mnt:[4026531841]', user: 'user:[4026531837]', cgroup: 'cgroup:[4026531835]',
 };
@@ -48,15 +48,15 @@ const CAP_BITS: Record<string, number> = {
   AUDIT_CONTROL: 30, SETFCAP: 31, MAC_OVERRIDE: 32, MAC_ADMIN: 33, SYSLOG: 34, WAKE_ALARM: 35, BLOCK_SUSPEND: 36,
   AUDIT_READ: 37, PERFMON: 38, BPF: 39, CHECKPOINT_RESTORE: 40,
 };
-export const ALL_CAPS = Object.keys(CAP_BITS);
+const ALL_CAPS = Object.keys(CAP_BITS);
 
-export function capMask(caps: string[]): string {
+function capMask(caps: string[]): string {
   let mask = 0n;
   for (const c of caps) mask |= 1n << BigInt(CAP_BITS[c]);
   return mask.toString(16).padStart(16, '0');
 }
 
-export function statusText(k: { capEff: string[]; capBnd?: string[]; nnp?: boolean; seccomp?: number; uid?: number }): string {
+function statusText(k: { capEff: string[]; capBnd?: string[]; nnp?: boolean; seccomp?: number; uid?: number }): string {
   const uid = k.uid ?? 0;
   return [
     'Name:\tsleep', 'State:\tS (sleeping)', `Uid:\t${uid}\t${uid}\t${uid}\t${uid}`, 'Gid:\t0\t0\t0\t0',

@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { containersFactFromManifests, containersFromPodSpec, podTemplateOf } from '../../../agent/gather/containers/pod-spec.js';
 import { evaluate } from '../../../agent/evaluate/check.js';
 import { containersChecks } from '../../../agent/evaluate/checks/containers/index.js';
-import type { Snapshot } from '../../../agent/snapshot.js';
+import type { Snapshot } from '../../../agent/facts/snapshot.js';
 import type { Finding } from '../../../proto/report.js';
 
 const judge = (manifests: unknown[]): Finding[] =>

@@ -5,11 +5,11 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../../proto/report.js';
-import type { Snapshot } from '../../../agent/snapshot.js';
+import type { Snapshot } from '../../../agent/facts/snapshot.js';
 import { evaluate } from '../../../agent/evaluate/check.js';
 import { containersChecks } from '../../../agent/evaluate/checks/containers/index.js';
 import { containersFactFromManifests } from '../../../agent/gather/containers/pod-spec.js';
-import { DEPLOY, collectResources, findObject, kubectlKustomize, type K8sObject } from './kustomize.js';
+import { DEPLOY, KUBECTL, collectResources, findObject, kubectlKustomize, type K8sObject } from './kustomize.js';
 
 /** Why the agent needs each thing Pod Security baseline/restricted (or Vigil's stricter checks) refuses. */
 const AGENT_EXCEPTIONS: Record<string, string> = {
@@ -40,7 +40,7 @@ const AGENT_EXCEPTIONS: Record<string, string> = {
  */
 const COLLECTOR_EXCEPTIONS: Record<string, Record<string, string>> = {
   'overlays/ha': {
-    'container-secret-env': 'PGPASSWORD from the vigil-database Secret, until the collector can read the database URL or password from a file.',
+    'container-secret-env': 'VIGIL_DATABASE_URL and PGPASSWORD from the vigil-database Secret, until the collector can read the database URL or password from a file.',
   },
 };
 
@@ -119,6 +119,33 @@ describe.each(sources)('dogfood: %s', (label, objects) => {
       const f = findings.filter((x) => x.checkId === id);
       expect(f.length, `${id} judged the agent`).toBeGreaterThan(0);
       for (const x of f) expect(x.status, id).toBe('pass');
+    }
+  });
+});
+
+/**
+ * The other workloads deploy/ ships, judged the same way: the ones that scan a node (the one-shot Job, the
+ * once-per-node DaemonSet) get exactly the agent's exceptions, for the agent's reasons; everything else
+ * (the certificate CronJob, NATS, the reports reader) passes every container check, Pod Security restricted included.
+ */
+const render = (dir: string): K8sObject[] => (KUBECTL ? kubectlKustomize(join(DEPLOY, dir))! : collectResources(join(DEPLOY, dir)).map((r) => r.object));
+const OTHERS: [string, () => K8sObject[], { kind: string; name: string }, Record<string, string>][] = [
+  ['job', () => render('job'), { kind: 'Job', name: 'vigil-scan' }, AGENT_EXCEPTIONS],
+  ['job/every-node', () => render('job/every-node'), { kind: 'DaemonSet', name: 'vigil-scan-once' }, AGENT_EXCEPTIONS],
+  ['job/with-reports', () => render('job/with-reports'), { kind: 'Pod', name: 'vigil-scan-reports' }, {}],
+  ['overlays/single', () => render('overlays/single'), { kind: 'CronJob', name: 'vigil-collector-certs' }, {}],
+  ['overlays/ha', () => render('overlays/ha'), { kind: 'CronJob', name: 'vigil-collector-certs' }, {}],
+  ['overlays/ha', () => render('overlays/ha'), { kind: 'StatefulSet', name: 'vigil-nats' }, {}],
+];
+
+describe.each(OTHERS)('dogfood: %s %o', (_label, objects, target, exceptions) => {
+  it('fails exactly the listed exceptions, and passes Pod Security restricted otherwise', () => {
+    const findings = judge(objects(), target);
+    const failing = [...new Set(findings.filter((f) => f.status === 'fail' || f.status === 'warn').map((f) => f.checkId))].sort();
+    expect(failing).toEqual(Object.keys(exceptions).sort());
+    if (Object.keys(exceptions).length === 0) {
+      const pss = findings.filter((f) => f.level === 'baseline' || f.level === 'restricted');
+      expect(new Set(pss.map((f) => f.level))).toEqual(new Set(['baseline', 'restricted']));
     }
   });
 });

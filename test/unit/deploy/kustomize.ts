@@ -1,7 +1,8 @@
 // Reading the Kustomize tree under deploy/ without a cluster: every YAML a kustomization references,
 // parsed, plus rendering with the real `kubectl kustomize` when kubectl is on PATH.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, type Document } from 'yaml';
@@ -19,7 +20,7 @@ export interface K8sObject {
   [key: string]: unknown;
 }
 
-export interface ParsedFile {
+interface ParsedFile {
   path: string;
   documents: Document.Parsed[];
   objects: K8sObject[];
@@ -36,7 +37,7 @@ export function parseYamlFile(path: string): ParsedFile {
   return { path, documents, objects };
 }
 
-export interface Kustomization {
+interface Kustomization {
   dir: string;
   kind: 'Kustomization' | 'Component';
   namespace?: string;
@@ -103,6 +104,21 @@ export function kubectlKustomize(dir: string): K8sObject[] | undefined {
     if (d.errors.length > 0) throw new Error(`kubectl kustomize ${dir}: ${d.errors[0].message}`);
     return d.toJS() as K8sObject;
   });
+}
+
+/**
+ * Renders a throwaway kustomization that takes `resources` (kustomization dirs) and `components`, as a user's
+ * own kustomization would (kustomize wants paths relative to the kustomization). `extra` is appended verbatim.
+ */
+export function kubectlKustomizeWith(resources: string[], components: string[] = [], extra = ''): K8sObject[] {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-kustomize-'));
+  try {
+    const list = (key: string, paths: string[]): string => (paths.length ? `${key}:\n${paths.map((p) => `  - ${relative(dir, p)}\n`).join('')}` : '');
+    writeFileSync(join(dir, 'kustomization.yaml'), list('resources', resources) + list('components', components) + extra);
+    return kubectlKustomize(dir)!;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function findObject(objects: K8sObject[], kind: string, name: string): K8sObject {

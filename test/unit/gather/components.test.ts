@@ -1,7 +1,7 @@
 // Component discovery through the gather contract (agent/snapshot.ts), on fixture hosts.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gatherSnapshot } from '../../../agent/gather/index.js';
-import type { Snapshot } from '../../../agent/snapshot.js';
+import type { Snapshot } from '../../../agent/facts/snapshot.js';
 import { buildHost, type BuiltHost, type FileSpec, type HostSpec } from '../../fixtures/build.js';
 import { kubeadmControlPlaneFiles, KUBEADM_PIDS } from '../../fixtures/hosts/kubeadm-control-plane.js';
 import { CONTAINERD_ARGV, etcdManifest, kubeadmEtcdFlags, kubeadmKubeletArgv, proc, UBUNTU_OS_RELEASE } from '../../fixtures/hosts/kubeadm.js';

@@ -1,7 +1,7 @@
 // File facts (mode, owner resolved through the host's own passwd/group) and node inventory, through gather.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatherSnapshot } from '../../../agent/gather/index.js';
-import type { Snapshot } from '../../../agent/snapshot.js';
+import type { Snapshot } from '../../../agent/facts/snapshot.js';
 import { buildHost, type BuiltHost } from '../../fixtures/build.js';
 import { kubeadmControlPlane } from '../../fixtures/hosts/kubeadm-control-plane.js';
 import { INSECURE_ENCRYPTION_CONFIG_PATH, INSECURE_NODE_NAME, insecureNode, UBUNTU_UID } from '../../fixtures/hosts/insecure-node.js';

@@ -4,8 +4,8 @@ import { gatherKernel } from '../../../agent/gather/kernel/index.js';
 import { kernelChecks } from '../../../agent/evaluate/checks/kernel.js';
 import { evaluate } from '../../../agent/evaluate/check.js';
 import { FindingSchema, type Finding } from '../../../proto/report.js';
-import type { KernelFact } from '../../../agent/gather/kernel/types.js';
-import type { Snapshot } from '../../../agent/snapshot.js';
+import type { KernelFact } from '../../../agent/facts/kernel.js';
+import type { Snapshot } from '../../../agent/facts/snapshot.js';
 import { buildHost, type BuiltHost } from '../../fixtures/build.js';
 import { component, emptySnapshot, settings } from '../sockets/snapshot.js';
 

@@ -6,7 +6,7 @@ import { isPkiFlag } from '../../../agent/gather/pki/discovery.js';
 import { pkiChecks } from '../../../agent/evaluate/checks/pki.js';
 import { evaluate } from '../../../agent/evaluate/check.js';
 import { FindingSchema, type Finding } from '../../../proto/report.js';
-import type { CertificateFact, KeyFact } from '../../../agent/gather/pki/types.js';
+import type { CertificateFact, KeyFact } from '../../../agent/facts/pki.js';
 import { buildHost, type BuiltHost } from '../../fixtures/build.js';
 import { daysFromNow, makeCert, type GeneratedCert } from '../../harness/certs.js';
 import { component, emptySnapshot, settings } from '../sockets/snapshot.js';

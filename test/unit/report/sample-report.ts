@@ -36,7 +36,7 @@ export function report(findings: Finding[], components: NodeReport['node']['comp
   };
 }
 
-export const controlPlaneFindings: Finding[] = [
+const controlPlaneFindings: Finding[] = [
   finding({
     checkId: 'cis.1.1.1', cis: '1.1.1', status: 'pass', title: 'API server static-pod manifest mode 600 or tighter',
     component: 'kube-apiserver', resource: file('/etc/kubernetes/manifests/kube-apiserver.yaml'),

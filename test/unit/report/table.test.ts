@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderReport } from '../../../agent/report/index.js';
 import { truncate, truncateLeft, visible } from '../../../agent/report/table.js';
-import { formatValue } from '../../../agent/report/common.js';
+import { formatValue } from '../../../proto/finding-text.js';
 import { controlPlaneReport, noKubernetesReport } from './sample-report.js';
 
 const ESC = '\x1b';

@@ -2,7 +2,7 @@
 // mismatched tags, bad attributes, unknown entities, raw '<' or '&', characters XML forbids) and returns
 // the element tree with entity references decoded, so tests assert on what a real parser would see.
 
-export interface XmlElement {
+interface XmlElement {
   name: string;
   attrs: Record<string, string>;
   children: XmlElement[];

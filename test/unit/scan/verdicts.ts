@@ -2,7 +2,7 @@
 import type { Finding, NodeReport, Status } from '../../../proto/report.js';
 import { buildHost, type BuiltHost, type HostSpec } from '../../fixtures/build.js';
 import { scanNode } from '../../../agent/scan.js';
-import type { Snapshot } from '../../../agent/snapshot.js';
+import type { Snapshot } from '../../../agent/facts/snapshot.js';
 
 /** Every CIS id of sections 1-4 (cis-checks.tsv): each must produce at least one finding on every node. */
 export const CIS_NODE_IDS = (
@@ -20,7 +20,7 @@ export const CONTROL_PLANE_SECTIONS = /^(1|2|3)\./;
 export type Expected = Status | readonly Status[];
 
 /** The verdict a CIS id gets on a node: the worst status among its findings (error > fail > warn > pass > skip). */
-export function aggregate(findings: readonly Finding[]): Status | 'missing' {
+function aggregate(findings: readonly Finding[]): Status | 'missing' {
   if (findings.length === 0) return 'missing';
   for (const s of ['error', 'fail', 'warn', 'pass'] as const) if (findings.some((f) => f.status === s)) return s;
   return 'skip';

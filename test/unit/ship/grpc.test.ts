@@ -4,11 +4,11 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NodeReport } from '../../../proto/report.js';
-import { Backoff } from '../../../agent/ship/backoff.js';
+import { Backoff } from '../../../common/backoff.js';
 import { GrpcSender } from '../../../agent/ship/grpc-client.js';
 import { Outbox } from '../../../agent/ship/outbox.js';
-import { startGrpcIngestServer, type GrpcIngestServer } from '../../../collector/ingest/grpc-server.js';
-import { deliveryMetrics } from '../../../collector/ingest/transports.js';
+import { startGrpcIngestServer, type GrpcIngestServer } from '../../../collector/ingest/transports/grpc.js';
+import { deliveryMetrics } from '../../../collector/ingest/transports/index.js';
 import { IngestValidationError, type IngestMessage, type IngestResult, type Ingestor } from '../../../collector/ingest/types.js';
 import { tempDir } from '../../harness/integration.js';
 

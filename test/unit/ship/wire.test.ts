@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Finding, NodeReport } from '../../../proto/report.js';
 import { envelopeFromWire, envelopeToWire, loadVigilProto, WireDecodeError, type Envelope } from '../../../proto/wire.js';
-import { Backoff } from '../../../agent/ship/backoff.js';
-import { findingsSubject, messageId } from '../../../agent/ship/nats-stream.js';
+import { Backoff } from '../../../common/backoff.js';
+import { findingsSubject, messageId } from '../../../proto/nats.js';
 
 const finding: Finding = {
   id: 'k.1:abc', checkId: 'k.1', cis: null, status: 'fail', severity: 'critical', title: 'x', component: 'kubelet',

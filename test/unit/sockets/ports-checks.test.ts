@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { portsChecks } from '../../../agent/evaluate/checks/ports.js';
 import { evaluate } from '../../../agent/evaluate/check.js';
-import { etcdChecks } from '../../../agent/evaluate/checks/cis/etcd.js';
+import { BENCHMARK_CHECKS as etcdChecks } from '../../../agent/evaluate/catalogue.js';
 import { FindingSchema, type Finding } from '../../../proto/report.js';
-import type { Snapshot } from '../../../agent/snapshot.js';
+import type { Snapshot } from '../../../agent/facts/snapshot.js';
 import { component, emptySnapshot, settings, sock } from './snapshot.js';
 
 function run(s: Snapshot): Finding[] {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeIPv4, decodeIPv6, isLoopback, parseProcNet } from '../../../agent/gather/sockets/proc-net.js';
+import { decodeIPv4, decodeIPv6, parseProcNet } from '../../../agent/gather/sockets/proc-net.js';
+import { isLoopbackHost as isLoopback } from '../../../common/address.js';
 
 const TCP_HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
 const tcpLine = (sl: number, local: string, remote: string, st: string, uid: number, inode: number): string =>

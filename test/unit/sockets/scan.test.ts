@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HostAccess } from '../../../agent/gather/host.js';
 import { scanSockets } from '../../../agent/gather/sockets/index.js';
-import type { ContainerFact, ContainersFact, DeclaredFact } from '../../../agent/gather/containers/types.js';
+import type { ContainerFact, ContainersFact, DeclaredFact } from '../../../agent/facts/containers.js';
 import { buildHost, type BuiltHost, type FileSpec } from '../../fixtures/build.js';
 
 const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';

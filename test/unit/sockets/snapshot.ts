@@ -1,6 +1,6 @@
 // Port, PKI, kernel and CNI check tests: the shared snapshot factory with a pid-first component helper.
-import type { ComponentFact, ComponentName, Setting, Snapshot } from '../../../agent/snapshot.js';
-import type { SocketFact } from '../../../agent/gather/sockets/types.js';
+import type { ComponentFact, ComponentName, Setting, Snapshot } from '../../../agent/facts/snapshot.js';
+import type { SocketFact } from '../../../agent/facts/sockets.js';
 import { component as baseComponent, emptySnapshot as baseSnapshot } from '../checks/snapshot-factory.js';
 
 export function emptySnapshot(over: Partial<Snapshot> = {}): Snapshot {

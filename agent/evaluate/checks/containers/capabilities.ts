@@ -2,17 +2,16 @@
 // An OCI spec carries the resulting capability sets, not Kubernetes' add/drop lists: what was added is
 // then the bounding set minus the runtime's default set.
 import type { Check } from '../../check.js';
-import type { DeclaredFact } from '../../../gather/containers/types.js';
-import { RUNTIME_DEFAULT_CAPABILITIES } from '../../../gather/containers/capabilities.js';
+import { RUNTIME_DEFAULT_CAPABILITIES, type DeclaredFact } from '../../../facts/containers.js';
 import { containerCheck, ev, fail, pass } from './common.js';
 
-export const BASELINE_ALLOWED_CAPABILITIES = new Set([
+const BASELINE_ALLOWED_CAPABILITIES = new Set([
   'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE',
   'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT',
 ]);
 
 /** Added capabilities and whether the list is literal (CRI/PodSpec) or derived from the OCI bounding set. */
-export function addedCapabilities(d: DeclaredFact): { added: string[]; derived: boolean } {
+function addedCapabilities(d: DeclaredFact): { added: string[]; derived: boolean } {
   if (d.capabilities.added) return { added: d.capabilities.added, derived: false };
   // A privileged container's full set is the privileged control's finding, not an add list.
   if (d.privileged || !d.capabilities.bounding) return { added: [], derived: true };

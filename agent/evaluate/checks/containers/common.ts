@@ -1,20 +1,11 @@
 // Shared parts of the container checks: which containers are judged, the resource they are reported
 // on, and a factory that turns a per-container judgement into verdicts (or one skip when there is
 // nothing to judge).
-import type { Evidence, Resource, Severity, Status } from '../../../../proto/report.js';
-import type { Check, Verdict } from '../../check.js';
-import type { Snapshot } from '../../../snapshot.js';
-import type { ContainerFact, DeclaredFact } from '../../../gather/containers/types.js';
-
-export interface Judgement {
-  status: Status;
-  evidence: Evidence;
-  severity?: Severity;
-  title?: string;
-  discriminator?: string;
-}
-
-export type ContainerCheckMeta = Omit<Check, 'evaluate' | 'component'>;
+import type { Evidence, Resource, Severity } from '../../../../proto/report.js';
+import { fact } from '../../../facts/inputs.js';
+import type { Check, CheckMeta, Judgement, Verdict } from '../../check.js';
+import type { Snapshot } from '../../../facts/snapshot.js';
+import type { ContainerFact, DeclaredFact } from '../../../facts/containers.js';
 
 export function containerResource(c: ContainerFact): Resource {
   const r: Resource = { kind: 'container', id: c.id };
@@ -27,7 +18,7 @@ export function containerResource(c: ContainerFact): Resource {
 }
 
 /** `oci-spec+cri`, `podspec`, ...: where the declared facts came from. */
-export function declaredSource(d: DeclaredFact): string {
+function declaredSource(d: DeclaredFact): string {
   return d.sources.map((s) => (s === 'oci' ? 'oci-spec' : s)).join('+') || 'runtime';
 }
 
@@ -35,12 +26,12 @@ export function declaredSource(d: DeclaredFact): string {
 export const isLiteral = (d: DeclaredFact): boolean => d.sources.includes('cri') || d.sources.includes('podspec');
 export const isManifest = (d: DeclaredFact): boolean => d.sources.includes('podspec');
 
-export function workloads(s: Snapshot): ContainerFact[] {
+function workloads(s: Snapshot): ContainerFact[] {
   return (s.containers?.items ?? []).filter((c) => c.type === 'container');
 }
 
 /** One skip on the node when no runtime was found or no container runs; undefined when there is work. */
-export function nothingToJudge(s: Snapshot): Verdict | undefined {
+function nothingToJudge(s: Snapshot): Verdict | undefined {
   const { sources, searched } = s.containers ?? { sources: [], searched: [] };
   if (sources.length === 0) {
     return {
@@ -62,7 +53,7 @@ export function nothingToJudge(s: Snapshot): Verdict | undefined {
   return undefined;
 }
 
-export function toVerdict(c: ContainerFact, j: Judgement): Verdict {
+function toVerdict(c: ContainerFact, j: Judgement): Verdict {
   const v: Verdict = { status: j.status, resource: containerResource(c), evidence: j.evidence };
   if (j.severity) v.severity = j.severity;
   if (j.title) v.title = j.title;
@@ -71,13 +62,14 @@ export function toVerdict(c: ContainerFact, j: Judgement): Verdict {
 }
 
 /** A check judging each workload container's declared facts (containers whose spec could not be read are left to container-gather-error). */
-export function containerCheck(spec: ContainerCheckMeta & {
+export function containerCheck(spec: Omit<CheckMeta, 'component'> & {
   judge: (d: DeclaredFact, c: ContainerFact, s: Snapshot) => Judgement | Judgement[];
 }): Check {
   const { judge, ...meta } = spec;
   return {
     ...meta,
     component: 'container',
+    reads: [fact('containers')],
     evaluate(s) {
       const none = nothingToJudge(s);
       if (none) return [none];

@@ -1,5 +1,6 @@
 // What could not be read about containers is reported, not swallowed: an unreadable spec, a runtime
 // socket that did not answer, a pid that vanished.
+import { fact } from '../../../facts/inputs.js';
 import { findingId, type Check, type Verdict } from '../../check.js';
 import { containerResource } from './common.js';
 
@@ -11,6 +12,7 @@ export const containerGatherErrorCheck: Check = {
   id: 'container-gather-error', cis: null, severity: 'medium', component: 'container',
   title: 'A container fact could not be read',
   remediation: 'Check that the agent can read the runtime state dir and /proc (hostPID, mounts) and reach the CRI socket.',
+  reads: [fact('containers')],
   evaluate(s) {
     if (!s.containers) return [];
     const out: Verdict[] = s.containers.errors.map((e) => ({

@@ -2,8 +2,7 @@
 // More privilege in the kernel than in the spec means the spec lies (a patched runtime, a container
 // started outside Kubernetes, a process that escaped) and is a finding of its own.
 import type { Check } from '../../check.js';
-import type { HostNamespace, KernelNamespace } from '../../../gather/containers/types.js';
-import { KERNEL_NAMESPACES } from '../../../gather/containers/kernel.js';
+import { KERNEL_NAMESPACES, type HostNamespace, type KernelNamespace } from '../../../facts/containers.js';
 import { containerCheck, ev, fail, pass } from './common.js';
 
 const DECLARED_NAME: Partial<Record<KernelNamespace, HostNamespace>> = { pid: 'pid', ipc: 'ipc', net: 'network', uts: 'uts' };

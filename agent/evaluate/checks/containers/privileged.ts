@@ -1,6 +1,6 @@
 // PSS baseline "privileged" (CIS 5.2.2) and the host namespaces (CIS 5.2.3–5.2.5).
 import type { Check } from '../../check.js';
-import type { HostNamespace } from '../../../gather/containers/types.js';
+import type { HostNamespace } from '../../../facts/containers.js';
 import { containerCheck, ev, fail, isLiteral, pass } from './common.js';
 
 export const privilegedCheck: Check = containerCheck({

@@ -2,7 +2,7 @@
 // runAsNonRoot never reaches the runtime (the kubelet enforces it before starting the container), so on
 // a node it is judged on the uid the process runs with.
 import type { Check } from '../../check.js';
-import type { ContainerFact, DeclaredFact } from '../../../gather/containers/types.js';
+import type { ContainerFact, DeclaredFact } from '../../../facts/containers.js';
 import { containerCheck, ev, fail, isLiteral, isManifest, pass } from './common.js';
 
 /** The uid the process runs as: the kernel's when alive, else the spec's. */

@@ -2,7 +2,7 @@
 import type { Check } from '../../check.js';
 import { containerCheck, ev, fail, pass } from './common.js';
 
-export const SAFE_SYSCTLS = new Set([
+const SAFE_SYSCTLS = new Set([
   'kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range',
   'net.ipv4.ip_unprivileged_port_start', 'net.ipv4.ip_local_reserved_ports', 'net.ipv4.tcp_keepalive_time',
   'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes', 'net.ipv4.tcp_rmem',

@@ -1,10 +1,11 @@
 // PSS hostPathVolumes (CIS 5.2.11) and restrictedVolumes, plus the hostPath mounts that hand over the
 // node: each sensitive one is its own finding, named.
 import type { Check } from '../../check.js';
-import type { DeclaredFact, MountFact } from '../../../gather/containers/types.js';
-import { containerCheck, ev, fail, isManifest, pass, type Judgement } from './common.js';
+import type { DeclaredFact, MountFact } from '../../../facts/containers.js';
+import type { Judgement } from '../../check.js';
+import { containerCheck, ev, fail, isManifest, pass } from './common.js';
 
-export const RESTRICTED_VOLUME_TYPES = new Set([
+const RESTRICTED_VOLUME_TYPES = new Set([
   'configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'image', 'persistentVolumeClaim', 'projected', 'secret',
 ]);
 
@@ -42,7 +43,7 @@ export const restrictedVolumesCheck: Check = containerCheck({
   },
 });
 
-export interface SensitivePath {
+interface SensitivePath {
   label: string;
   critical: 'always' | 'rw';
 }

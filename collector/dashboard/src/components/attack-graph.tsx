@@ -14,7 +14,7 @@ const PAD = 12;
 const GAP = 14;
 
 /** Splits text into at most `lines` lines of about `chars` characters, at spaces where it can. */
-export function wrap(text: string, chars: number, lines: number): string[] {
+function wrap(text: string, chars: number, lines: number): string[] {
   const out: string[] = [];
   let rest = text.trim();
   while (rest && out.length < lines) {
@@ -29,14 +29,14 @@ export function wrap(text: string, chars: number, lines: number): string[] {
 }
 
 /** One line, cut in the middle when too long (a path keeps its start and its file name). */
-export function cutMiddle(text: string, chars: number): string {
+function cutMiddle(text: string, chars: number): string {
   if (text.length <= chars) return text;
   const head = Math.ceil((chars - 1) / 2);
   return `${text.slice(0, head)}…${text.slice(text.length - (chars - 1 - head))}`;
 }
 
 /** The subject after `|` in an attack-path id (`attack-path:pod-node-takeover:worker-1|ci/runner` → ci/runner). */
-export const pathSubject = (c: Correlation): string | undefined => (c.id.includes('|') ? c.id.slice(c.id.indexOf('|') + 1) : undefined);
+const pathSubject = (c: Correlation): string | undefined => (c.id.includes('|') ? c.id.slice(c.id.indexOf('|') + 1) : undefined);
 
 export function impactOf(c: Correlation): string {
   const node = c.nodes[0] ?? 'the node';

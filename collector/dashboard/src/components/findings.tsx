@@ -7,7 +7,7 @@ import { href, nodeHref } from '../router.js';
 import type { StoredFinding } from '../types.js';
 import { SeverityBadge, StatusBadge, Time } from './ui.js';
 
-export function Evidence({ f }: { f: StoredFinding }): JSX.Element {
+function Evidence({ f }: { f: StoredFinding }): JSX.Element {
   const e = f.evidence;
   const rows: Array<[string, string]> = [['Source', e.source]];
   if (e.path) rows.push(['Path', e.path]);
@@ -24,7 +24,7 @@ export function Evidence({ f }: { f: StoredFinding }): JSX.Element {
   );
 }
 
-export function FindingDetail({ f, showNode = true }: { f: StoredFinding; showNode?: boolean }): JSX.Element {
+function FindingDetail({ f, showNode = true }: { f: StoredFinding; showNode?: boolean }): JSX.Element {
   const r = f.resource as Record<string, unknown>;
   return (
     <div class="finding-detail">

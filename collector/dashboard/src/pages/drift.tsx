@@ -32,7 +32,7 @@ function baselineFromDetail(c: Correlation): Setting['baseline'] {
   return { value: agreeing ? show(agreeing.value ?? (agreeing.status ? `status ${agreeing.status}` : undefined)) : m[3], nodes: Number(m[1]), of: Number(m[2]) };
 }
 
-export function driftMatrices(items: Correlation[], titles: Map<string, string>): RoleMatrix[] {
+function driftMatrices(items: Correlation[], titles: Map<string, string>): RoleMatrix[] {
   const roles = new Map<string, Map<string, Setting>>();
   for (const c of items) {
     const odd = c.evidence[0];

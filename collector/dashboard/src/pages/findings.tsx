@@ -9,7 +9,7 @@ import type { CheckItem, NodeItem, Page, StoredFinding } from '../types.js';
 import { FindingsTable } from '../components/findings.js';
 import { Empty, Show } from '../components/ui.js';
 
-export const FILTERS = ['status', 'severity', 'check', 'cis', 'component', 'node', 'namespace', 'pod', 'q', 'since', 'sort'] as const;
+const FILTERS = ['status', 'severity', 'check', 'cis', 'component', 'node', 'namespace', 'pod', 'q', 'since', 'sort'] as const;
 type Filter = (typeof FILTERS)[number];
 const STATUS_CHOICES = ['fail', 'warn', 'error', 'pass', 'skip', 'resolved'] as const;
 const PAGE_SIZE = 100;

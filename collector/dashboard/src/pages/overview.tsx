@@ -13,10 +13,10 @@ const NODE_PAGE = 5000;
 /** Beyond this many nodes the grid shows small tiles (name on hover and to screen readers). */
 const COMPACT_GRID = 120;
 
-export interface NodeTile extends NodeItem { worst: Severity | null; worstKnown: boolean }
+interface NodeTile extends NodeItem { worst: Severity | null; worstKnown: boolean }
 
 /** Every node (following the cursor), each with its worst open failure. */
-export async function loadNodeTiles(signal: AbortSignal): Promise<NodeTile[]> {
+async function loadNodeTiles(signal: AbortSignal): Promise<NodeTile[]> {
   const nodes: NodeItem[] = [];
   let cursor: string | undefined;
   do {

@@ -1,0 +1,78 @@
+// Findings that come from no check of a scan: what gather could not read, what the watcher saw change, and the
+// watcher's own state. They are registered in the catalogue like checks (their data and what they read); their
+// verdicts are made where the facts are (scan.ts, watch/sensitive.ts, the daemon).
+import { fact, files, hostPath, settings, type Input } from '../facts/inputs.js';
+import type { Check } from './check.js';
+
+/** What gather could not read is reported, not swallowed: one `error` finding per unreadable fact, on every scan. */
+export const gatherErrorCheck: Check = {
+  id: 'vigil.gather-error',
+  cis: null,
+  title: 'A host fact could not be read',
+  severity: 'medium',
+  component: 'node',
+  remediation: 'Check that the agent can read the path (mounts, capabilities) and that the file is well-formed.',
+  reads: [fact('gatherErrors')],
+  evaluate: (s) => s.errors.map((e) => ({
+    status: 'error' as const,
+    resource: { kind: 'file' as const, path: e.path },
+    evidence: { source: 'gather', path: e.path, detail: `${e.code}: ${e.message}` },
+    title: `Could not read ${e.path} (${e.code})`,
+    discriminator: e.code,
+  })),
+};
+
+/** Where systemd units live, and the units whose files are sensitive (the kubelet's and the runtimes'). */
+export const UNIT_DIRS = ['/etc/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'];
+const UNITS = ['kubelet', 'containerd', 'crio', 'docker', 'k3s', 'k3s-agent', 'rke2-server', 'rke2-agent'];
+/** Static pod manifest dirs of kubeadm, k3s and rke2 (besides the kubelet's own staticPodPath). */
+export const MANIFEST_DIRS = ['/etc/kubernetes/manifests', '/var/lib/rancher/k3s/agent/pod-manifests', '/var/lib/rancher/rke2/agent/pod-manifests'];
+
+/**
+ * Where the files whose change is a finding of its own live (agent/watch/sensitive.ts): static pod manifests,
+ * kubelet configs, kubeconfigs, PKI and kubelet/runtime unit files, both where a snapshot found them and where
+ * they appear on a node before any snapshot names them.
+ */
+const SENSITIVE_LOCATIONS: readonly Input[] = [
+  hostPath('/etc/kubernetes', 3),
+  hostPath('/var/lib/kubelet/pki', 0),
+  hostPath('/etc/rancher', 2),
+  hostPath('/var/lib/rancher/k3s/server/tls', 1),
+  hostPath('/var/lib/rancher/rke2/server/tls', 1),
+  ...MANIFEST_DIRS.map((d) => hostPath(d, 0)),
+  hostPath('/var/lib/kubelet/config.yaml'),
+  hostPath('/var/lib/kubelet/kubeconfig'),
+  ...UNIT_DIRS.flatMap((d) => UNITS.flatMap((u) => [hostPath(`${d}/${u}.service.d`, 0), hostPath(`${d}/${u}.service`)])),
+  fact('staticPodDirs'),
+  fact('certificates'),
+  fact('keys'),
+  ...settings('kubelet', 'staticPodPath'),
+  files('admin.kubeconfig'), files('scheduler.kubeconfig'), files('controller-manager.kubeconfig'),
+  files('kubelet.kubeconfig'), files('kube-proxy.kubeconfig'), files('kubelet.service'),
+];
+
+export const sensitiveFileChangedCheck: Check = {
+  id: 'vigil.watch.sensitive-file-changed',
+  cis: null,
+  title: 'A sensitive node file changed',
+  severity: 'medium',
+  component: 'node',
+  remediation: 'Confirm the change was intended (a deployment, a certificate rotation). An unexpected new or edited '
+    + 'static pod manifest, kubelet config, kubeconfig, CA or unit file is a sign of tampering: compare with the '
+    + 'hashes in the evidence, restore the file and investigate who wrote it.',
+  reads: SENSITIVE_LOCATIONS,
+  evaluate: () => [],
+};
+
+/** The daemon's file watching ran out of inotify watches and polls instead: changes are seen later. */
+export const pollingFallbackCheck: Check = {
+  id: 'vigil.watch.polling-fallback',
+  cis: null,
+  title: 'File watching fell back to polling (inotify limit reached)',
+  severity: 'low',
+  component: 'node',
+  remediation: 'Raise fs.inotify.max_user_watches / max_user_instances on the node. Until then the agent polls, '
+    + 'which notices changes later and costs more CPU.',
+  reads: [],
+  evaluate: () => [],
+};

@@ -45,7 +45,7 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 // ---- service and codecs -------------------------------------------------------------------------------
 
 export interface IngestClient extends grpc.Client {
-  Report(): grpc.ClientDuplexStream<AgentMessage, CollectorMessage>;
+  Report(metadata?: grpc.Metadata): grpc.ClientDuplexStream<AgentMessage, CollectorMessage>;
 }
 
 interface VigilProto {
@@ -174,7 +174,7 @@ export function envelopeFromWire(m: AgentMessage): Envelope | undefined {
 
 /** The report, delta or heartbeat in a wire message. Throws WireDecodeError on a body-less message or bad JSON. */
 export function messageFromWire(m: AgentMessage): Envelope | HeartbeatEnvelope {
-  const base = { node: m.node, cluster: m.cluster, epoch: m.epoch, seq: Number(m.seq) };
+  const base = { node: m.node, cluster: m.cluster, ...(m.epoch ? { epoch: m.epoch } : {}), seq: Number(m.seq) };
   if (m.report) return { ...base, payload: { kind: 'full', report: reportFromWire(m.report) } };
   if (m.delta) return { ...base, payload: { kind: 'delta', delta: deltaFromWire(m.delta) } };
   if (m.heartbeat) return { ...base, heartbeat: m.heartbeat };

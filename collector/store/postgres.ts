@@ -3,13 +3,13 @@
 import pg from 'pg';
 import type { IngestMessage, IngestResult } from './messages.js';
 import type { ExistingFinding } from './plan.js';
-import { CheckMetaCache, CountTotals, duplicateResult, isDuplicate, makePlan, nodeWrite } from './apply.js';
+import { admit, CheckMetaCache, CountTotals, makePlan, nodeWrite } from './apply.js';
 import { runMigrations } from './migrations.js';
 import { toCheckRecords, toNodeRecord, toStoredFinding, type CheckRowOut, type NodeRowOut } from './rows.js';
 import { checksMatchingQuery, factsQuery, findingsQuery, nodesQuery, sortKeyOf, type FindingRowOut } from './sql.js';
 import type {
-  CheckRecord, FactSelector, OpenCount, FindingEvent, FindingQuery, NodeQuery, NodeRecord, Page, ScorePoint, SettingRow, Store,
-  StoredFinding,
+  CheckRecord, FactSelector, OpenCount, FindingEvent, FindingQuery, NodeQuery, NodeRecord, Page, ScorePoint, SeqPosition,
+  SettingRow, Store, StoredFinding,
 } from './types.js';
 
 const INT8_OID = 20;
@@ -66,11 +66,16 @@ export class PostgresStore implements Store {
 
   private async applyOne(c: pg.PoolClient, message: IngestMessage, receivedAt: number, totals: CountTotals): Promise<IngestResult> {
     const node = await this.lockNode(c, message.node, receivedAt);
-    if (isDuplicate(message, node)) return duplicateResult(node);
+    const admission = admit(message, node, receivedAt);
+    if (admission.kind === 'skip') {
+      // The placeholder row of a node that was never written must not stay behind.
+      if (!node) await c.query('DELETE FROM nodes WHERE name = $1 AND last_seq IS NULL AND info = \'{}\'', [message.node]);
+      return admission.result;
+    }
     const { rows: existing } = await c.query<ExistingFinding>(
       'SELECT fid, check_id AS "checkId", status, severity, body, resolved_at AS "resolvedAt" FROM findings WHERE node = $1', [message.node]);
     const plan = makePlan(existing, message);
-    const write = nodeWrite(message, node, plan, receivedAt);
+    const write = nodeWrite(message, node, plan, receivedAt, admission.position);
     const at = write.lastScan;
     if (plan.resolve.length) {
       await c.query('UPDATE findings SET resolved_at = $1, last_seen = $2 WHERE node = $3 AND fid = ANY($4::text[])',
@@ -113,10 +118,12 @@ export class PostgresStore implements Store {
     }
     const m = write.summary;
     await c.query(`UPDATE nodes SET roles = $2, role_key = $3, agent_version = $4, info = $5, first_seen = $6,
-        last_report = $7, last_scan = $8, last_seq = $9, pass = $10, fail = $11, warn = $12, skip = $13, error = $14
+        last_report = $7, last_scan = $8, last_seq = $9, pass = $10, fail = $11, warn = $12, skip = $13, error = $14,
+        epoch = $15, seq_scan = $16, identity_kind = $17, identity_subject = $18, bound_at = $19
       WHERE name = $1`,
     [write.name, JSON.stringify(write.roles), write.roleKey, write.agentVersion, write.info, write.firstSeen,
-      write.lastReport, write.lastScan, write.lastSeq, m.pass, m.fail, m.warn, m.skip, m.error]);
+      write.lastReport, write.lastScan, write.lastSeq, m.pass, m.fail, m.warn, m.skip, m.error,
+      write.epoch, write.seqScan, write.identity?.kind ?? null, write.identity?.subject ?? null, write.boundAt]);
     if (write.scoreChanged) {
       await c.query('INSERT INTO node_scores (node, at, pass, fail, warn, skip, error) VALUES ($1, $2, $3, $4, $5, $6, $7)',
         [message.node, at, m.pass, m.fail, m.warn, m.skip, m.error]);
@@ -152,6 +159,12 @@ export class PostgresStore implements Store {
   async lastSeq(node: string): Promise<number | undefined> {
     const { rows } = await this.pool.query<{ last_seq: number | null }>('SELECT last_seq FROM nodes WHERE name = $1', [node]);
     return rows[0]?.last_seq ?? undefined;
+  }
+
+  async position(node: string): Promise<SeqPosition | undefined> {
+    const { rows } = await this.pool.query<{ epoch: string | null; last_seq: number | null; seq_scan: number | null }>(
+      'SELECT epoch, last_seq, seq_scan FROM nodes WHERE name = $1', [node]);
+    return rows[0] ? { epoch: rows[0].epoch, seq: rows[0].last_seq, scan: rows[0].seq_scan } : undefined;
   }
 
   async findings(query: FindingQuery): Promise<Page<StoredFinding>> {

@@ -1,11 +1,12 @@
 // Every `vigil-collector serve` option in one place: declared for commander, then resolved and checked into
 // CollectorOptions, which startCollector (and the tests) take. The streaming transports' options are declared and
 // checked by collector/ingest/transports.ts; they are carried through as given.
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { isLoopbackHost, parseHostPort } from '../../common/address.js';
 import { parseDuration } from '../../common/duration.js';
 import { parseSize } from '../../common/size.js';
+import type { ServiceAccountOptions } from '../ingest/service-accounts.js';
 import type { TransportOptions } from '../ingest/transports/index.js';
 import { loadTokens, type TokenSet } from '../serve/auth.js';
 
@@ -25,7 +26,14 @@ export interface CollectorOptions {
   sqliteSynchronous: 'FULL' | 'NORMAL';
   /** gRPC and NATS ingest; none when absent (the REST ingest route is always there). */
   transports?: TransportOptions;
+  /** Agents' ServiceAccount tokens are verified with these (--sa-*); none accepted when absent. */
+  serviceAccounts?: Omit<ServiceAccountOptions, 'log'>;
 }
+
+export const DEFAULT_SA_AUDIENCE = 'vigil';
+export const DEFAULT_SA_SUBJECT = 'system:serviceaccount:vigil:vigil-agent';
+/** The collector's own ServiceAccount token in a pod: the bearer for the API server's JWKS. */
+const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 export const SILENT_AFTER_INTERVALS = 3;
 
@@ -42,7 +50,16 @@ export interface RawServeOptions {
   correlateInterval: string;
   logLevel: string;
   sqliteSync: string;
+  saIssuer?: string;
+  saJwksFile?: string;
+  saJwksUrl?: string;
+  saJwksCa?: string;
+  saJwksTokenFile?: string;
+  saAudience?: string;
+  saSubject?: string[];
 }
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export function addServeOptions(cmd: Command): Command {
   return cmd
@@ -56,6 +73,13 @@ export function addServeOptions(cmd: Command): Command {
     .option('--max-report-size <size>', 'largest accepted report body (a byte count, 32Mi, 64MB)', '32Mi')
     .option('--correlate-interval <duration>', 'least time between correlation runs while reports arrive', '5s')
     .addOption(new Option('--sqlite-sync <mode>', 'SQLite synchronous mode').choices(['FULL', 'NORMAL']).default('FULL'))
+    .option('--sa-issuer <url>', "verify agents' ServiceAccount tokens: the cluster's token issuer (iss)")
+    .option('--sa-jwks-file <file>', "the API server's signing keys as a JWKS file (re-read when it changes)")
+    .option('--sa-jwks-url <url>', "the API server's JWKS URL (https://kubernetes.default.svc/openid/v1/jwks), fetched on an unknown key and every 10m")
+    .option('--sa-jwks-ca <file>', 'CA bundle for --sa-jwks-url')
+    .option('--sa-jwks-token-file <file>', `bearer token for --sa-jwks-url (default: ${IN_CLUSTER_TOKEN} when it exists)`)
+    .option('--sa-audience <aud>', 'audience agents\' tokens are made for', DEFAULT_SA_AUDIENCE)
+    .option('--sa-subject <name>', `an allowed agent ServiceAccount, system:serviceaccount:NS:NAME; repeatable (default ${DEFAULT_SA_SUBJECT})`, collect)
     .option('--log-level <level>', 'pino log level', process.env.VIGIL_LOG_LEVEL ?? 'info');
 }
 
@@ -90,6 +114,7 @@ export function resolveServeOptions(raw: RawServeOptions & TransportOptions): Co
     statSync(raw.tokens);
     tokens = loadTokens(readFileSync(raw.tokens, 'utf8'), raw.tokens);
   }
+  const serviceAccounts = resolveServiceAccounts(raw);
   const sync = raw.sqliteSync.toUpperCase();
   if (sync !== 'FULL' && sync !== 'NORMAL') throw new Error('--sqlite-sync must be FULL or NORMAL');
   return {
@@ -105,5 +130,28 @@ export function resolveServeOptions(raw: RawServeOptions & TransportOptions): Co
     sqliteSynchronous: sync,
     // Checked by startTransports, which owns them.
     transports: raw,
+    serviceAccounts,
+  };
+}
+
+function resolveServiceAccounts(raw: RawServeOptions): CollectorOptions['serviceAccounts'] {
+  if (!raw.saIssuer) {
+    const stray = (['saJwksFile', 'saJwksUrl', 'saJwksCa', 'saJwksTokenFile', 'saSubject'] as const).filter((k) => raw[k] !== undefined);
+    if (stray.length) throw new Error('--sa-jwks-file, --sa-jwks-url, --sa-jwks-ca, --sa-jwks-token-file and --sa-subject need --sa-issuer');
+    return undefined;
+  }
+  if (!/^https?:\/\/\S+$/.test(raw.saIssuer)) throw new Error(`--sa-issuer: ${JSON.stringify(raw.saIssuer)} is not a URL`);
+  if (Boolean(raw.saJwksFile) === Boolean(raw.saJwksUrl)) throw new Error('--sa-issuer needs the signing keys: --sa-jwks-file or --sa-jwks-url (one of them)');
+  if (raw.saJwksUrl && !/^https:\/\//.test(raw.saJwksUrl)) throw new Error(`--sa-jwks-url must be an https:// URL, not ${raw.saJwksUrl}`);
+  for (const [flag, file] of [['--sa-jwks-file', raw.saJwksFile], ['--sa-jwks-ca', raw.saJwksCa], ['--sa-jwks-token-file', raw.saJwksTokenFile]]) {
+    if (file && !existsSync(file)) throw new Error(`${flag}: no file ${file}`);
+  }
+  const subjects = raw.saSubject?.length ? raw.saSubject : [DEFAULT_SA_SUBJECT];
+  const bad = subjects.filter((s) => !/^system:serviceaccount:[a-z0-9-]+:[a-z0-9.-]+$/.test(s));
+  if (bad.length) throw new Error(`--sa-subject: ${bad.join(', ')} is not system:serviceaccount:NAMESPACE:NAME`);
+  return {
+    issuer: raw.saIssuer, audience: raw.saAudience ?? DEFAULT_SA_AUDIENCE, subjects,
+    jwksFile: raw.saJwksFile, jwksUrl: raw.saJwksUrl, jwksCa: raw.saJwksCa,
+    jwksTokenFile: raw.saJwksTokenFile ?? (raw.saJwksUrl && existsSync(IN_CLUSTER_TOKEN) ? IN_CLUSTER_TOKEN : undefined),
   };
 }

@@ -6,6 +6,7 @@ import { VIGIL_VERSION } from '../../proto/version.js';
 import { CorrelationEngine } from '../correlate/engine.js';
 import { BatchingIngestor } from '../ingest/ingestor.js';
 import { startTransports } from '../ingest/transports/index.js';
+import { ServiceAccountVerifier } from '../ingest/service-accounts.js';
 import { IngestValidationError } from '../ingest/types.js';
 import { createLogger } from '../log.js';
 import { buildHttpApp, type HttpApp } from '../serve/app.js';
@@ -109,15 +110,19 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
     await housekeeping.start();
     stops.push('housekeeping', () => housekeeping.stop());
 
+    const serviceAccounts = options.serviceAccounts ? new ServiceAccountVerifier({ ...options.serviceAccounts, log }) : undefined;
+    await serviceAccounts?.start();
     const app = await buildHttpApp({ store, ingestor, engine, metrics, log, silentAfterMs, now }, {
-      tokens: options.tokens, version: VIGIL_VERSION, maxReportBytes: options.maxReportBytes, checkResponses: deps.checkResponses,
+      tokens: options.tokens, serviceAccounts, version: VIGIL_VERSION, maxReportBytes: options.maxReportBytes, checkResponses: deps.checkResponses,
     });
     stops.push('HTTP', () => app.close());
     const address = await app.listen({ host: options.http.host, port: options.http.port });
     const httpUrl = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]');
 
-    stops.push('transports', await startTransports(options.transports ?? {}, ingestor, log, metrics.registry));
-    log.info({ url: address, store: store.kind, auth: options.tokens ? 'tokens' : 'none' }, 'collector listening');
+    stops.push('transports', await startTransports(options.transports ?? {}, ingestor, log, metrics.registry, { serviceAccounts }));
+    log.info({ url: address, store: store.kind, auth: options.tokens ? 'tokens' : 'none',
+      serviceAccounts: options.serviceAccounts ? { issuer: options.serviceAccounts.issuer, audience: options.serviceAccounts.audience,
+        subjects: options.serviceAccounts.subjects } : 'none' }, 'collector listening');
 
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {

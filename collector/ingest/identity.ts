@@ -14,6 +14,11 @@ export interface CallerIdentity extends Writer {
   expiresAt?: number;
 }
 
+/** What the store keeps of a caller: kind, subject, and whether it is tied to the node. */
+export function writerOf(caller: CallerIdentity): Writer {
+  return { kind: caller.kind, subject: caller.subject, bound: caller.bound, ...(caller.anyNode ? { anyNode: true } : {}) };
+}
+
 export function serviceAccountCaller(sa: ServiceAccountIdentity): CallerIdentity {
   return {
     kind: 'service-account', subject: sa.subject, bound: true, nodes: [sa.node], expiresAt: sa.expiresAt,

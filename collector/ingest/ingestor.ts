@@ -6,7 +6,7 @@ import { Counter, register as defaultRegistry, type Registry } from 'prom-client
 import type { Envelope, HeartbeatEnvelope } from '../../proto/wire.js';
 import { SEQ_WINDOW } from '../store/sequence.js';
 import type { SeqPosition, Store } from '../store/types.js';
-import { untrustedCaller, type CallerIdentity } from './identity.js';
+import { untrustedCaller, writerOf, type CallerIdentity } from './identity.js';
 import { validateMessage } from './validate.js';
 import { IngestValidationError, type IngestMessage, type IngestResult, type Ingestor } from './types.js';
 
@@ -145,8 +145,7 @@ export function deliveryMetrics(registry: Registry = defaultRegistry): DeliveryM
 }
 
 function envelopeToIngest(e: Envelope, writer: CallerIdentity): IngestMessage {
-  const w = { kind: writer.kind, subject: writer.subject, bound: writer.bound, anyNode: writer.anyNode };
-  const base = { node: e.node, seq: e.seq, epoch: e.epoch ?? '', writer: w };
+  const base = { node: e.node, seq: e.seq, epoch: e.epoch ?? '', writer: writerOf(writer) };
   if (e.payload.kind === 'full') return { kind: 'full', ...base, report: e.payload.report };
   const d = e.payload.delta;
   return { kind: 'delta', ...base, scannedAt: d.scannedAt, upserts: [...d.added, ...d.changed], resolved: d.resolved };

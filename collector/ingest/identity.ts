@@ -22,7 +22,7 @@ export function writerOf(caller: CallerIdentity): Writer {
 export function serviceAccountCaller(sa: ServiceAccountIdentity): CallerIdentity {
   return {
     kind: 'service-account', subject: sa.subject, bound: true, nodes: [sa.node], expiresAt: sa.expiresAt,
-    detail: { subject: sa.subject, pod: sa.pod, node: sa.node },
+    detail: { subject: sa.subject, pod: sa.pod, node: sa.node, ...(sa.jti ? { credential: `JTI=${sa.jti}` } : {}) },
   };
 }
 

@@ -31,6 +31,20 @@ interface Pending {
   reject(err: unknown): void;
 }
 
+const MAX_EPOCH_LENGTH = 64;
+
+/**
+ * The validated message with the order and writer the transport gave the input: its epoch (from the wire,
+ * checked here) and who wrote it (established by the transport, never from the wire).
+ */
+function withOrder(message: IngestMessage, input: IngestMessage): IngestMessage {
+  const { epoch, writer } = input;
+  if (epoch !== undefined && (typeof epoch !== 'string' || epoch.length > MAX_EPOCH_LENGTH)) {
+    throw new IngestValidationError(`invalid ingest message: epoch: at most ${MAX_EPOCH_LENGTH} characters`, ['epoch: too long']);
+  }
+  return { ...message, ...(epoch !== undefined ? { epoch } : {}), ...(writer ? { writer } : {}) };
+}
+
 const findingCount = (m: IngestMessage): number => (m.kind === 'full' ? m.report.findings.length : m.upserts.length + m.resolved.length);
 
 export class BatchingIngestor implements Ingestor {
@@ -48,7 +62,7 @@ export class BatchingIngestor implements Ingestor {
   ingest(input: IngestMessage): Promise<IngestResult> {
     let message: IngestMessage;
     try {
-      message = validateMessage(input);
+      message = withOrder(validateMessage(input), input);
     } catch (err) {
       this.opts.onInvalid?.(input, err);
       return Promise.reject(err);

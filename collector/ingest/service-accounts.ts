@@ -36,6 +36,8 @@ export interface ServiceAccountIdentity {
   /** The node the token is bound to: the only node its holder may speak for. */
   node: string;
   pod?: string;
+  /** The token's id (`jti`): which credential it was, for logs (as the API server's credential-id). */
+  jti?: string;
   /** When the token stops being valid (ms). */
   expiresAt: number;
 }
@@ -230,7 +232,8 @@ export class ServiceAccountVerifier {
     }
     const { node, pod } = nodeClaim(payload);
     if (!node) throw new TokenRefused('token-no-node', 'token names no node (kubernetes.io.node.name; Kubernetes 1.30 or later)');
-    const identity: ServiceAccountIdentity = { subject, node, pod, expiresAt: payload.exp! * 1000 };
+    const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
+    const identity: ServiceAccountIdentity = { subject, node, pod, jti, expiresAt: payload.exp! * 1000 };
     this.remember(hash, identity);
     return identity;
   }

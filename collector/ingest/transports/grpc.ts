@@ -169,6 +169,7 @@ export class GrpcReceiver implements Receiver {
         return;
       }
       from.identity = who;
+      log.info({ transport: 'grpc', peer: from.peer, identity: who.kind, ...who.detail }, 'gRPC stream opened');
       // A stream lives no longer than the token that opened it: the agent reconnects with its current one.
       if (who.expiresAt !== undefined) {
         expiry = setTimeout(() => fail(grpc.status.UNAUTHENTICATED, 'token expired; reconnect with the current one'),

@@ -59,7 +59,7 @@ const ALGORITHMS = ['RS256', 'ES256'];
 const FETCH_TIMEOUT_MS = 5_000;
 const MAX_JWKS_BYTES = 1024 * 1024;
 /** Least time between two fetches caused by unknown key ids (a stream of forged kids must not hammer the API server). */
-const REFETCH_COOLDOWN_MS = 30_000;
+const REFETCH_COOLDOWN_MS = 10_000;
 const MAX_CACHED = 10_000;
 
 /** `eyJ…` three dot-separated base64url parts: a JWT, as opposed to a static REST token. */

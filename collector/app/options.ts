@@ -30,8 +30,8 @@ export interface CollectorOptions {
   serviceAccounts?: Omit<ServiceAccountOptions, 'log'>;
 }
 
-export const DEFAULT_SA_AUDIENCE = 'vigil';
-export const DEFAULT_SA_SUBJECT = 'system:serviceaccount:vigil:vigil-agent';
+const DEFAULT_SA_AUDIENCE = 'vigil';
+const DEFAULT_SA_SUBJECT = 'system:serviceaccount:vigil:vigil-agent';
 /** The collector's own ServiceAccount token in a pod: the bearer for the API server's JWKS. */
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 

@@ -26,7 +26,7 @@ interface NodeWrite {
 }
 
 /** Whether and how a message is applied: its place in the node's order, and whether its writer may write the node. */
-export type Admission = { kind: 'apply'; position: SeqPosition } | { kind: 'skip'; result: IngestResult };
+type Admission = { kind: 'apply'; position: SeqPosition } | { kind: 'skip'; result: IngestResult };
 
 export function admit(message: IngestMessage, node: NodeRecord | undefined, receivedAt: number): Admission {
   const lastSeq = node?.lastSeq ?? undefined;

@@ -18,7 +18,7 @@ export interface SeqPosition {
   scan: number | null;
 }
 
-export type SeqVerdict =
+type SeqVerdict =
   | { kind: 'apply'; position: SeqPosition; restarted?: 'epoch' | 'order' }
   | { kind: 'duplicate' }
   | { kind: 'stale' }

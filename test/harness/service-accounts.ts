@@ -30,9 +30,9 @@ export async function signingKey(alg: 'RS256' | 'ES256'): Promise<SigningKey> {
 }
 
 /** The JWKS document: `{"keys":[…]}` with each key as the API server lists it. */
-export const jwks = (keys: readonly SigningKey[]): { keys: JWK[] } => ({ keys: keys.map((k) => k.jwk) });
+const jwks = (keys: readonly SigningKey[]): { keys: JWK[] } => ({ keys: keys.map((k) => k.jwk) });
 
-export interface TokenSpec {
+interface TokenSpec {
   node?: string | null;
   pod?: string;
   subject?: string;
@@ -109,5 +109,32 @@ export async function startJwksEndpoint(tls: { cert: string; key: string }, keys
     requests,
     serve(next) { served = jwks(next); },
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+export interface ClusterIdentity {
+  /** What the collector under test verifies with (--sa-issuer, --sa-jwks-file). */
+  serviceAccounts: { issuer: string; jwksFile: string };
+  /** A token file for the agent on `node` (made once per node). */
+  tokenFile(node: string): Promise<string>;
+}
+
+/** One signing key, its JWKS file and token files in `dir`: what the deploy gives agents and collector. */
+export async function clusterIdentity(dir: string): Promise<ClusterIdentity> {
+  const key = await signingKey('RS256');
+  const jwksFile = `${dir}/jwks.json`;
+  writeJwksFile(jwksFile, [key]);
+  const files = new Map<string, string>();
+  return {
+    serviceAccounts: { issuer: ISSUER, jwksFile },
+    async tokenFile(node) {
+      let file = files.get(node);
+      if (!file) {
+        file = `${dir}/${node}.token`;
+        writeFileSync(file, (await projectedToken(key, { node })).token);
+        files.set(node, file);
+      }
+      return file;
+    },
   };
 }

@@ -18,7 +18,7 @@ export interface FindingsStreamLimits {
   duplicateWindowMs?: number;
 }
 
-export const DEFAULT_STREAM_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+const DEFAULT_STREAM_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 
 function wantedConfig(limits: FindingsStreamLimits): Partial<StreamConfig> & { name: string } {
   return {

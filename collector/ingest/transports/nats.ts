@@ -41,7 +41,7 @@ interface NatsReceiverOptions {
   log: Logger;
 }
 
-export class NatsReceiver implements Receiver {
+class NatsReceiver implements Receiver {
   readonly name = 'nats';
   private readonly abort = new AbortController();
   private readonly durable: string;

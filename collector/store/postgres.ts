@@ -67,11 +67,8 @@ export class PostgresStore implements Store {
   private async applyOne(c: pg.PoolClient, message: IngestMessage, receivedAt: number, totals: CountTotals): Promise<IngestResult> {
     const node = await this.lockNode(c, message.node, receivedAt);
     const admission = admit(message, node, receivedAt);
-    if (admission.kind === 'skip') {
-      // The placeholder row of a node that was never written must not stay behind.
-      if (!node) await c.query('DELETE FROM nodes WHERE name = $1 AND last_seq IS NULL AND info = \'{}\'', [message.node]);
-      return admission.result;
-    }
+    // A node never seen is always admitted: the placeholder row lockNode made is filled in below.
+    if (admission.kind === 'skip') return admission.result;
     const { rows: existing } = await c.query<ExistingFinding>(
       'SELECT fid, check_id AS "checkId", status, severity, body, resolved_at AS "resolvedAt" FROM findings WHERE node = $1', [message.node]);
     const plan = makePlan(existing, message);

@@ -284,6 +284,30 @@ describeWithDaemons('identity: ServiceAccount tokens bound to their node, on gRP
       }
     }, 120_000);
 
+    it("holds one node's out-of-order NATS messages for the missing one without delaying any other node", async () => {
+      const g = (await projectedToken(rsa, { node: 'node-g' })).token;
+      const h = (await projectedToken(rsa, { node: 'node-h' })).token;
+      const t = Date.now();
+      const delta = (seq: number, status: 'pass' | 'fail', ms: number): Envelope => ({ node: 'node-g', cluster: CLUSTER, epoch: 'g', seq,
+        payload: { kind: 'delta', delta: { scannedAt: new Date(ms).toISOString(), added: [], changed: [report('node-g', status).findings[0]], resolved: [] } } });
+      await publish(nc, `vigil.findings.${CLUSTER}.node-g`, { node: 'node-g', cluster: CLUSTER, epoch: 'g', seq: 1,
+        payload: { kind: 'full', report: report('node-g', 'pass', new Date(t).toISOString()) } }, g, 'g-1');
+      await waitFor('node-g stored', async () => (await collector.lastSeq('node-g')) === 1 || undefined);
+      // seq 3 before seq 2: it waits (redelivered later) ...
+      await publish(nc, `vigil.findings.${CLUSTER}.node-g`, delta(3, 'pass', t + 2000), g, 'g-3');
+      // ... and meanwhile another node's report goes straight through.
+      const sent = Date.now();
+      await publish(nc, `vigil.findings.${CLUSTER}.node-h`, { node: 'node-h', cluster: CLUSTER, epoch: 'h', seq: 1,
+        payload: { kind: 'full', report: report('node-h') } }, h, 'h-1');
+      await waitFor('node-h stored', async () => (await collector.lastSeq('node-h')) === 1 || undefined, 5_000);
+      expect(Date.now() - sent).toBeLessThan(3_000);
+      expect(await collector.lastSeq('node-g')).toBe(1);
+      await publish(nc, `vigil.findings.${CLUSTER}.node-g`, delta(2, 'fail', t + 1000), g, 'g-2');
+      await waitFor('node-g in order', async () => (await collector.lastSeq('node-g')) === 3 || undefined, 15_000);
+      // Applied in order: fail (seq 2) then pass again (seq 3).
+      expect(await collector.events('node-g', 'vigil.test:1')).toEqual(['changed', 'changed']);
+    }, 60_000);
+
     it('does not let an old unbound report token overwrite a node that reports with its own identity', async () => {
       // node-a reported with its ServiceAccount token (first test): it is bound.
       const before = await refusedCount(collector, 'rest', 'bound-node');

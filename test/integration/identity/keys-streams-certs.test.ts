@@ -18,6 +18,8 @@ import {
 } from '../../harness/service-accounts.js';
 import { startAgent, startCollector, waitFor, type AgentProcess, type CollectorUnderTest } from '../delivery/processes.js';
 
+const COLLECTOR_CLI = join(import.meta.dirname, '..', '..', '..', 'dist', 'collector', 'cli.js');
+
 const REPORT_BODY = (node: string) => ({
   schemaVersion: 1, node: { name: node, roles: [] }, scannedAt: new Date().toISOString(), findings: [],
   summary: { pass: 0, fail: 0, warn: 0, skip: 0, error: 0 },
@@ -152,9 +154,14 @@ accounts {
     const nc = await natsConnect({ servers: nats.url });
     await (await nc.jetstreamManager()).streams.add({ name: 'VIGIL_FINDINGS', subjects: ['vigil.findings.>'], storage: StorageType.Memory });
     await nc.close();
-    const started = startCollector({ dataDir: join(dir.path, 'collector-weak'), pki, natsUrl: nats.url });
-    await expect(started).rejects.toThrow(/collector exited 2/);
-    await expect(started).rejects.toThrow(/VIGIL_FINDINGS exists but keeps less than Vigil needs: storage is memory/);
+    // The collector process itself: it must stop, whatever it had opened before it looked at the stream.
+    const proc = spawn(process.execPath, [COLLECTOR_CLI, 'serve', '--data-dir', join(dir.path, 'collector-weak'), '--no-auth',
+      '--http-listen', `127.0.0.1:${await freePort()}`, '--nats-url', nats.url], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let out = '';
+    proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(out).toMatch(/VIGIL_FINDINGS exists but keeps less than Vigil needs: storage is memory/);
   }, 60_000);
 
   it('reloads its gRPC serving certificate when the files change: new connections get the new one, no restart', async () => {

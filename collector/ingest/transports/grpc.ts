@@ -98,11 +98,6 @@ export class GrpcReceiver implements Receiver {
       serviceAccountTokens: this.opts.serviceAccounts !== undefined }, 'gRPC ingest listening');
   }
 
-  /** Reads the TLS files again now (they are also checked periodically). */
-  reloadTls(): void {
-    this.tlsFiles?.check();
-  }
-
   // Agent streams never end on their own: let each finish the message in hand, then cut them (the agents
   // resend whatever was not acked).
   async close(): Promise<void> {

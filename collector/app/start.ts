@@ -10,6 +10,7 @@ import { ServiceAccountVerifier } from '../ingest/service-accounts.js';
 import { IngestValidationError } from '../ingest/types.js';
 import { createLogger } from '../log.js';
 import { buildHttpApp, type HttpApp } from '../serve/app.js';
+import { LIVE_DEFAULTS, LiveEvents, type LiveEventsOptions } from '../serve/events.js';
 import { CollectorMetrics } from '../serve/metrics.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
@@ -30,11 +31,15 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
-interface StartDeps {
+export interface StartDeps {
   log?: Logger;
   now?: () => number;
   /** Tests: every HTTP response is checked against its schema. */
   checkResponses?: boolean;
+  /** Tests: the live feed's limits and timings (GET /api/v1/events). */
+  live?: Partial<Pick<LiveEventsOptions, 'maxClients' | 'heartbeatMs' | 'coalesceMs' | 'watchMs' | 'retryMs'>>;
+  /** Tests: where the built dashboard is (default: dist/dashboard beside the compiled collector). */
+  dashboardDir?: string;
 }
 
 /** What has started, stopped last-started first: transports → HTTP → housekeeping → queued ingest → store. */
@@ -69,9 +74,15 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, sqliteSynchronous: options.sqliteSynchronous }, log);
   stops.push('store', () => store.close());
   try {
+    // The live feed hears every commit that changed findings and every new correlation result.
+    const events: LiveEvents = new LiveEvents({ store, correlations: () => engine.current() }, {
+      ...LIVE_DEFAULTS, ...deps.live, version: VIGIL_VERSION, silentAfterMs, recomputeAfterMs: options.correlateIntervalMs, now,
+      log: log.child({ component: 'live' }),
+    });
+    store.observe((changes) => events.stored(changes));
     const engine = new CorrelationEngine(store, {
       silentAfterMs, minIntervalMs: options.correlateIntervalMs, maxAgeMs: Math.max(options.correlateIntervalMs, 30_000),
-      scoreHistoryIntervalMs: Math.max(options.reportIntervalMs, 60_000), now, log,
+      scoreHistoryIntervalMs: Math.max(options.reportIntervalMs, 60_000), now, log, onComputed: (snapshot) => events.computed(snapshot),
     });
     const metrics = new CollectorMetrics({
       async nodes() {
@@ -112,8 +123,9 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
 
     const serviceAccounts = options.serviceAccounts ? new ServiceAccountVerifier({ ...options.serviceAccounts, log }) : undefined;
     await serviceAccounts?.start();
-    const app = await buildHttpApp({ store, ingestor, engine, metrics, log, silentAfterMs, now }, {
+    const app = await buildHttpApp({ store, ingestor, engine, metrics, log, events, silentAfterMs, now }, {
       tokens: options.tokens, serviceAccounts, version: VIGIL_VERSION, maxReportBytes: options.maxReportBytes, checkResponses: deps.checkResponses,
+      dashboardDir: deps.dashboardDir,
     });
     stops.push('HTTP', () => app.close());
     const address = await app.listen({ host: options.http.host, port: options.http.port });

@@ -7,7 +7,7 @@ import { correlate } from './rules.js';
 import { computeScore, type ClusterScore } from './score.js';
 import type { Correlation } from './types.js';
 
-interface CorrelationSnapshot {
+export interface CorrelationSnapshot {
   computedAt: number;
   /** How long the computation took. */
   ms: number;
@@ -26,6 +26,8 @@ interface EngineOptions {
   scoreHistoryIntervalMs: number;
   now?: () => number;
   log?: Logger;
+  /** Called with every new result (the live feed announces one that differs from the last). */
+  onComputed?: (snapshot: CorrelationSnapshot) => void;
 }
 
 export class CorrelationEngine {
@@ -81,6 +83,7 @@ export class CorrelationEngine {
     const score = computeScore(nodes, checks);
     const snapshot: CorrelationSnapshot = { computedAt: now, ms: Math.round(performance.now() - started), items, score };
     this.latest = snapshot;
+    this.opts.onComputed?.(snapshot);
     this.opts.log?.debug({ correlations: items.length, ms: snapshot.ms }, 'correlations computed');
     if (nodes.length > 0 && now - this.lastScorePoint >= this.opts.scoreHistoryIntervalMs) {
       this.lastScorePoint = now;

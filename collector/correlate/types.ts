@@ -23,6 +23,17 @@ export interface Correlation {
   nodes: string[];
   evidence: EvidenceRef[];
   detail?: string;
+  /** Drift: the role set compared (sorted, comma-joined) … */
+  role?: string;
+  /** … and what most of it has: the value (or, for checks without a value, the status), on how many of how many nodes. */
+  baseline?: DriftBaseline;
+}
+
+export interface DriftBaseline {
+  value?: unknown;
+  status?: string;
+  nodes: number;
+  of: number;
 }
 
 /** What every rule sees: the store's current state, read once per computation. */

@@ -9,7 +9,10 @@ import type { RoutePlugin, ServeContext } from './context.js';
 import { openApiOptions } from './openapi.js';
 import { BadParameter } from './params.js';
 import { checksRoutes } from './routes/checks.js';
+import { activityRoutes } from './routes/activity.js';
 import { correlationsRoutes } from './routes/correlations.js';
+import { dashboardRoutes, defaultDashboardDir } from './routes/dashboard.js';
+import { eventsRoutes } from './routes/events.js';
 import { findingsRoutes } from './routes/findings.js';
 import { healthRoutes } from './routes/health.js';
 import { nodesRoutes } from './routes/nodes.js';
@@ -17,7 +20,8 @@ import { reportsRoutes } from './routes/reports.js';
 import { summaryRoutes } from './routes/summary.js';
 
 const ROUTES: readonly RoutePlugin[] = [
-  reportsRoutes, findingsRoutes, nodesRoutes, checksRoutes, correlationsRoutes, summaryRoutes, healthRoutes,
+  reportsRoutes, findingsRoutes, nodesRoutes, checksRoutes, correlationsRoutes, summaryRoutes, activityRoutes, eventsRoutes,
+  healthRoutes,
 ];
 
 interface HttpOptions {
@@ -30,6 +34,8 @@ interface HttpOptions {
   maxReportBytes: number;
   /** Tests: check every response against its schema (see checkingSerializerCompiler). */
   checkResponses?: boolean;
+  /** The built dashboard served at `/` (default: dist/dashboard beside the compiled collector). */
+  dashboardDir?: string;
 }
 
 export async function buildHttpApp(ctx: ServeContext, opts: HttpOptions) {
@@ -68,6 +74,7 @@ export async function buildHttpApp(ctx: ServeContext, opts: HttpOptions) {
 
   await app.register(fastifySwagger, openApiOptions(opts.version));
   for (const routes of ROUTES) await app.register(routes, { ctx });
+  await app.register(dashboardRoutes, { dir: opts.dashboardDir ?? defaultDashboardDir() });
   return app;
 }
 

@@ -5,6 +5,7 @@ import type { CorrelationEngine } from '../correlate/engine.js';
 import type { BatchingIngestor } from '../ingest/ingestor.js';
 import type { Store } from '../store/types.js';
 import type { Role } from './auth.js';
+import type { LiveEvents } from './events.js';
 import type { CollectorMetrics } from './metrics.js';
 
 export interface ServeContext {
@@ -13,6 +14,8 @@ export interface ServeContext {
   engine: CorrelationEngine;
   metrics: CollectorMetrics;
   log: Logger;
+  /** The live feed (GET /api/v1/events). */
+  events: LiveEvents;
   /** A node is silent when its last report is older than this. */
   silentAfterMs: number;
   now(): number;

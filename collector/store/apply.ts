@@ -4,7 +4,7 @@ import type { IngestMessage, IngestResult } from './messages.js';
 import { countKey, planIngest, type CheckMeta, type ExistingFinding, type IngestPlan } from './plan.js';
 import { roleKey, sameSummary } from './rows.js';
 import { SEQ_WINDOW, sequence, type SeqPosition } from './sequence.js';
-import type { NodeIdentity, NodeRecord } from './types.js';
+import { MAX_CHANGED_NODES, type NodeIdentity, type NodeRecord, type StoredChanges } from './types.js';
 
 interface NodeWrite {
   name: string;
@@ -21,6 +21,7 @@ interface NodeWrite {
   identity: NodeIdentity | null;
   boundAt: number | null;
   summary: IngestPlan['summary'];
+  failing: IngestPlan['failing'];
   isNew: boolean;
   scoreChanged: boolean;
 }
@@ -71,6 +72,7 @@ export function nodeWrite(
     identity: w ? { kind: w.kind, subject: w.subject } : node?.identity ?? null,
     boundAt: node?.boundAt ?? (w?.bound ? receivedAt : null),
     summary: plan.summary,
+    failing: plan.failing,
     isNew: node === undefined,
     scoreChanged: node === undefined || !sameSummary(node.summary, plan.summary),
   };
@@ -94,6 +96,47 @@ export class CountTotals {
   /** Non-zero changes as [checkId, status, severity, delta]. */
   rows(): Array<[string, string, string, number]> {
     return [...this.deltas].filter(([, d]) => d !== 0).map(([key, d]) => [...splitCountKey(key), d]);
+  }
+}
+
+/** What a transaction changed, summed over its messages, for the store's observers. */
+export class ChangeTotals {
+  private readonly nodes = new Set<string>();
+  private truncated = false;
+  private opened = 0;
+  private changed = 0;
+  private resolved = 0;
+
+  add(write: NodeWrite, plan: IngestPlan): void {
+    const { opened, changed, resolved } = plan.counts;
+    if (opened + changed + resolved === 0 && !write.isNew) return;
+    this.opened += opened;
+    this.changed += changed;
+    this.resolved += resolved;
+    if (this.nodes.size < MAX_CHANGED_NODES) this.nodes.add(write.name);
+    else if (!this.nodes.has(write.name)) this.truncated = true;
+  }
+
+  /** Undefined when nothing changed. */
+  result(): StoredChanges | undefined {
+    if (this.nodes.size === 0) return undefined;
+    return { nodes: [...this.nodes], truncated: this.truncated, opened: this.opened, changed: this.changed, resolved: this.resolved };
+  }
+}
+
+/** The store's observers: each is called after a commit; one that throws does not stop the others or the ingest. */
+export class Observers {
+  private readonly listeners = new Set<(changes: StoredChanges) => void>();
+
+  add(listener: (changes: StoredChanges) => void): void {
+    this.listeners.add(listener);
+  }
+
+  notify(changes: StoredChanges | undefined): void {
+    if (!changes) return;
+    for (const listener of this.listeners) {
+      try { listener(changes); } catch { /* an observer's failure is its own; the transaction is committed */ }
+    }
   }
 }
 

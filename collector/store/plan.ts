@@ -1,8 +1,8 @@
 // What one message does to one node's findings, decided in pure code so both stores execute the same plan.
 import type { Finding, Status, Summary } from '../../proto/report.js';
 import type { IngestMessage } from './messages.js';
-import { emptySummary, findingColumns, type FindingColumns } from './rows.js';
-import type { FindingEvent } from './types.js';
+import { emptySeverityCounts, emptySummary, findingColumns, type FindingColumns } from './rows.js';
+import type { FindingEvent, SeverityCounts } from './types.js';
 
 /** The stored state of one of the node's findings, as the plan needs it. */
 export interface ExistingFinding {
@@ -36,6 +36,10 @@ export interface IngestPlan {
   checks: Map<string, CheckMeta>;
   /** The node's open findings by status after the message. */
   summary: Summary;
+  /** The node's open failing findings by severity after the message. */
+  failing: SeverityCounts;
+  /** Findings new or reopened, open ones changed (status or content), and resolved. */
+  counts: { opened: number; changed: number; resolved: number };
 }
 
 export const countKey = (checkId: string, status: string, severity: string): string => `${checkId}\u0000${status}\u0000${severity}`;
@@ -52,6 +56,7 @@ export function planIngest(existing: readonly ExistingFinding[], message: Ingest
 
   const plan: IngestPlan = {
     upserts: [], resolve: [], events: [], countDeltas: new Map(), checks: new Map(), summary: emptySummary(),
+    failing: emptySeverityCounts(), counts: { opened: 0, changed: 0, resolved: 0 },
   };
   const open = new Map<string, { checkId: string; status: Status; severity: Finding['severity'] }>();
   for (const e of existing) if (e.resolvedAt === null) open.set(e.fid, { checkId: e.checkId, status: e.status, severity: e.severity });
@@ -80,18 +85,25 @@ export function planIngest(existing: readonly ExistingFinding[], message: Ingest
     const wasOpen = open.get(f.id);
     if (!prev) {
       plan.upserts.push(cols);
+      plan.counts.opened++;
     } else if (prev.resolvedAt !== null) {
       plan.upserts.push(cols);
       plan.events.push({ findingId: f.id, checkId: f.checkId, status: f.status, event: 'reopened' });
+      plan.counts.opened++;
     } else if (prev.body !== cols.body) {
       plan.upserts.push(cols);
       if (prev.status !== f.status) plan.events.push({ findingId: f.id, checkId: f.checkId, status: f.status, event: 'changed' });
+      plan.counts.changed++;
     }
     if (wasOpen) bump(plan.countDeltas, countKey(wasOpen.checkId, wasOpen.status, wasOpen.severity), -1);
     bump(plan.countDeltas, countKey(f.checkId, f.status, f.severity), +1);
     open.set(f.id, { checkId: f.checkId, status: f.status, severity: f.severity });
   }
 
-  for (const { status } of open.values()) plan.summary[status]++;
+  for (const { status, severity } of open.values()) {
+    plan.summary[status]++;
+    if (status === 'fail') plan.failing[severity]++;
+  }
+  plan.counts.resolved = plan.resolve.length;
   return plan;
 }

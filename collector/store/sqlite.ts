@@ -4,17 +4,22 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IngestMessage, IngestResult } from './messages.js';
 import type { ExistingFinding } from './plan.js';
-import { admit, CheckMetaCache, CountTotals, makePlan, nodeWrite } from './apply.js';
+import { admit, ChangeTotals, CheckMetaCache, CountTotals, makePlan, nodeWrite, Observers } from './apply.js';
+import { buildHistory, type HistoryEventRow } from './history.js';
 import { runMigrations, type MigrationConnection } from './migrations.js';
 import {
   toCheckRecords, toNodeRecord, toStoredFinding, type CheckRowOut, type NodeRowOut,
 } from './rows.js';
 import {
-  checksMatchingQuery, factsQuery, findingsQuery, nodesQuery, openCountQuery, sortKeyOf, WALK_ABOVE, type FindingRowOut,
+  changesQuery, checksMatchingQuery, factsQuery, findingsQuery, historyFindingsQuery, nodesQuery, openCountQuery, sortKeyOf,
+  WALK_ABOVE, type ChangeRowOut, type FindingRowOut, type HistoryRowOut,
 } from './sql.js';
+import { toChangeRecord, toTrendSample, type TrendRowOut } from './rows.js';
+import { hourOf } from './trend.js';
 import type {
-  CheckRecord, FactSelector, OpenCount, FindingEvent, FindingQuery, NodeQuery, NodeRecord, Page, ScorePoint, SeqPosition,
-  SettingRow, Store, StoredFinding,
+  ChangeKey, ChangeRecord, ChangesQuery, CheckRecord, FactSelector, OpenCount, FindingEvent, FindingQuery, HistoryQuery,
+  HistoryRecord, NodeQuery, NodeRecord, Page, ScorePoint, SeqPosition, SettingRow, Store, StoredChanges, StoredFinding,
+  TrendSample,
 } from './types.js';
 
 export const SQLITE_FILE = 'vigil.db';
@@ -45,14 +50,19 @@ function prepareStatements(db: Database.Database) {
       ON CONFLICT (check_id) DO UPDATE SET cis = excluded.cis, title = excluded.title,
         component = excluded.component, severity = excluded.severity`),
     insertNode: db.prepare(`INSERT INTO nodes (name, roles, role_key, agent_version, info, first_seen, last_report, last_scan,
-        last_seq, epoch, seq_scan, identity_kind, identity_subject, bound_at, pass, fail, warn, skip, error)
+        last_seq, epoch, seq_scan, identity_kind, identity_subject, bound_at,
+        pass, fail, warn, skip, error, fail_critical, fail_high, fail_medium, fail_low, fail_info)
       VALUES (@name, @roles, @roleKey, @agentVersion, @info, @firstSeen, @lastReport, @lastScan, @lastSeq,
-        @epoch, @seqScan, @identityKind, @identitySubject, @boundAt, @pass, @fail, @warn, @skip, @error)
+        @epoch, @seqScan, @identityKind, @identitySubject, @boundAt,
+        @pass, @fail, @warn, @skip, @error, @critical, @high, @medium, @low, @info_)
       ON CONFLICT (name) DO UPDATE SET roles = excluded.roles, role_key = excluded.role_key,
         agent_version = excluded.agent_version, info = excluded.info, last_report = excluded.last_report,
         last_scan = excluded.last_scan, last_seq = excluded.last_seq, epoch = excluded.epoch, seq_scan = excluded.seq_scan,
         identity_kind = excluded.identity_kind, identity_subject = excluded.identity_subject, bound_at = excluded.bound_at,
-        pass = excluded.pass, fail = excluded.fail, warn = excluded.warn, skip = excluded.skip, error = excluded.error`),
+        pass = excluded.pass, fail = excluded.fail,
+        warn = excluded.warn, skip = excluded.skip, error = excluded.error, fail_critical = excluded.fail_critical,
+        fail_high = excluded.fail_high, fail_medium = excluded.fail_medium, fail_low = excluded.fail_low,
+        fail_info = excluded.fail_info`),
     score: db.prepare('INSERT INTO node_scores (node, at, pass, fail, warn, skip, error) VALUES (?, ?, ?, ?, ?, ?, ?)'),
   };
 }
@@ -77,6 +87,7 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly checkCache = new CheckMetaCache();
   private prepared: Statements | undefined;
+  private readonly observers = new Observers();
   /** Query shapes repeat (same filters, different values): compiling a many-armed statement costs more than running it. */
   private readonly statementCache = new Map<string, Database.Statement>();
 
@@ -125,7 +136,7 @@ export class SqliteStore implements Store {
     return row ? toNodeRecord(row) : undefined;
   }
 
-  private applyOne(message: IngestMessage, receivedAt: number, totals: CountTotals): IngestResult {
+  private applyOne(message: IngestMessage, receivedAt: number, totals: CountTotals, changes: ChangeTotals): IngestResult {
     const s = this.stmts;
     const node = this.getNode(message.node);
     const admission = admit(message, node, receivedAt);
@@ -142,12 +153,15 @@ export class SqliteStore implements Store {
     }
     for (const e of plan.events) s.event.run(message.node, e.findingId, e.checkId, at, e.status, e.event);
     totals.add(plan);
+    changes.add(write, plan);
     for (const c of this.checkCache.changed(plan.checks.values())) s.check.run(c.checkId, c.cis, c.title, c.component, c.severity);
+    const f = write.failing;
     s.insertNode.run({
       name: write.name, roles: JSON.stringify(write.roles), roleKey: write.roleKey, agentVersion: write.agentVersion,
       info: write.info, firstSeen: write.firstSeen, lastReport: write.lastReport, lastScan: write.lastScan,
       lastSeq: write.lastSeq, epoch: write.epoch, seqScan: write.seqScan, identityKind: write.identity?.kind ?? null,
       identitySubject: write.identity?.subject ?? null, boundAt: write.boundAt, ...write.summary,
+      critical: f.critical, high: f.high, medium: f.medium, low: f.low, info_: f.info,
     });
     if (write.scoreChanged) {
       const m = write.summary;
@@ -157,17 +171,21 @@ export class SqliteStore implements Store {
   }
 
   async applyBatch(messages: IngestMessage[], receivedAt: number): Promise<IngestResult[]> {
+    const changes = new ChangeTotals();
+    let results: IngestResult[];
     try {
-      return this.db.transaction(() => {
+      results = this.db.transaction(() => {
         const totals = new CountTotals();
-        const results = messages.map((m) => this.applyOne(m, receivedAt, totals));
+        const applied = messages.map((m) => this.applyOne(m, receivedAt, totals, changes));
         for (const row of totals.rows()) this.stmts.count.run(...row);
-        return results;
+        return applied;
       })();
     } catch (err) {
       this.checkCache.clear();
       throw err;
     }
+    this.observers.notify(changes.result());
+    return results;
   }
 
   async lastSeq(node: string): Promise<number | undefined> {
@@ -286,6 +304,50 @@ export class SqliteStore implements Store {
       this.db.prepare('DELETE FROM cluster_scores WHERE at < ?').run(before);
       return this.db.prepare('DELETE FROM findings WHERE resolved_at IS NOT NULL AND resolved_at < ?').run(before).changes;
     })();
+  }
+
+  async recordTrend(sample: TrendSample): Promise<void> {
+    const f = sample.failing;
+    const o = sample.open;
+    this.db.prepare(`INSERT INTO trend_samples (at, fail_critical, fail_high, fail_medium, fail_low, fail_info, pass, fail, warn, skip, error)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (at) DO UPDATE SET fail_critical = excluded.fail_critical, fail_high = excluded.fail_high,
+        fail_medium = excluded.fail_medium, fail_low = excluded.fail_low, fail_info = excluded.fail_info, pass = excluded.pass,
+        fail = excluded.fail, warn = excluded.warn, skip = excluded.skip, error = excluded.error`)
+      .run(sample.at, f.critical, f.high, f.medium, f.low, f.info, o.pass, o.fail, o.warn, o.skip, o.error);
+  }
+
+  async pruneTrend(before: number): Promise<void> {
+    this.db.prepare('DELETE FROM trend_samples WHERE at < ?').run(before);
+  }
+
+  async trend(since: number): Promise<TrendSample[]> {
+    const rows = this.db.prepare('SELECT * FROM trend_samples WHERE at >= ? ORDER BY at').all(hourOf(since)) as TrendRowOut[];
+    return rows.map(toTrendSample);
+  }
+
+  async changes(query: ChangesQuery): Promise<Page<ChangeRecord>> {
+    const { text, values } = changesQuery('sqlite', query);
+    const rows = this.statement(text).all(...values) as ChangeRowOut[];
+    const more = rows.length > query.limit;
+    if (more) rows.pop();
+    const items = rows.map(toChangeRecord);
+    const last = items[items.length - 1];
+    return { items, nextAfter: more && last ? [last.at, last.node, last.findingId, last.seq] satisfies ChangeKey : null };
+  }
+
+  async nodeHistory(node: string, query: HistoryQuery): Promise<Page<HistoryRecord>> {
+    const candidates = historyFindingsQuery('sqlite', node, query.since);
+    const rows = this.db.prepare(candidates.text).all(...candidates.values) as HistoryRowOut[];
+    const failed = this.db.prepare(`SELECT fid, MAX(at) AS at FROM finding_events WHERE node = ? AND status = 'fail' GROUP BY fid`)
+      .all(node) as Array<{ fid: string; at: number }>;
+    const events = this.db.prepare(`SELECT fid, at, status, event FROM finding_events WHERE node = ? AND at >= ?
+      ORDER BY at DESC, id DESC`).all(node, query.since) as HistoryEventRow[];
+    return buildHistory(rows, new Map(failed.map((r) => [r.fid, r.at])), events, query);
+  }
+
+  observe(listener: (changes: StoredChanges) => void): void {
+    this.observers.add(listener);
   }
 
   async close(): Promise<void> {

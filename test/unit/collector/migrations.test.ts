@@ -1,8 +1,10 @@
 // The one migration runner (both stores use it): each migration applies whole or not at all, and only once.
 import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runMigrations, type Migration } from '../../../collector/store/migrations.js';
-import { sqliteMigrationConnection } from '../../../collector/store/sqlite.js';
+import { migrations, runMigrations, type Migration } from '../../../collector/store/migrations.js';
+import { SQLITE_FILE, SqliteStore, sqliteMigrationConnection } from '../../../collector/store/sqlite.js';
+import { tempDir } from '../../harness/integration.js';
 
 const tables = (db: Database.Database): string[] =>
   (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
@@ -21,5 +23,34 @@ describe('runMigrations', () => {
     expect(await runMigrations(sqliteMigrationConnection(db), [first, fixed])).toBe(2);
     expect(tables(db)).toEqual(['a', 'b', 'schema_migrations']);
     db.close();
+  });
+});
+
+describe('migration 2 (failures by severity, trend, change feed)', () => {
+  it('counts the open failures of nodes stored before it, by severity', async () => {
+    const dir = tempDir('migrate-v2');
+    try {
+      const db = new Database(join(dir.path, SQLITE_FILE));
+      await runMigrations(sqliteMigrationConnection(db), migrations('sqlite').slice(0, 1));
+      db.prepare(`INSERT INTO nodes (name, roles, role_key, info, first_seen, last_report, last_scan, fail) VALUES
+        ('w1', '["worker"]', 'worker', '{}', 0, 0, 0, 3), ('w2', '["worker"]', 'worker', '{}', 0, 0, 0, 0)`).run();
+      const insert = db.prepare(`INSERT INTO findings (node, fid, check_id, status, severity, sev_rank, resource_kind, body, first_status,
+        first_seen, changed_at, resolved_at) VALUES ('w1', ?, 'c', ?, ?, 0, 'component', '{}', ?, 0, 0, ?)`);
+      insert.run('a', 'fail', 'critical', 'fail', null);
+      insert.run('b', 'fail', 'high', 'fail', null);
+      insert.run('c', 'fail', 'high', 'fail', null);
+      insert.run('d', 'pass', 'critical', 'pass', null);
+      insert.run('e', 'fail', 'low', 'fail', 5); // resolved: not open
+      db.close();
+
+      const store = new SqliteStore(dir.path);
+      expect(await store.migrate()).toBe(3);
+      expect((await store.node('w1'))?.failingBySeverity).toEqual({ critical: 1, high: 2, medium: 0, low: 0, info: 0 });
+      expect((await store.node('w2'))?.failingBySeverity).toEqual({ critical: 0, high: 0, medium: 0, low: 0, info: 0 });
+      expect(await store.trend(0)).toEqual([]);
+      await store.close();
+    } finally {
+      dir.cleanup();
+    }
   });
 });

@@ -246,13 +246,16 @@ export class DeliveryIngestor {
     const mayWait = from.redelivery !== undefined && from.redelivery.count <= Math.ceil(from.redelivery.maxWaitMs / this.gapWaitMs);
     const mayResync = from.canResync === true && ingest.kind === 'delta';
     const pos = mayWait || mayResync ? await this.ingestor.position(ingest.node) : undefined;
-    // Gaps count only in the order the message belongs to (its epoch), and only within the window.
-    const inOrder = pos !== undefined && pos.seq !== null && (pos.epoch === null || pos.epoch === ingest.epoch);
-    const last = inOrder ? pos.seq! : undefined;
-    // Fulls wait too: applied first, they would turn the late deltas before them into duplicates (lost history).
-    if (mayWait && last !== undefined && message.seq > last + 1 && message.seq <= last + SEQ_WINDOW) {
-      return { kind: 'retry', afterMs: this.gapWaitMs, reason: `waiting for seq ${last + 1}` };
+    const stored = pos?.seq ?? undefined;
+    // Fulls wait too: applied first, they would turn the late deltas before them into duplicates or, in a new
+    // epoch, into an epoch left behind (lost history). An agent's seq goes on across its runs, so a new run's first
+    // snapshot waits for the last run's messages as well; never for a number past the window.
+    if (mayWait && stored !== undefined && message.seq > stored + 1 && message.seq <= stored + SEQ_WINDOW) {
+      return { kind: 'retry', afterMs: this.gapWaitMs, reason: `waiting for seq ${stored + 1}` };
     }
+    // A resync is asked for a gap in the order the message belongs to (its epoch).
+    const inOrder = stored !== undefined && (pos!.epoch === null || pos!.epoch === ingest.epoch);
+    const last = inOrder ? stored : undefined;
     let result: IngestResult;
     try {
       result = await this.ingestor.ingest(ingest);

@@ -51,7 +51,7 @@ export interface IngestResult {
   duplicate: boolean;
   /** Highest sequence number stored for the node after this message. */
   lastSeq?: number;
-  /** A message of an epoch the node has left (duplicate is true too): ignored. */
+  /** A message of an epoch the node has left, newer than what is stored (duplicate is true too): ignored. */
   stale?: boolean;
   /** Not stored, never will be: its seq is too far ahead, or its writer may not write this (bound) node. */
   refused?: { reason: 'seq-window' | 'bound-node'; message: string };

@@ -48,5 +48,7 @@ export function sequence(pos: SeqPosition | undefined, m: IngestMessage, receive
     return mayRestart && newer ? { kind: 'apply', position: next, restarted: 'order' } : { kind: 'duplicate' };
   }
   if (mayRestart && (newer || m.seq > pos.seq)) return { kind: 'apply', position: next, restarted: 'epoch' };
-  return { kind: 'stale' };
+  // Of an epoch the node has left: an old copy is a duplicate; a newer message means its sender has not seen the
+  // node move on (stale: over gRPC the agent is asked for a full snapshot).
+  return newer ? { kind: 'stale' } : { kind: 'duplicate' };
 }

@@ -191,7 +191,7 @@ describe('DeliveryIngestor', () => {
     expect(await counters(registry)).toContain('vigil_collector_refused_reports_total{transport="grpc",reason="seq-window"} 2');
   });
 
-  it('starts a new epoch on a newer full snapshot; later messages of the old epoch are ignored (and a resync asked)', async () => {
+  it('starts a new epoch on a newer full snapshot; later messages of the old epoch are ignored (newer ones get a resync request)', async () => {
     const { delivery, store } = await setup();
     const t = Date.now() - 60_000;
     const a = agentOf('node-a');
@@ -202,10 +202,28 @@ describe('DeliveryIngestor', () => {
     expect(await store.position('node-a')).toMatchObject({ epoch: 'run-2', seq: 102 });
     // A late copy of the old run's messages (another transport, a redelivery) changes nothing.
     expect(await delivery.receive(at(envelope('node-a', 100, 'full', 'fail'), 'run-1', iso(t)), a)).toMatchObject({ kind: 'ack', duplicate: true });
-    expect(await delivery.receive(at(envelope('node-a', 103, 'delta', 'fail'), 'run-1', iso(t + 1500)), a))
+    expect(await delivery.receive(at(envelope('node-a', 101, 'delta', 'fail'), 'run-1', iso(t + 1000)), a))
+      .toEqual({ kind: 'ack', seq: 101, duplicate: true });
+    // A newer message of the old epoch: its sender has not seen the node move on, so it is asked for a snapshot.
+    expect(await delivery.receive(at(envelope('node-a', 103, 'delta', 'fail'), 'run-1', iso(t + 5000)), a))
       .toEqual({ kind: 'ack', seq: 103, duplicate: true, resync: 'collector follows another epoch of node-a' });
     expect(await store.position('node-a')).toMatchObject({ epoch: 'run-2', seq: 102 });
     expect((await store.findings({ node: 'node-a', sort: 'severity', limit: 10 })).items[0].finding.status).toBe('pass');
+  });
+
+  it("has a redeliverable new run's first snapshot wait for the last run's messages (the seq goes on across runs)", async () => {
+    const { delivery, store } = await setup();
+    const t = Date.now() - 60_000;
+    const nats = (count: number): Sender => ({ ...agentOf('node-a'), transport: 'nats', canResync: false, redelivery: { count, maxWaitMs: 2_000 } });
+    await delivery.receive(at(envelope('node-a', 10, 'full'), 'run-1', iso(t)), nats(1));
+    // Run 2's snapshot (seq 13) comes before run 1's last deltas (11, 12), which another transport still holds.
+    expect(await delivery.receive(at(envelope('node-a', 13, 'full'), 'run-2', iso(t + 3000)), nats(1))).toMatchObject({ kind: 'retry' });
+    await delivery.receive(at(envelope('node-a', 11, 'delta', 'fail'), 'run-1', iso(t + 1000)), agentOf('node-a'));
+    await delivery.receive(at(envelope('node-a', 12, 'delta', 'pass'), 'run-1', iso(t + 2000)), agentOf('node-a'));
+    expect(await delivery.receive(at(envelope('node-a', 13, 'full'), 'run-2', iso(t + 3000)), nats(2))).toEqual({ kind: 'ack', seq: 13, duplicate: false });
+    expect(await store.findingEvents('node-a', 10)).toHaveLength(2);
+    // A number past the window does not wait at all.
+    expect(await delivery.receive(at(envelope('node-a', 13 + SEQ_WINDOW + 5, 'full'), 'run-3', iso(t + 4000)), nats(1))).toMatchObject({ kind: 'ack' });
   });
 
   it('a forged snapshot with a huge seq does not freeze the node: the genuine agent\'s next newer snapshot restarts the order', async () => {

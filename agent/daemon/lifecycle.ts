@@ -9,6 +9,7 @@ import { HostAccess } from '../gather/host.js';
 import type { ScanOptions } from '../scan.js';
 import { AgentMetrics, serveMetrics } from '../ship/metrics.js';
 import { Outbox } from '../ship/outbox.js';
+import { TokenFile, tokenFilePath } from '../ship/token.js';
 import { chooseTransports, createTransports } from '../ship/transports/index.js';
 import type { OptionValues, TransportEvents } from '../ship/transports/types.js';
 import { OutboxEmitter } from './emitter.js';
@@ -39,6 +40,8 @@ interface Daemon {
 /** `values`: every option of `vigil-agent run`, the transports' own among them. */
 export async function startDaemon(opts: DaemonOptions & OptionValues, log: Logger): Promise<Daemon> {
   const chosen = chooseTransports(opts);
+  const tokenPath = tokenFilePath(opts);
+  const token = tokenPath ? new TokenFile(tokenPath, log) : undefined;
   const cluster = opts.cluster ?? DEFAULT_CLUSTER;
   const host = new HostAccess(opts);
   let outbox: Outbox | undefined;
@@ -67,7 +70,7 @@ export async function startDaemon(opts: DaemonOptions & OptionValues, log: Logge
       outboxBytes: box.bytes, foldedDeltas: box.foldedDeltas,
     }),
   };
-  const transports = await createTransports(chosen, opts, { outbox: box, node, cluster, log, events });
+  const transports = await createTransports(chosen, opts, { outbox: box, node, cluster, log, events, token });
 
   emitter = new OutboxEmitter({ outbox: box, metrics, log, fullIntervalMs: opts.fullIntervalMs ?? 5 * 60_000 }, first);
   const full = emitter.full();

@@ -4,6 +4,7 @@
 // (next seq, each transport's acknowledged seq, folded-delta count) written atomically. The seq never goes
 // back: it survives restarts through the state file and the entry files. Bounded: a delta that does not
 // fit folds every pending message into one full snapshot of the current state, and that is counted.
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +25,8 @@ interface OutboxOptions {
 
 interface State {
   nextSeq: number;
+  /** This run's epoch: chosen at open, stamped on every message it writes (older entries keep theirs). */
+  epoch: string;
   cursors: Record<string, number>;
   foldedDeltas: number;
 }
@@ -65,7 +68,7 @@ export class Outbox extends EventEmitter {
     try {
       const raw = JSON.parse(fs.readFileSync(statePath, 'utf8')) as Partial<State>;
       if (Number.isSafeInteger(raw.nextSeq) && raw.nextSeq! > 0) {
-        state = { nextSeq: raw.nextSeq!, cursors: raw.cursors ?? {}, foldedDeltas: raw.foldedDeltas ?? 0 };
+        state = { nextSeq: raw.nextSeq!, epoch: '', cursors: raw.cursors ?? {}, foldedDeltas: raw.foldedDeltas ?? 0 };
       }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
@@ -74,7 +77,9 @@ export class Outbox extends EventEmitter {
     }
     // A new outbox starts numbering at the wall clock in ms, not 1: an agent whose outbox was wiped must
     // not reuse numbers the collector already holds for this node (they would be dropped as duplicates).
-    state ??= { nextSeq: Date.now(), cursors: {}, foldedDeltas: 0 };
+    state ??= { nextSeq: Date.now(), epoch: '', cursors: {}, foldedDeltas: 0 };
+    // Every run numbers in a new epoch, so the collector can tell this run's messages from anything older.
+    state.epoch = randomBytes(12).toString('base64url');
     const box = new Outbox(opts, state);
     box.load();
     for (const t of opts.transports) box.state.cursors[t] ??= box.state.nextSeq - 1;
@@ -111,6 +116,7 @@ export class Outbox extends EventEmitter {
   get foldedDeltas(): number { return this.state.foldedDeltas; }
   /** The last seq handed out (0 before the first). */
   get lastSeq(): number { return this.state.nextSeq - 1; }
+  get epoch(): string { return this.state.epoch; }
   cursor(transport: string): number { return this.state.cursors[transport] ?? this.lastSeq; }
 
   /**
@@ -143,7 +149,7 @@ export class Outbox extends EventEmitter {
   }
 
   private write(payload: Payload): Envelope {
-    const envelope: Envelope = { node: this.opts.node, cluster: this.opts.cluster, seq: this.state.nextSeq, payload };
+    const envelope: Envelope = { node: this.opts.node, cluster: this.opts.cluster, epoch: this.state.epoch, seq: this.state.nextSeq, payload };
     const text = JSON.stringify(envelope);
     writeDurably(join(this.opts.dir, entryName(envelope.seq)), text);
     this.state.nextSeq++;

@@ -11,6 +11,7 @@ import { ClusterSource, type ClusterSourceOptions } from '../cluster/source.js';
 import { CorrelationEngine } from '../correlate/engine.js';
 import { BatchingIngestor } from '../ingest/ingestor.js';
 import { startTransports } from '../ingest/transports/index.js';
+import { ServiceAccountVerifier } from '../ingest/service-accounts.js';
 import { IngestValidationError } from '../ingest/types.js';
 import { createLogger } from '../log.js';
 import { buildHttpApp, type HttpApp } from '../serve/app.js';
@@ -150,15 +151,17 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
       });
     }
 
+    const serviceAccounts = options.serviceAccounts ? new ServiceAccountVerifier({ ...options.serviceAccounts, log }) : undefined;
+    await serviceAccounts?.start();
     const app = await buildHttpApp({ store, ingestor, engine, metrics, log, events, silentAfterMs, now, cluster }, {
-      tokens: options.tokens, version: VIGIL_VERSION, maxReportBytes: options.maxReportBytes, checkResponses: deps.checkResponses,
+      tokens: options.tokens, serviceAccounts, version: VIGIL_VERSION, maxReportBytes: options.maxReportBytes, checkResponses: deps.checkResponses,
       dashboardDir: deps.dashboardDir,
     });
     stops.push('HTTP', () => app.close());
     const address = await app.listen({ host: options.http.host, port: options.http.port });
     const httpUrl = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]');
 
-    stops.push('transports', await startTransports(options.transports ?? {}, ingestor, log, metrics.registry));
+    stops.push('transports', await startTransports(options.transports ?? {}, ingestor, log, metrics.registry, { serviceAccounts }));
     if (cluster && kubeConfig) {
       cluster.start();
       const source = cluster;
@@ -167,7 +170,9 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
     } else {
       log.info('not reading the Kubernetes API (no in-cluster config and no --kubeconfig, or --no-kube): no cluster findings');
     }
-    log.info({ url: address, store: store.kind, auth: options.tokens ? 'tokens' : 'none' }, 'collector listening');
+    log.info({ url: address, store: store.kind, auth: options.tokens ? 'tokens' : 'none',
+      serviceAccounts: options.serviceAccounts ? { issuer: options.serviceAccounts.issuer, audience: options.serviceAccounts.audience,
+        subjects: options.serviceAccounts.subjects } : 'none' }, 'collector listening');
 
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {

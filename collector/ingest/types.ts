@@ -1,5 +1,6 @@
 // The collector's one ingest entry point. HTTP (POST /api/v1/reports), gRPC and NATS all call it.
 import type { IngestMessage, IngestResult } from '../store/messages.js';
+import type { SeqPosition } from '../store/types.js';
 
 export type { FullReportMessage, IngestMessage, IngestResult } from '../store/messages.js';
 
@@ -8,6 +9,8 @@ export interface Ingestor {
   ingest(message: IngestMessage): Promise<IngestResult>;
   /** Highest seq stored for a node (so a restarted agent or collector knows where it stands). */
   lastSeq(node: string): Promise<number | undefined>;
+  /** Where a node's message order stands: its epoch and last seq. */
+  position(node: string): Promise<SeqPosition | undefined>;
 }
 
 export class IngestValidationError extends Error {

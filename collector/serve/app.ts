@@ -2,6 +2,7 @@
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyError } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ServiceAccountVerifier } from '../ingest/service-accounts.js';
 import { authHook, requireRole, type TokenSet } from './auth.js';
 import { checkingSerializerCompiler, serializerCompiler, validatorCompiler } from './compilers.js';
 import type { RoutePlugin, ServeContext } from './context.js';
@@ -27,6 +28,8 @@ const ROUTES: readonly RoutePlugin[] = [
 interface HttpOptions {
   /** Undefined only with --no-auth. */
   tokens?: TokenSet;
+  /** Agents' ServiceAccount tokens, accepted for `report` (--sa-issuer …). */
+  serviceAccounts?: ServiceAccountVerifier;
   version: string;
   /** Largest accepted request body (a report). */
   maxReportBytes: number;
@@ -49,7 +52,7 @@ export async function buildHttpApp(ctx: ServeContext, opts: HttpOptions) {
   app.setSerializerCompiler(opts.checkResponses ? checkingSerializerCompiler : serializerCompiler);
 
   app.addHook('onRoute', requireRole);
-  app.addHook('onRequest', authHook(opts.tokens));
+  app.addHook('onRequest', authHook(opts.tokens, opts.serviceAccounts, ctx.metrics.registry));
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     ctx.metrics.httpRequests.inc({ method: req.method, route, code: String(reply.statusCode) });

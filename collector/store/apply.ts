@@ -1,8 +1,10 @@
-// The per-message write sequence both stores follow: dedupe by (node, seq), plan, then execute the plan.
+// The per-message write sequence both stores follow: order by (node, epoch, seq) and check the writer may
+// write the node, plan, then execute the plan.
 import type { IngestMessage, IngestResult } from './messages.js';
 import { countKey, planIngest, type CheckMeta, type ExistingFinding, type IngestPlan } from './plan.js';
 import { roleKey, sameSummary } from './rows.js';
-import { MAX_CHANGED_NODES, type NodeRecord, type StoredChanges } from './types.js';
+import { SEQ_WINDOW, sequence, type SeqPosition } from './sequence.js';
+import { MAX_CHANGED_NODES, type NodeIdentity, type NodeRecord, type StoredChanges } from './types.js';
 
 interface NodeWrite {
   name: string;
@@ -14,28 +16,47 @@ interface NodeWrite {
   lastReport: number;
   lastScan: number;
   lastSeq: number | null;
+  epoch: string | null;
+  seqScan: number | null;
+  identity: NodeIdentity | null;
+  boundAt: number | null;
   summary: IngestPlan['summary'];
   failing: IngestPlan['failing'];
   isNew: boolean;
   scoreChanged: boolean;
 }
 
-export function isDuplicate(message: IngestMessage, node: NodeRecord | undefined): boolean {
-  return message.seq !== undefined && node?.lastSeq != null && message.seq <= node.lastSeq;
-}
+/** Whether and how a message is applied: its place in the node's order, and whether its writer may write the node. */
+type Admission = { kind: 'apply'; position: SeqPosition } | { kind: 'skip'; result: IngestResult };
 
-export function duplicateResult(node: NodeRecord | undefined): IngestResult {
-  return { applied: false, duplicate: true, lastSeq: node?.lastSeq ?? undefined };
+export function admit(message: IngestMessage, node: NodeRecord | undefined, receivedAt: number): Admission {
+  const lastSeq = node?.lastSeq ?? undefined;
+  const w = message.writer;
+  if (node?.boundAt != null && w && !w.bound && !w.anyNode) {
+    return { kind: 'skip', result: { applied: false, duplicate: false, lastSeq, refused: { reason: 'bound-node',
+      message: `node ${message.node} reports with its own identity (${node.identity?.kind ?? 'bound'}); ${w.kind} ${w.subject} may not write it` } } };
+  }
+  const pos = node ? { epoch: node.epoch ?? null, seq: node.lastSeq, scan: node.seqScan ?? null } : undefined;
+  const verdict = sequence(pos, message, receivedAt);
+  switch (verdict.kind) {
+    case 'apply': return { kind: 'apply', position: verdict.position };
+    case 'duplicate': return { kind: 'skip', result: { applied: false, duplicate: true, lastSeq } };
+    case 'stale': return { kind: 'skip', result: { applied: false, duplicate: true, lastSeq, stale: true } };
+    case 'too-far-ahead': return { kind: 'skip', result: { applied: false, duplicate: false, lastSeq, refused: { reason: 'seq-window',
+      message: `seq ${message.seq} is more than ${SEQ_WINDOW} past the stored ${verdict.last}` } } };
+  }
 }
 
 function scanTime(message: IngestMessage): number {
   return Date.parse(message.kind === 'full' ? message.report.scannedAt : message.scannedAt);
 }
 
-export function nodeWrite(message: IngestMessage, node: NodeRecord | undefined, plan: IngestPlan, receivedAt: number): NodeWrite {
+export function nodeWrite(
+  message: IngestMessage, node: NodeRecord | undefined, plan: IngestPlan, receivedAt: number, position: SeqPosition,
+): NodeWrite {
   const full = message.kind === 'full' ? message.report.node : undefined;
   const roles = full ? full.roles : node?.roles ?? [];
-  const lastSeq = message.seq === undefined ? node?.lastSeq ?? null : Math.max(message.seq, node?.lastSeq ?? -Infinity);
+  const w = message.writer;
   return {
     name: message.node,
     roles,
@@ -45,7 +66,11 @@ export function nodeWrite(message: IngestMessage, node: NodeRecord | undefined, 
     firstSeen: node?.firstSeen ?? receivedAt,
     lastReport: receivedAt,
     lastScan: scanTime(message),
-    lastSeq,
+    lastSeq: position.seq,
+    epoch: position.epoch,
+    seqScan: position.scan,
+    identity: w ? { kind: w.kind, subject: w.subject } : node?.identity ?? null,
+    boundAt: node?.boundAt ?? (w?.bound ? receivedAt : null),
     summary: plan.summary,
     failing: plan.failing,
     isNew: node === undefined,

@@ -128,14 +128,27 @@ function schemaV2(d: Dialect): string[] {
   ];
 }
 
+/** Who writes each node (and whether it is bound to an identity of its own), and the epoch its seq counts in. */
+function nodeIdentityV3(d: Dialect): string[] {
+  const big = d === 'postgres' ? 'BIGINT' : 'INTEGER';
+  return [
+    'ALTER TABLE nodes ADD COLUMN epoch TEXT',
+    `ALTER TABLE nodes ADD COLUMN seq_scan ${big}`,
+    'ALTER TABLE nodes ADD COLUMN identity_kind TEXT',
+    'ALTER TABLE nodes ADD COLUMN identity_subject TEXT',
+    `ALTER TABLE nodes ADD COLUMN bound_at ${big}`,
+  ];
+}
+
 export function migrations(d: Dialect): Migration[] {
   return [
     { version: 1, name: 'initial schema', statements: schemaV1(d) },
     { version: 2, name: 'failures by severity per node, trend, change feed', statements: schemaV2(d) },
+    { version: 3, name: 'node identity and sequence epochs', statements: nodeIdentityV3(d) },
   ];
 }
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** What the runner needs of a database: one connection (so BEGIN … COMMIT spans the statements between them). */
 export interface MigrationConnection {

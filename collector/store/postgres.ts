@@ -5,7 +5,7 @@ import pg from 'pg';
 import { isRecord } from '../../common/json.js';
 import type { IngestMessage, IngestResult } from './messages.js';
 import type { ExistingFinding } from './plan.js';
-import { ChangeTotals, CheckMetaCache, CountTotals, duplicateResult, isDuplicate, makePlan, nodeWrite, Observers } from './apply.js';
+import { admit, ChangeTotals, CheckMetaCache, CountTotals, makePlan, nodeWrite, Observers } from './apply.js';
 import { buildHistory, type HistoryEventRow } from './history.js';
 import { runMigrations } from './migrations.js';
 import {
@@ -18,7 +18,8 @@ import {
 import { hourOf } from './trend.js';
 import type {
   ChangeKey, ChangeRecord, ChangesQuery, CheckRecord, FactSelector, OpenCount, FindingEvent, FindingQuery, HistoryQuery,
-  HistoryRecord, NodeQuery, NodeRecord, Page, ScorePoint, SettingRow, Store, StoredChanges, StoredFinding, TrendSample,
+  HistoryRecord, NodeQuery, NodeRecord, Page, ScorePoint, SeqPosition, SettingRow, Store, StoredChanges, StoredFinding,
+  TrendSample,
 } from './types.js';
 
 const INT8_OID = 20;
@@ -114,11 +115,13 @@ export class PostgresStore implements Store {
   private async applyOne(c: pg.PoolClient, message: IngestMessage, receivedAt: number, totals: CountTotals,
     changes: ChangeTotals): Promise<IngestResult> {
     const node = await this.lockNode(c, message.node, receivedAt);
-    if (isDuplicate(message, node)) return duplicateResult(node);
+    const admission = admit(message, node, receivedAt);
+    // A node never seen is always admitted: the placeholder row lockNode made is filled in below.
+    if (admission.kind === 'skip') return admission.result;
     const { rows: existing } = await c.query<ExistingFinding>(
       'SELECT fid, check_id AS "checkId", status, severity, body, resolved_at AS "resolvedAt" FROM findings WHERE node = $1', [message.node]);
     const plan = makePlan(existing, message);
-    const write = nodeWrite(message, node, plan, receivedAt);
+    const write = nodeWrite(message, node, plan, receivedAt, admission.position);
     const at = write.lastScan;
     if (plan.resolve.length) {
       await c.query('UPDATE findings SET resolved_at = $1, last_seen = $2 WHERE node = $3 AND fid = ANY($4::text[])',
@@ -164,11 +167,13 @@ export class PostgresStore implements Store {
     const f = write.failing;
     await c.query(`UPDATE nodes SET roles = $2, role_key = $3, agent_version = $4, info = $5, first_seen = $6,
         last_report = $7, last_scan = $8, last_seq = $9, pass = $10, fail = $11, warn = $12, skip = $13, error = $14,
-        fail_critical = $15, fail_high = $16, fail_medium = $17, fail_low = $18, fail_info = $19
+        fail_critical = $15, fail_high = $16, fail_medium = $17, fail_low = $18, fail_info = $19,
+        epoch = $20, seq_scan = $21, identity_kind = $22, identity_subject = $23, bound_at = $24
       WHERE name = $1`,
     [write.name, JSON.stringify(write.roles), write.roleKey, write.agentVersion, write.info, write.firstSeen,
       write.lastReport, write.lastScan, write.lastSeq, m.pass, m.fail, m.warn, m.skip, m.error,
-      f.critical, f.high, f.medium, f.low, f.info]);
+      f.critical, f.high, f.medium, f.low, f.info,
+      write.epoch, write.seqScan, write.identity?.kind ?? null, write.identity?.subject ?? null, write.boundAt]);
     if (write.scoreChanged) {
       await c.query('INSERT INTO node_scores (node, at, pass, fail, warn, skip, error) VALUES ($1, $2, $3, $4, $5, $6, $7)',
         [message.node, at, m.pass, m.fail, m.warn, m.skip, m.error]);
@@ -209,6 +214,12 @@ export class PostgresStore implements Store {
   async lastSeq(node: string): Promise<number | undefined> {
     const { rows } = await this.pool.query<{ last_seq: number | null }>('SELECT last_seq FROM nodes WHERE name = $1', [node]);
     return rows[0]?.last_seq ?? undefined;
+  }
+
+  async position(node: string): Promise<SeqPosition | undefined> {
+    const { rows } = await this.pool.query<{ epoch: string | null; last_seq: number | null; seq_scan: number | null }>(
+      'SELECT epoch, last_seq, seq_scan FROM nodes WHERE name = $1', [node]);
+    return rows[0] ? { epoch: rows[0].epoch, seq: rows[0].last_seq, scan: rows[0].seq_scan } : undefined;
   }
 
   async findings(query: FindingQuery): Promise<Page<StoredFinding>> {

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { isRecord } from '../../common/json.js';
 import { severityRank, type Finding, type Severity, type Status, type Summary } from '../../proto/report.js';
+import type { IdentityKind } from './messages.js';
 import type {
   ChangeRecord, CheckRecord, FindingEventKind, LifecycleStatus, NodeRecord, SeverityCounts, StoredFinding, TrendSample,
 } from './types.js';
@@ -94,7 +95,11 @@ export function toStoredFinding(row: FindingRowOut): StoredFinding {
 export interface NodeRowOut extends SeverityRow {
   name: string; roles: string; agent_version: string | null; info?: string; first_seen: number; last_report: number;
   last_scan: number; last_seq: number | null; pass: number; fail: number; warn: number; skip: number; error: number;
+  epoch?: string | null; seq_scan?: number | null; identity_kind?: string | null; identity_subject?: string | null;
+  bound_at?: number | null;
 }
+
+const numberOrNull = (v: number | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
 
 export function toNodeRecord(row: NodeRowOut): NodeRecord {
   return {
@@ -105,7 +110,11 @@ export function toNodeRecord(row: NodeRowOut): NodeRecord {
     firstSeen: Number(row.first_seen),
     lastReport: Number(row.last_report),
     lastScan: Number(row.last_scan),
-    lastSeq: row.last_seq === null ? null : Number(row.last_seq),
+    lastSeq: numberOrNull(row.last_seq),
+    epoch: row.epoch ?? null,
+    seqScan: numberOrNull(row.seq_scan),
+    identity: row.identity_kind ? { kind: row.identity_kind as IdentityKind, subject: row.identity_subject ?? '' } : null,
+    boundAt: numberOrNull(row.bound_at),
     summary: summaryOf(row),
     failingBySeverity: severityCountsOf(row),
   };

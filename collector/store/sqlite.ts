@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IngestMessage, IngestResult } from './messages.js';
 import type { ExistingFinding } from './plan.js';
-import { ChangeTotals, CheckMetaCache, CountTotals, duplicateResult, isDuplicate, makePlan, nodeWrite, Observers } from './apply.js';
+import { admit, ChangeTotals, CheckMetaCache, CountTotals, makePlan, nodeWrite, Observers } from './apply.js';
 import { buildHistory, type HistoryEventRow } from './history.js';
 import { runMigrations, type MigrationConnection } from './migrations.js';
 import {
@@ -18,7 +18,8 @@ import { toChangeRecord, toTrendSample, type TrendRowOut } from './rows.js';
 import { hourOf } from './trend.js';
 import type {
   ChangeKey, ChangeRecord, ChangesQuery, CheckRecord, FactSelector, OpenCount, FindingEvent, FindingQuery, HistoryQuery,
-  HistoryRecord, NodeQuery, NodeRecord, Page, ScorePoint, SettingRow, Store, StoredChanges, StoredFinding, TrendSample,
+  HistoryRecord, NodeQuery, NodeRecord, Page, ScorePoint, SeqPosition, SettingRow, Store, StoredChanges, StoredFinding,
+  TrendSample,
 } from './types.js';
 
 export const SQLITE_FILE = 'vigil.db';
@@ -49,12 +50,16 @@ function prepareStatements(db: Database.Database) {
       ON CONFLICT (check_id) DO UPDATE SET cis = excluded.cis, title = excluded.title,
         component = excluded.component, severity = excluded.severity`),
     insertNode: db.prepare(`INSERT INTO nodes (name, roles, role_key, agent_version, info, first_seen, last_report, last_scan,
-        last_seq, pass, fail, warn, skip, error, fail_critical, fail_high, fail_medium, fail_low, fail_info)
+        last_seq, epoch, seq_scan, identity_kind, identity_subject, bound_at,
+        pass, fail, warn, skip, error, fail_critical, fail_high, fail_medium, fail_low, fail_info)
       VALUES (@name, @roles, @roleKey, @agentVersion, @info, @firstSeen, @lastReport, @lastScan, @lastSeq,
+        @epoch, @seqScan, @identityKind, @identitySubject, @boundAt,
         @pass, @fail, @warn, @skip, @error, @critical, @high, @medium, @low, @info_)
       ON CONFLICT (name) DO UPDATE SET roles = excluded.roles, role_key = excluded.role_key,
         agent_version = excluded.agent_version, info = excluded.info, last_report = excluded.last_report,
-        last_scan = excluded.last_scan, last_seq = excluded.last_seq, pass = excluded.pass, fail = excluded.fail,
+        last_scan = excluded.last_scan, last_seq = excluded.last_seq, epoch = excluded.epoch, seq_scan = excluded.seq_scan,
+        identity_kind = excluded.identity_kind, identity_subject = excluded.identity_subject, bound_at = excluded.bound_at,
+        pass = excluded.pass, fail = excluded.fail,
         warn = excluded.warn, skip = excluded.skip, error = excluded.error, fail_critical = excluded.fail_critical,
         fail_high = excluded.fail_high, fail_medium = excluded.fail_medium, fail_low = excluded.fail_low,
         fail_info = excluded.fail_info`),
@@ -134,10 +139,11 @@ export class SqliteStore implements Store {
   private applyOne(message: IngestMessage, receivedAt: number, totals: CountTotals, changes: ChangeTotals): IngestResult {
     const s = this.stmts;
     const node = this.getNode(message.node);
-    if (isDuplicate(message, node)) return duplicateResult(node);
+    const admission = admit(message, node, receivedAt);
+    if (admission.kind === 'skip') return admission.result;
     const existing = s.existing.all(message.node) as ExistingFinding[];
     const plan = makePlan(existing, message);
-    const write = nodeWrite(message, node, plan, receivedAt);
+    const write = nodeWrite(message, node, plan, receivedAt, admission.position);
     const at = write.lastScan;
     const previousScan = node?.lastScan ?? at;
     for (const fid of plan.resolve) s.resolve.run(at, previousScan, message.node, fid);
@@ -153,7 +159,8 @@ export class SqliteStore implements Store {
     s.insertNode.run({
       name: write.name, roles: JSON.stringify(write.roles), roleKey: write.roleKey, agentVersion: write.agentVersion,
       info: write.info, firstSeen: write.firstSeen, lastReport: write.lastReport, lastScan: write.lastScan,
-      lastSeq: write.lastSeq, ...write.summary,
+      lastSeq: write.lastSeq, epoch: write.epoch, seqScan: write.seqScan, identityKind: write.identity?.kind ?? null,
+      identitySubject: write.identity?.subject ?? null, boundAt: write.boundAt, ...write.summary,
       critical: f.critical, high: f.high, medium: f.medium, low: f.low, info_: f.info,
     });
     if (write.scoreChanged) {
@@ -183,6 +190,11 @@ export class SqliteStore implements Store {
 
   async lastSeq(node: string): Promise<number | undefined> {
     return this.getNode(node)?.lastSeq ?? undefined;
+  }
+
+  async position(node: string): Promise<SeqPosition | undefined> {
+    const n = this.getNode(node);
+    return n ? { epoch: n.epoch ?? null, seq: n.lastSeq, scan: n.seqScan ?? null } : undefined;
   }
 
   async findings(query: FindingQuery): Promise<Page<StoredFinding>> {

@@ -1,6 +1,9 @@
 // The one store interface. SQLite (embedded default) and PostgreSQL implement it and pass the same suite.
 import { STATUSES, type Finding, type Severity, type Status, type Summary } from '../../proto/report.js';
-import type { IngestMessage, IngestResult } from './messages.js';
+import type { IdentityKind, IngestMessage, IngestResult } from './messages.js';
+import type { SeqPosition } from './sequence.js';
+
+export type { SeqPosition } from './sequence.js';
 
 /** A finding as stored: the agent's finding plus its life on the collector. Times are ms since the epoch. */
 export interface StoredFinding {
@@ -59,10 +62,23 @@ export interface NodeRecord {
   /** The agent's scan time of that report. */
   lastScan: number;
   lastSeq: number | null;
+  /** The epoch lastSeq counts in (null: none known yet). */
+  epoch?: string | null;
+  /** Newest scan time of a sequenced message (agent clock, capped at the collector's plus a small skew). */
+  seqScan?: number | null;
+  /** Who wrote the node's last accepted message. */
+  identity?: NodeIdentity | null;
+  /** When the node first reported with an identity tied to it; from then on only such identities may write it. */
+  boundAt?: number | null;
   /** Counts of the node's open findings by status. */
   summary: Summary;
   /** The node's open failing findings by severity. */
   failingBySeverity: SeverityCounts;
+}
+
+export interface NodeIdentity {
+  kind: IdentityKind;
+  subject: string;
 }
 
 export type SeverityCounts = Record<Severity, number>;
@@ -211,6 +227,8 @@ export interface Store {
   /** Applies validated messages in order, in one transaction, deduping by (node, seq). */
   applyBatch(messages: IngestMessage[], receivedAt: number): Promise<IngestResult[]>;
   lastSeq(node: string): Promise<number | undefined>;
+  /** Where the node's message order stands (epoch, seq), undefined for an unknown node. */
+  position(node: string): Promise<SeqPosition | undefined>;
 
   findings(query: FindingQuery): Promise<Page<StoredFinding>>;
   nodes(query: NodeQuery): Promise<Page<NodeRecord>>;

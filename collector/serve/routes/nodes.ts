@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { passRate } from '../../correlate/score.js';
+import { IDENTITY_KINDS } from '../../store/messages.js';
 import type { RoutePlugin } from '../context.js';
 import { parseDuration } from '../../../common/duration.js';
 import { decodeHistoryCursor, decodeNodesCursor, encodeCursor } from '../cursor.js';
@@ -26,6 +27,15 @@ const HistoryQuery = query({
 });
 
 const NodeParams = z.object({ name: z.string().describe('node name') });
+
+const NodeWithIdentity = NodeDetail.extend({
+  identity: z.object({
+    kind: z.enum(IDENTITY_KINDS).describe('service-account (a token bound to the node), certificate (a client certificate naming '
+      + 'it), token (a REST token), none (--no-auth, --insecure, a NATS subject taken on trust)'),
+    subject: z.string().describe('the ServiceAccount, the certificate name, or the REST token name'),
+    boundSince: z.iso.datetime().nullable().describe('since when only an identity tied to this node may write it'),
+  }).nullable().describe('who wrote the node\'s last accepted report'),
+});
 
 export const nodesRoutes: RoutePlugin = async (app, { ctx }) => {
   app.get('/api/v1/nodes', {
@@ -59,7 +69,7 @@ export const nodesRoutes: RoutePlugin = async (app, { ctx }) => {
       params: NodeParams,
       querystring: NodeQuery,
       response: {
-        200: NodeDetail.describe('the node, its current findings and its history'),
+        200: NodeWithIdentity.describe('the node, who reports for it, its current findings and its history'),
         404: ErrorBody.describe('no such node'),
         ...tokenRouteErrors('read'),
       },
@@ -77,6 +87,9 @@ export const nodesRoutes: RoutePlugin = async (app, { ctx }) => {
     return {
       ...presentNode(node, ctx.now(), ctx.silentAfterMs),
       lastSeq: node.lastSeq,
+      identity: node.identity
+        ? { kind: node.identity.kind, subject: node.identity.subject, boundSince: node.boundAt == null ? null : iso(node.boundAt) }
+        : null,
       info: node.info,
       findings: findings.items.map(presentFinding),
       findingsTruncated: findings.nextAfter !== null,

@@ -9,6 +9,7 @@ import { kubeadmControlPlane } from '../../fixtures/hosts/kubeadm-control-plane.
 import { describeWithDaemons, tempDir } from '../../harness/integration.js';
 import { createTestPki, type TestPki } from '../../harness/mtls.js';
 import { NATS_SERVER, startNats, type NatsHarness } from '../../harness/nats.js';
+import { clusterIdentity, type ClusterIdentity } from '../../harness/service-accounts.js';
 import { startAgent, startCollector, waitFor, type AgentProcess, type AgentArgs, type CollectorUnderTest } from './processes.js';
 
 const MANIFEST = '/etc/kubernetes/manifests/kube-apiserver.yaml';
@@ -18,14 +19,16 @@ describeWithDaemons('delivery: outages lose nothing and store nothing twice', { 
   let pki: TestPki;
   let nats: NatsHarness;
   let collector: CollectorUnderTest;
+  let identity: ClusterIdentity;
   let host: BuiltHost;
   let agent: AgentProcess | undefined;
 
   beforeAll(async () => {
     dir = tempDir('outage');
     pki = createTestPki(dir.path);
+    identity = await clusterIdentity(dir.path);
     nats = await startNats();
-    collector = await startCollector({ dataDir: join(dir.path, 'collector'), pki, natsUrl: nats.url });
+    collector = await startCollector({ dataDir: join(dir.path, 'collector'), pki, natsUrl: nats.url, serviceAccounts: identity.serviceAccounts });
     host = buildHost(kubeadmControlPlane(), join(dir.path, 'host'));
   });
   afterAll(async () => {
@@ -40,7 +43,7 @@ describeWithDaemons('delivery: outages lose nothing and store nothing twice', { 
     const args: AgentArgs = {
       hostRoot: host.hostRoot, procRoot: host.procRoot, outboxDir: join(dir.path, `outbox-${transport}`), node, transport,
       collector: transport === 'both' ? collector.grpcAddr : undefined, natsUrl: nats.url,
-      tls: transport === 'both' ? { ca: pki.ca, ...pki.client(node) } : undefined,
+      tls: transport === 'both' ? { ca: pki.ca } : undefined, tokenFile: await identity.tokenFile(node),
     };
     const hostRoot = host.hostRoot;
     try {
@@ -106,11 +109,11 @@ describeWithDaemons('delivery: outages lose nothing and store nothing twice', { 
   it('a collector that lost its data asks for a full snapshot and gets the whole state back', async () => {
     const node = 'cp-amnesia';
     const dataDir = join(dir.path, 'collector-amnesia');
-    const forgetful = await startCollector({ dataDir, pki });
+    const forgetful = await startCollector({ dataDir, pki, serviceAccounts: identity.serviceAccounts });
     try {
       agent = await startAgent({
         hostRoot: host.hostRoot, procRoot: host.procRoot, outboxDir: join(dir.path, 'outbox-amnesia'), node, transport: 'grpc',
-        collector: forgetful.grpcAddr, tls: { ca: pki.ca, ...pki.client(node) },
+        collector: forgetful.grpcAddr, tls: { ca: pki.ca }, tokenFile: await identity.tokenFile(node),
       });
       const all = await waitFor('the initial report', async () => {
         const fs = await forgetful.findings(node);

@@ -44,7 +44,7 @@ describe('migration 2 (failures by severity, trend, change feed)', () => {
       db.close();
 
       const store = new SqliteStore(dir.path);
-      expect(await store.migrate()).toBe(2);
+      expect(await store.migrate()).toBe(3);
       expect((await store.node('w1'))?.failingBySeverity).toEqual({ critical: 1, high: 2, medium: 0, low: 0, info: 0 });
       expect((await store.node('w2'))?.failingBySeverity).toEqual({ critical: 0, high: 0, medium: 0, low: 0, info: 0 });
       expect(await store.trend(0)).toEqual([]);

@@ -14,6 +14,7 @@ import { pkiChecks } from './checks/pki.js';
 import { kernelChecks } from './checks/kernel.js';
 import { cniChecks } from './checks/cni.js';
 import { clusterPeersChecks } from './checks/cluster-peers.js';
+import { discoveryChecks } from './checks/discovery.js';
 import { gatherErrorCheck, pollingFallbackCheck, sensitiveFileChangedCheck } from './producers.js';
 
 /** The benchmark version a scan judges. */
@@ -31,6 +32,7 @@ export const ALL_CHECKS: readonly Check[] = [
   ...kernelChecks,
   ...cniChecks,
   ...clusterPeersChecks,
+  ...discoveryChecks,
 ];
 
 /** Findings made outside the checks: gather errors (every scan), sensitive file changes and the polling fallback (watch). */

@@ -20,6 +20,14 @@ export type { GatherOptions } from './options.js';
 
 export async function gatherSnapshot(opts: GatherOptions): Promise<Snapshot> {
   const host = new HostAccess(opts);
+  try {
+    return await gather(host, opts);
+  } finally {
+    host.close();
+  }
+}
+
+async function gather(host: HostAccess, opts: GatherOptions): Promise<Snapshot> {
   const errors: Snapshot['errors'] = [];
   const processes = discoverProcesses(host);
   errors.push(...processes.errors);
@@ -38,6 +46,7 @@ export async function gatherSnapshot(opts: GatherOptions): Promise<Snapshot> {
     hostRoot: host.hostRoot,
     procRoot: host.procRoot,
     components,
+    ...(processes.ignored && processes.ignored.length > 0 ? { ignoredProcesses: processes.ignored } : {}),
     kubelet,
     files: gatherFiles(host, components, kubelet, kubeProxyConfig),
     encryptionConfig: gatherEncryptionConfig(host, components['kube-apiserver']),

@@ -177,6 +177,8 @@ export interface Snapshot {
   };
   hostRoot: string;
   procRoot: string;
+  /** Who gathered: without root, permission errors are expected and summarised. */
+  scannedAs?: { uid: number };
   components: Partial<Record<ComponentName, ComponentFact>>;
   /** Processes named like a component that discovery did not take for one. */
   ignoredProcesses?: IgnoredProcess[];

@@ -45,6 +45,7 @@ async function gather(host: HostAccess, opts: GatherOptions): Promise<Snapshot> 
     node: await gatherNodeInfo(host, components, kubelet, opts.nodeName),
     hostRoot: host.hostRoot,
     procRoot: host.procRoot,
+    ...(process.geteuid ? { scannedAs: { uid: process.geteuid() } } : {}),
     components,
     ...(processes.ignored && processes.ignored.length > 0 ? { ignoredProcesses: processes.ignored } : {}),
     kubelet,

@@ -30,9 +30,9 @@ interface CachedDir { fd: number; physical: string[]; expires: number }
 type Final =
   | { kind: 'open'; flags: number }
   | { kind: 'dir' }
-  | { kind: 'lstat' };
+  | { kind: 'lstat'; bigint?: boolean };
 
-type Reached = { fd: number; agentPath: string } | { stats: fs.Stats; agentPath: string };
+type Reached = { fd: number; agentPath: string } | { stats: fs.Stats | fs.BigIntStats; agentPath: string };
 
 function errnoError(code: string, message: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`${code}: ${message}`), { code });
@@ -78,6 +78,11 @@ export class Beneath {
   /** stat(2) of a host path, symlinks followed inside the root. */
   stat(hostPath: string): fs.Stats {
     return (this.walk(hostPath, { kind: 'lstat' }) as { stats: fs.Stats }).stats;
+  }
+
+  /** stat(2) with nanosecond times, for identity keys. */
+  statBig(hostPath: string): fs.BigIntStats {
+    return (this.walk(hostPath, { kind: 'lstat', bigint: true }) as { stats: fs.BigIntStats }).stats;
   }
 
   /** Closes every descriptor held (they are reopened on demand). */
@@ -148,13 +153,18 @@ export class Beneath {
       queue.push({ name: parts[k] });
       if (k < parts.length - 1 || wantDir) queue.push({ name: '', cacheAs: parts.slice(0, k + 1).join('/') });
     }
+    let names = parts.length - start; // names (not markers) left in the queue
     let owned: number | undefined; // the descriptor of this walk not (yet) in the cache
     const moveTo = (fd: number, isOwned: boolean): void => {
       if (owned !== undefined && owned !== fd) safeClose(owned);
       owned = isOwned ? fd : undefined;
       cur = { fd, physical, expires: 0 };
     };
-    const names = (): string[] => queue.filter((q) => q.cacheAs === undefined).map((q) => q.name);
+    const pushFront = (more: string[]): void => {
+      const real = more.filter((n) => n !== '' && n !== '.');
+      queue.unshift(...real.map((n) => ({ name: n })));
+      names += real.length;
+    };
     const tooMany = (): NodeJS.ErrnoException => errnoError('ELOOP', `too many levels of symbolic links: ${normal}`);
     let hops = 0;
     try {
@@ -164,19 +174,20 @@ export class Beneath {
           if (owned !== undefined && owned === cur.fd) { this.remember(step.cacheAs, owned, physical, now); owned = undefined; }
           continue;
         }
+        names--;
         const { name } = step;
-        if (name === '.' || name === '') continue;
         if (name === '..') {
           // Never the kernel's `..`: walk again from the root to the parent, which stays inside it.
           const up = physical.slice(0, -1);
           physical = [];
           moveTo(this.rootDir().fd, false);
-          queue.unshift(...up.map((n) => ({ name: n })));
+          pushFront(up);
           continue;
         }
-        const isLast = !names().some((n) => n !== '' && n !== '.');
+        const isLast = names === 0;
         const here = `${fdPath(cur.fd)}/${name}`;
-        const agentPath = (): string => path.join(this.rootPath, ...physical, name, ...names());
+        const agentPath = (): string => path.join(this.rootPath, ...physical, name,
+          ...queue.filter((q) => q.cacheAs === undefined).map((q) => q.name));
         try {
           if (!isLast || wantDir) {
             const fd = fs.openSync(here, DIR_FLAGS);
@@ -185,7 +196,7 @@ export class Beneath {
             continue;
           }
           if (final.kind === 'open') return { fd: fs.openSync(here, final.flags | O_NOFOLLOW), agentPath: agentPath() };
-          const stats = fs.lstatSync(here);
+          const stats = final.bigint ? fs.lstatSync(here, { bigint: true }) : fs.lstatSync(here);
           if (!stats.isSymbolicLink()) return { stats, agentPath: agentPath() };
           throw errnoError('ELOOP', 'a symlink');
         } catch (err) {
@@ -199,18 +210,18 @@ export class Beneath {
             if (r.code !== 'EINVAL' && r.code !== 'ENOENT') throw renamed(r, here, agentPath());
           }
           if (++hops > MAX_SYMLINK_HOPS) throw tooMany();
-          if (target === undefined) { queue.unshift(step); continue; } // no longer a symlink: look again
+          if (target === undefined) { pushFront([name]); continue; } // no longer a symlink: look again
           if (target.startsWith('/')) {
             physical = [];
             moveTo(this.rootDir().fd, false);
           }
-          queue.unshift(...target.split('/').filter(Boolean).map((n) => ({ name: n })));
+          pushFront(target.split('/'));
         }
       }
       // Every name is consumed: the path is a directory (the root, a `..`, or what was asked for).
       const agentPath = path.join(this.rootPath, ...physical);
       if (final.kind === 'open') return { fd: fs.openSync(fdPath(cur.fd), final.flags), agentPath };
-      if (final.kind === 'lstat') return { stats: fs.statSync(fdPath(cur.fd)), agentPath };
+      if (final.kind === 'lstat') return { stats: final.bigint ? fs.statSync(fdPath(cur.fd), { bigint: true }) : fs.statSync(fdPath(cur.fd)), agentPath };
       if (owned !== undefined && owned === cur.fd) { this.remember(parts.join('/'), owned, physical, now); owned = undefined; }
       return { fd: cur.fd, agentPath };
     } finally {

@@ -186,17 +186,24 @@ export class HostAccess {
    */
   readDerived<T>(hostPath: string, maxBytes: number, derive: (data: Buffer) => T): { ok: true; value: T } | { ok: false; error: GatherError } {
     try {
+      // stat first: an unchanged file costs that one call. The file stat'ed is inside the root (symlinks resolved
+      // there), and its identity names its content, so a cached value can never be another file's.
+      // A stat that fails is left to the open below, which reports the error.
+      let seen: fs.BigIntStats | undefined;
+      try { seen = this.beneath ? this.beneath.statBig(hostPath) : fs.statSync(this.resolve(hostPath), { bigint: true }); } catch { seen = undefined; }
+      const seenKey = seen?.isFile() ? identityKey(this.hostRoot, hostPath, seen, maxBytes) : undefined;
+      const hit = seenKey ? derivedCache.get(seenKey) : undefined;
+      if (seenKey && hit && hit.derive === derive) {
+        derivedCache.delete(seenKey); // re-insert: most recently used last
+        derivedCache.set(seenKey, hit);
+        return { ok: true, value: hit.value as T };
+      }
       const { fd, agentPath } = this.openRead(hostPath);
       try {
         const st = fs.fstatSync(fd, { bigint: true });
-        const key = `${agentPath}|${st.dev}|${st.ino}|${st.size}|${st.mtimeNs}|${st.ctimeNs}|${maxBytes}`;
-        const hit = derivedCache.get(key);
-        if (hit && hit.derive === derive) {
-          derivedCache.delete(key); // re-insert: most recently used last
-          derivedCache.set(key, hit);
-          return { ok: true, value: hit.value as T };
-        }
+        const key = identityKey(this.hostRoot, hostPath, st, maxBytes);
         const value = derive(readFd(fd, agentPath, maxBytes, true));
+        derivedCache.delete(key);
         derivedCache.set(key, { derive, value });
         if (derivedCache.size > DERIVED_CACHE_ENTRIES) derivedCache.delete(derivedCache.keys().next().value!);
         return { ok: true, value };
@@ -351,6 +358,10 @@ export class HostAccess {
 }
 
 const DERIVED_CACHE_ENTRIES = 4096;
+
+function identityKey(root: string, hostPath: string, st: fs.BigIntStats, maxBytes: number): string {
+  return `${root}|${hostPath}|${st.dev}|${st.ino}|${st.size}|${st.mtimeNs}|${st.ctimeNs}|${maxBytes}`;
+}
 const derivedCache = new Map<string, { derive: unknown; value: unknown }>();
 
 function readBounded(p: string, maxBytes: number, regularOnly: boolean): Buffer {
@@ -373,17 +384,20 @@ function readFd(fd: number, p: string, maxBytes: number, regularOnly: boolean): 
       throw Object.assign(new Error(`file is ${st.size} bytes, over the ${maxBytes}-byte bound`), { code: 'EFBIG' });
     }
   }
+  // One scratch buffer for every read (a scan reads thousands of small /proc files); each read is copied out.
   const chunks: Buffer[] = [];
   let total = 0;
-  const buf = Buffer.allocUnsafe(Math.min(maxBytes + 1, 64 * 1024));
+  const limit = Math.min(maxBytes + 1, SCRATCH.length);
   for (;;) {
-    const n = fs.readSync(fd, buf, 0, buf.length, null);
+    const n = fs.readSync(fd, SCRATCH, 0, limit, null);
     if (n <= 0) break;
     total += n;
     if (total > maxBytes) {
       throw Object.assign(new Error(`file is over the ${maxBytes}-byte bound`), { code: 'EFBIG' });
     }
-    chunks.push(Buffer.from(buf.subarray(0, n)));
+    chunks.push(Buffer.from(SCRATCH.subarray(0, n)));
   }
-  return Buffer.concat(chunks, total);
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
 }
+
+const SCRATCH = Buffer.allocUnsafe(64 * 1024);

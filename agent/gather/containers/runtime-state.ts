@@ -31,12 +31,20 @@ function readPidFile(host: HostAccess, file: string): { pid?: number; error?: Ga
 }
 
 function readSpec(host: HostAccess, file: string): { spec?: ParsedSpec; error?: GatherError } {
-  // Parsed once per spec file while it is unchanged (a spec never changes for a running container); cloned,
-  // since merging with CRI facts and the sandbox's adjusts the declared facts in place.
+  // Parsed once per spec file while it is unchanged (a spec never changes for a running container) and shared by
+  // every scan: frozen, so whatever merges it with CRI facts builds new objects (a mutation would throw).
   const r = host.readDerived(file, MAX_SPEC_BYTES, parseSpecBytes);
   if (!r.ok) return { error: r.error };
   if ('invalid' in r.value) return { error: { path: file, code: 'EINVAL', message: r.value.invalid } };
-  return { spec: structuredClone(r.value.spec) };
+  return { spec: r.value.spec };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 function parseSpecBytes(data: Buffer): { spec: ParsedSpec } | { invalid: string } {
@@ -45,7 +53,7 @@ function parseSpecBytes(data: Buffer): { spec: ParsedSpec } | { invalid: string 
     return { invalid: `not JSON: ${jsonErrorSummary(err)}` };
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { invalid: 'not a JSON object' };
-  return { spec: parseOciSpec(raw) };
+  return { spec: deepFreeze(parseOciSpec(raw)) };
 }
 
 function readBundles(host: HostAccess, dir: string, runtime: RuntimeName, specRel: string, pidRel: string): { entries: StateEntry[]; error?: GatherError } {

@@ -2,7 +2,8 @@
 // exit-2 error naming what was wrong, never a normal-looking report; a scan without root says so once.
 import { execFile } from 'node:child_process';
 import { chmodSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReport, ScanOptionsError, selectChecks, validateScanOptions } from '../../../agent/scan.js';
 import { NodeReportSchema } from '../../../proto/report.js';
@@ -83,6 +84,9 @@ describe('vigil-agent scan with options it cannot honour (built CLI)', () => {
 
   it.runIf(process.geteuid?.() === 0)('run as nobody: the report says once that root is needed and what could not be read', async () => {
     const locked = buildHost({ files: { '/etc/kubernetes/manifests/kube-apiserver.yaml': { content: 'x', mode: 0o600 } } });
+    // A private build of the CLI lives in a 0700 temp dir: let nobody run it.
+    const buildDir = dirname(dirname(cli.cli));
+    if (buildDir.startsWith(tmpdir())) chmodSync(buildDir, 0o755);
     try {
       chmodSync(join(locked.hostRoot, 'etc/kubernetes/manifests'), 0o700);
       chmodSync(locked.hostRoot, 0o755);

@@ -65,7 +65,7 @@ const MAX_ENVIRON = 1024 * 1024;
 /** Components judged on their command line: two processes claiming one of these is reported, never resolved by guess. */
 const JUDGED: ReadonlySet<ComponentName> = new Set(['kubelet', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'kube-proxy']);
 
-interface Discovery {
+export interface Discovery {
   components: Components;
   errors: GatherError[];
   /** Processes named like a component that are not judged as one. */

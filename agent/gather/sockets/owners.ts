@@ -32,7 +32,7 @@ const SOCKET_LINK = /^socket:\[(\d+)\]$/;
 const memories = new Map<string, OwnerMemory>();
 const MAX_MEMORIES = 16;
 
-/** What the last scans of this proc root learnt; reset with `forgetSocketOwners` (tests). */
+/** What the last scans of this proc root learnt. */
 function memoryOf(procRoot: string): OwnerMemory {
   let m = memories.get(procRoot);
   if (!m) {
@@ -41,10 +41,6 @@ function memoryOf(procRoot: string): OwnerMemory {
     memories.set(procRoot, m);
   }
   return m;
-}
-
-export function forgetSocketOwners(): void {
-  memories.clear();
 }
 
 /** How much of /proc the last call read (for tests and the daemon's metrics). */

@@ -1,6 +1,10 @@
 // URL userinfo is removed from every command-line value before it becomes a fact, in time linear in the text.
 import { describe, expect, it } from 'vitest';
 import { redactUrl } from '../../../common/address.js';
+import { HostAccess } from '../../../agent/gather/host.js';
+import { gatherPki } from '../../../agent/gather/pki/index.js';
+import { buildHost } from '../../fixtures/build.js';
+import { makeCert } from '../../harness/certs.js';
 
 describe('redactUrl on what command lines hold', () => {
   it('removes user:password@ up to the last @ of the authority, in lists and key=value forms', () => {
@@ -16,6 +20,20 @@ describe('redactUrl on what command lines hold', () => {
       const started = performance.now();
       redactUrl(hostile);
       expect(performance.now() - started, hostile.slice(0, 12)).toBeLessThan(500);
+    }
+  });
+});
+
+describe('certificate facts', () => {
+  it('a URI SAN with userinfo is kept without it', () => {
+    const cert = makeCert({ cn: 'svc', sans: ['DNS:svc.local', 'URI:https://svc-user:svc-pass@svc.local:8443/x'] });
+    const built = buildHost({ files: { '/etc/kubernetes/pki/svc.crt': cert.certPem } });
+    try {
+      const pki = gatherPki(new HostAccess(built), {}, undefined);
+      const sans = pki.certificates.find((c) => c.path === '/etc/kubernetes/pki/svc.crt')?.sans;
+      expect(sans).toEqual(['DNS:svc.local', 'URI:https://svc.local:8443/x']);
+    } finally {
+      built.cleanup();
     }
   });
 });

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { SEVERITIES, severityRank } from '../proto/findings.js';
 import type { Severity } from '../proto/report.js';
 import { FORMATS, renderReport, type Format } from './report/index.js';
-import { scanNode } from './scan.js';
+import { scanNode, ScanOptionsError, validateScanOptions } from './scan.js';
 import { log } from './log.js';
 import { VIGIL_VERSION } from '../proto/version.js';
 import { formatDuration } from '../common/duration.js';
@@ -49,6 +49,12 @@ export function buildProgram(): Command {
       hostRoot: string; procRoot: string; nodeName?: string; containerdStateDir?: string;
       crioStateDir?: string; criSocket?: string; format: Format; only?: string[]; failOn?: Severity;
     }) => {
+      try { validateScanOptions(opts); } catch (err) {
+        if (!(err instanceof ScanOptionsError)) throw err;
+        process.stderr.write(`vigil-agent scan: ${err.message}\n`);
+        process.exitCode = err.exitCode;
+        return;
+      }
       const started = performance.now();
       const { report } = await scanNode(opts);
       log.info({ node: report.node.name, findings: report.findings.length, summary: report.summary,

@@ -22,6 +22,40 @@ export const gatherErrorCheck: Check = {
   })),
 };
 
+const DENIED = new Set(['EACCES', 'EPERM']);
+const PATHS_SHOWN = 20;
+
+/**
+ * Run without root, a scan cannot read keys, other users' /proc entries or 0600 configs. Said once, with what could
+ * not be read, instead of leaving the reader with a list of permission errors.
+ */
+export const unprivilegedScanCheck: Check = {
+  id: 'vigil.scan-unprivileged',
+  cis: null,
+  title: 'The scan ran without root: some host facts could not be read',
+  severity: 'medium',
+  component: 'node',
+  remediation: 'Run the scan as root (sudo vigil-agent scan), or in the agent DaemonSet, which grants the capabilities '
+    + 'it needs (CAP_DAC_READ_SEARCH to read keys and configs, CAP_SYS_PTRACE to read other processes in /proc).',
+  reads: [fact('gatherErrors'), fact('containers'), fact('cni'), fact('kernel')],
+  evaluate: (s) => {
+    const uid = s.scannedAs?.uid;
+    if (uid === undefined || uid === 0) return [];
+    const denied = [...new Set([...s.errors, ...s.containers.errors, ...s.cni.errors, ...s.kernel.errors].filter((e) => DENIED.has(e.code)).map((e) => e.path))].sort();
+    const shown = denied.slice(0, PATHS_SHOWN);
+    return [{
+      status: 'warn',
+      resource: { kind: 'node' },
+      evidence: {
+        source: 'gather', key: 'uid', value: uid, expected: '0 (root)',
+        detail: `the scan ran as uid ${uid}: other users' processes (their environment, their root) cannot be read`
+          + (denied.length === 0 ? '' : `, and ${denied.length} host fact${denied.length === 1 ? '' : 's'} could not be read (permission denied): `
+          + `${shown.join(', ')}${denied.length > shown.length ? `, and ${denied.length - shown.length} more` : ''}`),
+      },
+    }];
+  },
+};
+
 /** Where systemd units live, and the units whose files are sensitive (the kubelet's and the runtimes'). */
 export const UNIT_DIRS = ['/etc/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'];
 const UNITS = ['kubelet', 'containerd', 'crio', 'docker', 'k3s', 'k3s-agent', 'rke2-server', 'rke2-agent'];

@@ -41,6 +41,8 @@ export interface ContainerdHarness {
   cri: CriClient;
   /** Sandbox config defaults filled in: metadata uid, log dir, hostname for pod-network pods. */
   runPod(name: string, namespace: string, spec: PodSpecCri): Promise<RunningPod>;
+  /** Stops containerd (SIGTERM) and starts it again on the same config; pods keep running (their shims do). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -117,7 +119,7 @@ export async function startContainerd(): Promise<ContainerdHarness> {
   writeFileSync(cfgPath, config({ root, state, socket, opt: join(dir, 'opt'), cniConf }));
 
   const logFd = openSync(join(dir, 'containerd.log'), 'a');
-  const child: ChildProcess = spawn(bins.containerd!, ['--config', cfgPath], { stdio: ['ignore', logFd, logFd] });
+  let child: ChildProcess = spawn(bins.containerd!, ['--config', cfgPath], { stdio: ['ignore', logFd, logFd] });
   const cri = new CriClient(socket, 5000);
   const sandboxes: string[] = [];
   let stopped = false;
@@ -190,7 +192,21 @@ export async function startContainerd(): Promise<ContainerdHarness> {
     return { sandboxId, containerIds };
   };
 
-  return { dir, root, state, socket, pid: child.pid!, bridge, cri, runPod, stop };
+  const restart = async (): Promise<void> => {
+    if (child.exitCode === null) {
+      process.kill(child.pid!, 'SIGTERM');
+      for (let i = 0; i < 100 && child.exitCode === null; i++) await sleep(100);
+    }
+    child = spawn(bins.containerd!, ['--config', cfgPath], { stdio: ['ignore', logFd, logFd] });
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try { await cri.call('Version', { version: 'v1' }, 1000); return; } catch { /* not up yet */ }
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`containerd did not come back; see ${join(dir, 'containerd.log')}`);
+      await sleep(100);
+    }
+  };
+
+  return { dir, root, state, socket, get pid() { return child.pid!; }, bridge, cri, runPod, restart, stop };
 }
 
 /** Dumps the daemon's log tail, for failing tests. */

@@ -71,7 +71,9 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Prom
  * `socketPath` is agent-side (resolved); `hostPath` is what errors name. Each call gets `timeoutMs`, the
  * whole gather `budgetMs`: a runtime that answers slowly cannot hold a scan for minutes.
  */
-export async function gatherFromCri(socketPath: string, hostPath: string, timeoutMs = 2000, budgetMs = 10_000): Promise<CriResult> {
+export async function gatherFromCri(
+  socketPath: string, hostPath: string, timeoutMs = 2000, budgetMs = 10_000, only?: ReadonlySet<string>,
+): Promise<CriResult> {
   const errors: GatherError[] = [];
   let client: CriClient;
   try {
@@ -96,6 +98,12 @@ export async function gatherFromCri(socketPath: string, hostPath: string, timeou
       sandboxItems = Array.isArray(sb.items) ? sb.items : [];
       const ct = await client.call('ListContainers', { filter: { state: { state: 'CONTAINER_RUNNING' } } });
       containerItems = Array.isArray(ct.containers) ? ct.containers : [];
+      if (only) {
+        // Listing is one call; the status calls are what a targeted re-gather saves.
+        containerItems = containerItems.filter((c) => only.has(String(c.id ?? '')));
+        const pods = new Set([...only, ...containerItems.map((c) => String(c.pod_sandbox_id ?? ''))]);
+        sandboxItems = sandboxItems.filter((sb) => pods.has(String(sb.id ?? '')));
+      }
     } catch (err) {
       errors.push(criError(hostPath, 'list', err));
       return { containers: [], sandboxes: [], errors };

@@ -1,19 +1,17 @@
-// Node inventory. Kernel, CPU and memory come from systeminformation (the kernel is the host's, even inside the
-// agent's container); hostname and OS come from the host root's files, since systeminformation would read the
-// agent's own container image there.
-import si from 'systeminformation';
+// Node inventory. Kernel, CPU and memory come from the kernel through node:os (the kernel is the host's, even inside
+// the agent's container); hostname and OS come from the host root's files, since the agent's own container image
+// has its own.
+import * as os from 'node:os';
 import type { HostAccess } from './host.js';
 import type { ComponentFact, ComponentName, KubeletConfigFact, Snapshot } from '../facts/snapshot.js';
 
 interface Hardware { kernel?: string; architecture?: string; cpus?: number; memoryBytes?: number }
 
-// Hardware does not change while the agent runs; systeminformation takes tens of ms, so ask once per process.
-let hardware: Promise<Hardware> | undefined;
+// Hardware does not change while the agent runs: asked once per process.
+let hardware: Hardware | undefined;
 
-function readHardware(): Promise<Hardware> {
-  hardware ??= Promise.all([si.osInfo(), si.cpu(), si.mem()])
-    .then(([os, cpu, mem]) => ({ kernel: os.kernel, architecture: os.arch, cpus: cpu.cores, memoryBytes: mem.total }))
-    .catch(() => ({}));
+function readHardware(): Hardware {
+  hardware ??= { kernel: os.release(), architecture: os.arch(), cpus: os.cpus().length, memoryBytes: os.totalmem() };
   return hardware;
 }
 
@@ -33,7 +31,7 @@ export async function gatherNodeInfo(
     name: name.toLowerCase() || 'unknown',
     roles: nodeRoles(components),
     os: readOsRelease(host),
-    ...(await readHardware()),
+    ...readHardware(),
   };
 }
 

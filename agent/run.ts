@@ -13,7 +13,7 @@ import { chooseTransports, TRANSPORTS } from './ship/transports/index.js';
 import type { OptionValues, TransportComponent } from './ship/transports/types.js';
 
 /** How long stopping may take: an unreachable collector must not hold the agent after SIGTERM. */
-const STOP_BUDGET_MS = 700;
+const STOP_BUDGET_MS = 500;
 
 /** The option a transport needs to be configured, as the user typed it: `--collector 10.0.0.5:7443`. */
 function givenTrigger(t: TransportComponent, values: OptionValues): string | undefined {

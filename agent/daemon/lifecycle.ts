@@ -132,13 +132,14 @@ export async function startDaemon(opts: DaemonOptions & OptionValues, log: Logge
     throw err;
   }
 
-  emitter = new OutboxEmitter({ outbox: box, metrics, log, fullIntervalMs: opts.fullIntervalMs ?? 5 * 60_000 }, first);
+  // Watching starts before the first snapshot is queued, so that it already says how the node is watched.
+  if (!opts.once) scheduler.watch();
+  emitter = new OutboxEmitter({ outbox: box, metrics, log, fullIntervalMs: opts.fullIntervalMs ?? 5 * 60_000 }, scheduler.report());
   const full = emitter.full();
   log.info({ node, seq: full.seq, findings: first.findings.length, ms: Math.round(scheduler.lastScanMs), pending: box.depth },
     'initial scan queued');
 
   for (const t of transports) t.start();
-  if (!opts.once) scheduler.watch();
 
   const names = chosen.map((t) => t.name);
   const delivered = (seq: number, timeoutMs: number): Promise<Delivery> => new Promise((resolve) => {

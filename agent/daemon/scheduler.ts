@@ -285,7 +285,10 @@ export class ScanScheduler {
   }
 
   private eventsFinding(): Finding | undefined {
-    if (this.opts.containerWatch === 'state-dir' || this.eventsLive || this.eventsProblem === undefined || !this.watcher) return undefined;
+    if (this.opts.containerWatch === 'state-dir' || this.eventsLive || this.eventsProblem === undefined) return undefined;
+    // A node with no container runtime at all has no containers to miss.
+    const containers = this.snapshot.containers;
+    if (containers.sources.length === 0 && containers.items.length === 0) return undefined;
     // Never subscribed: at once; a subscription that broke: when it stays broken.
     if (this.eventsEverLive && this.eventsDownSince !== undefined && Date.now() - this.eventsDownSince < EVENTS_GRACE_MS) return undefined;
     const fallback = this.opts.containerWatch === 'events'

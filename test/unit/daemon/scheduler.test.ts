@@ -30,8 +30,11 @@ interface Rig {
 }
 
 async function rig(override: (base: FastPathSources, host: BuiltHost) => Partial<FastPathSources> = () => ({}),
-  containerWatch: ContainerWatchMode = 'auto'): Promise<Rig> {
-  const host = buildHost(kubeadmControlPlane());
+  containerWatch: ContainerWatchMode = 'auto', withRuntime = false): Promise<Rig> {
+  const spec = kubeadmControlPlane();
+  // containerd's state dir, as a node with a container runtime has it.
+  if (withRuntime) spec.files = { ...spec.files, '/run/containerd/io.containerd.runtime.v2.task/k8s.io': { dir: true } };
+  const host = buildHost(spec);
   const state = tempDir('scheduler');
   cleanups.push(() => { host.cleanup(); state.cleanup(); });
   const opts = { hostRoot: host.hostRoot, procRoot: host.procRoot };
@@ -143,7 +146,7 @@ describe('the fast path', () => {
   });
 
   it('says in a finding when container events are unavailable, and stops saying so once subscribed', async () => {
-    const r = await rig();
+    const r = await rig(undefined, 'auto', true);
     r.events!.onUnavailable('/run/containerd/containerd.sock does not answer (connect ENOENT)');
     const down = await until('the fallback finding', () => r.scans.find((s) => s.report.findings.some((f) => f.checkId === 'vigil.watch.container-events-unavailable')));
     const finding = down.report.findings.find((f) => f.checkId === 'vigil.watch.container-events-unavailable')!;
@@ -153,6 +156,14 @@ describe('the fast path', () => {
     r.events!.onSubscribed();
     await until('the finding gone', () => r.scans.find((s) => s !== down && !s.report.findings.some((f) => f.checkId === 'vigil.watch.container-events-unavailable')));
     expect(r.scheduler.containerWatch).toBe('events');
+  });
+
+  it('says nothing about container events on a node without a container runtime', async () => {
+    const r = await rig(() => ({ containerEvents: () => undefined }));
+    expect(r.scheduler.report().findings.some((f) => f.checkId === 'vigil.watch.container-events-unavailable')).toBe(false);
+    const withRuntime = await rig(() => ({ containerEvents: () => undefined }), 'auto', true);
+    const finding = withRuntime.scheduler.report().findings.find((f) => f.checkId === 'vigil.watch.container-events-unavailable');
+    expect(finding?.evidence.detail).toMatch(/no containerd socket found/);
   });
 
   it('carries the agent\'s own conditions (the outbox\'s disk) in every report until cleared', async () => {

@@ -134,13 +134,14 @@ export class ScanScheduler {
     this.adopt(first);
     this.sensitive = new SensitiveFiles(this.opts.host, this.opts.stateDir);
     this.targets = watchTargets(this.snapshot, this.opts.scan);
-    this.sensitive.observe(sensitivePaths(this.opts.host, this.targets, this.snapshot));
+    this.observeSensitivePaths(sensitivePaths(this.opts.host, this.targets, this.snapshot));
     return this.report();
   }
 
   /** The last scan's findings plus the agent's own: sensitive-file changes, the watchers' fallbacks, outbox trouble. */
   report(): NodeReport {
-    const extra: Finding[] = [...this.sensitive.findings(), ...this.conditions.values()];
+    // A failed save happens after the expired findings left memory: asking again returns the rest.
+    const extra: Finding[] = [...this.baselineSafely(() => this.sensitive.findings(), () => this.sensitive.findings()), ...this.conditions.values()];
     const watcher = this.watcher;
     if (watcher?.mode === 'polling') {
       extra.push(toFinding(pollingFallbackCheck, {
@@ -352,6 +353,8 @@ export class ScanScheduler {
         } catch (err) {
           this.opts.log.error({ err, trigger: full ?? [...facts, ...(paths.length ? ['watch'] : [])].join(',') }, 'rescan failed');
         }
+        // Let timers and sockets in between: work that keeps coming must not starve /metrics or the transports.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     })().finally(() => {
       this.scanning = undefined;
@@ -387,10 +390,27 @@ export class ScanScheduler {
   }
 
   private observeSensitive(paths: string[]): void {
-    this.sensitive.observe(paths.flatMap((p) => {
+    this.observeSensitivePaths(paths.flatMap((p) => {
       const kind = sensitiveKind(p, this.snapshot);
       return kind ? [[p, kind] as [string, SensitiveKind]] : [];
     }));
+  }
+
+  private observeSensitivePaths(paths: Array<[string, SensitiveKind]>): void {
+    this.baselineSafely(() => this.sensitive.observe(paths), () => true);
+  }
+
+  /**
+   * The sensitive-file baseline is saved beside the outbox: a full disk fails its save, not the scan (the baseline in
+   * memory is current; the outbox's own finding says the disk is full).
+   */
+  private baselineSafely<T>(fn: () => T, fallback: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      this.opts.log.warn({ err }, 'could not save the sensitive-file baseline');
+      return fallback();
+    }
   }
 
   private async fullScan(trigger: string, paths: string[]): Promise<void> {
@@ -401,7 +421,7 @@ export class ScanScheduler {
     if (trigger === 'interval' || trigger === 'processes') {
       this.targets = watchTargets(this.snapshot, this.opts.scan);
       this.watcher?.add(this.targets);
-      this.sensitive.observe(sensitivePaths(this.opts.host, this.targets, this.snapshot));
+      this.observeSensitivePaths(sensitivePaths(this.opts.host, this.targets, this.snapshot));
       if (!this.events) this.subscribeContainerEvents();
     } else {
       this.observeSensitive(paths);

@@ -271,10 +271,12 @@ export class Outbox extends EventEmitter {
 
   private failed(err: unknown, doing: string): void {
     const code = errorCode(err);
-    const first = this.problem === undefined;
-    this.problem = { code, message: `${doing}: ${(err as Error)?.message ?? String(err)}`, since: this.problem?.since ?? Date.now() };
+    // The first failure describes the trouble until it ends; later ones only count.
+    if (this.problem === undefined || this.problem.code !== code) {
+      this.opts.onWarning?.('outbox cannot write to its disk; holding messages in memory', { code, err });
+      this.problem = { code, message: `${doing}: ${(err as Error)?.message ?? String(err)}`, since: this.problem?.since ?? Date.now() };
+    }
     this.emit('write-failed', code, this.problem);
-    if (first) this.opts.onWarning?.('outbox cannot write to its disk; holding messages in memory', { code, err });
   }
 
   /** A write succeeded while degraded: the messages held in memory and the state go to disk too. */

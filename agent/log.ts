@@ -4,7 +4,7 @@
 import pino from 'pino';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const log = pino({ name: 'vigil-agent', level: 'info' }, pino.destination({ fd: 2, sync: true }));
 

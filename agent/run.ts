@@ -27,7 +27,7 @@ function givenTrigger(t: TransportComponent, values: OptionValues): string | und
  * The transports to use, or a UsageError naming what the user passed and what is missing. Files the transports'
  * options name (`--tls-ca <file>`, …) must be readable now, not after the first scan.
  */
-export function checkRunOptions(values: OptionValues & { transport?: readonly string[] }): TransportComponent[] {
+function checkRunOptions(values: OptionValues & { transport?: readonly string[] }): TransportComponent[] {
   if (!values.transport && !TRANSPORTS.some((t) => t.configured(values))) {
     throw new UsageError(`give ${TRANSPORTS.map((t) => t.requires).join(' or ')}`);
   }

@@ -43,7 +43,7 @@ function decodeAny(bytes: Uint8Array): { typeUrl: string; value?: Uint8Array } {
 }
 
 /** Envelope { timestamp = 1, namespace = 2, topic = 3, event = 4 (Any) }. */
-export function decodeEnvelope(buf: Buffer): ContainerEvent {
+function decodeEnvelope(buf: Buffer): ContainerEvent {
   const r = new BinaryReader(buf);
   const event: ContainerEvent = { topic: '' };
   while (r.pos < r.len) {

@@ -42,9 +42,9 @@ export interface DaemonOptions extends ScanOptions {
 }
 
 /** How a message fared with the transports. */
-export type Delivery = { ok: true } | { ok: false; reason: string };
+type Delivery = { ok: true } | { ok: false; reason: string };
 
-export interface Daemon {
+interface Daemon {
   readonly node: string;
   readonly metricsPort?: number;
   readonly outbox: Outbox;

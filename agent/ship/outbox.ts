@@ -169,7 +169,9 @@ export class Outbox extends EventEmitter {
    * that still does not fit folds everything pending into a full snapshot of `current()` (the state after it).
    */
   append(payload: Payload, current: () => NodeReport): Envelope {
-    const size = Buffer.byteLength(JSON.stringify(this.envelope(payload)));
+    // Serialized once: a full snapshot of a big node is megabytes.
+    const text = JSON.stringify(this.envelope(payload));
+    const size = Buffer.byteLength(text);
     if (this.totalBytes + size > this.maxBytes) {
       if (payload.kind === 'full') this.dropBefore(this.entries.length);
       else {
@@ -177,7 +179,7 @@ export class Outbox extends EventEmitter {
         if (this.totalBytes + size > this.maxBytes) return this.fold(current());
       }
     }
-    return this.write(payload);
+    return this.write(payload, text);
   }
 
   private envelope(payload: Payload): Envelope {
@@ -230,9 +232,10 @@ export class Outbox extends EventEmitter {
     }
   }
 
-  private write(payload: Payload): Envelope {
+  /** `text`: the envelope serialized, when the caller has it already (the seq is the same: nothing was written since). */
+  private write(payload: Payload, text?: string): Envelope {
     const envelope = this.envelope(payload);
-    const text = JSON.stringify(envelope);
+    text ??= JSON.stringify(envelope);
     const entry: Entry = { envelope, bytes: Buffer.byteLength(text), durable: false };
     this.state.nextSeq++;
     this.entries.push(entry);

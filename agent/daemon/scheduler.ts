@@ -78,6 +78,8 @@ const checksReadingFacts = (checks: readonly Check[], kinds: ReadonlySet<FactKin
 
 export class ScanScheduler {
   private readonly checks: Check[];
+  /** The facts the selected checks declare they read: what is not read is not probed, polled or subscribed to. */
+  private readonly declared: ReadonlySet<FactKind>;
   private readonly sources: FastPathSources;
   private sensitive!: SensitiveFiles;
   private snapshot!: Snapshot;
@@ -117,6 +119,7 @@ export class ScanScheduler {
 
   constructor(private readonly opts: ScanSchedulerOptions) {
     this.checks = selectChecks(opts.scan.only);
+    this.declared = new Set(this.checks.flatMap((c) => c.reads).flatMap((i) => (i.kind === 'fact' ? [i.fact] : [])));
     this.sources = opts.sources;
   }
 
@@ -204,7 +207,7 @@ export class ScanScheduler {
   /** The probe's view now, as the baseline the next tick compares with. */
   private observeProbe(): void {
     this.pids = new Set(this.sources.pids());
-    this.listeners = this.sources.listeners();
+    if (this.declared.has('sockets')) this.listeners = this.sources.listeners();
     this.kernelSig = JSON.stringify(this.snapshot.kernel);
   }
 
@@ -221,12 +224,14 @@ export class ScanScheduler {
       if ((added.length > 0 || removed.length > 0) && this.sources.componentsMayHaveChanged(added, removed, this.snapshot)) {
         this.enqueueFast('processes');
       }
-      const listeners = this.sources.listeners();
-      if (listeners !== this.listeners) {
-        this.listeners = listeners;
-        this.enqueueFast('sockets');
+      if (this.declared.has('sockets')) {
+        const listeners = this.sources.listeners();
+        if (listeners !== this.listeners) {
+          this.listeners = listeners;
+          this.enqueueFast('sockets');
+        }
       }
-      this.pollKernel();
+      if (this.declared.has('kernel')) this.pollKernel();
     } catch (err) {
       log.warn({ err }, 'fast path probe failed');
     }
@@ -248,7 +253,7 @@ export class ScanScheduler {
   // ---- container events ----
 
   private subscribeContainerEvents(): void {
-    if (this.opts.containerWatch === 'state-dir' || this.events || this.stopped) return;
+    if (this.opts.containerWatch === 'state-dir' || !this.declared.has('containers') || this.events || this.stopped) return;
     const { metrics, log } = this.opts;
     this.events = this.sources.containerEvents({
       onEvent: (e: ContainerEvent) => {

@@ -54,6 +54,7 @@ export interface FastPathSources {
 
 const TABLES = ['tcp', 'tcp6', 'udp', 'udp6'] as const;
 const TABLE_MAX_BYTES = 16 * 1024 * 1024;
+const TABLES_AT_LEAST_MS = 10_000;
 /** containerd's sockets (its event service shares the CRI socket); CRI-O has no such stream. */
 const CONTAINERD_SOCKETS = ['/run/containerd/containerd.sock', '/run/k3s/containerd/containerd.sock'];
 /** Programs gather/components.ts recognises as components (argv[0]'s base name); a cheap filter before it runs. */
@@ -72,6 +73,12 @@ function programOf(host: HostAccess, pid: number): string | undefined {
 export function hostSources(opts: GatherOptions): FastPathSources {
   // A fresh HostAccess per read: it caches resolved paths and user names for one scan's lifetime.
   const host = (): HostAccess => new HostAccess(opts);
+  /** The tables as last read and what they said: unchanged text needs no parsing (an idle node's usual case). */
+  let lastTables = '';
+  let lastSignature = '';
+  /** The socket counters as last read, and when the tables were last read. */
+  let lastCounters = '';
+  let tablesReadAt = 0;
   return {
     pids: () => host().listPids(),
 
@@ -79,13 +86,26 @@ export function hostSources(opts: GatherOptions): FastPathSources {
       const h = host();
       // The host's network namespace is pid 1's when visible (hostPID), else our own, as the socket scan decides.
       const prefix: (string | number)[] = h.readProcLink([1, 'ns', 'net']) !== undefined ? [1] : [];
+      // Reading /proc/net/tcp walks the kernel's whole connection hash (milliseconds on a big host, even when nearly
+      // empty); the socket counters cost microseconds. A new listener moves them, so the tables are read when they
+      // moved, and at least every TABLES_AT_LEAST_MS in case one socket closed as another opened.
+      const counters = ['sockstat', 'sockstat6'].map((f) => h.readProcText([...prefix, 'net', f], 64 * 1024) ?? '').join('\0')
+        .replace(/ (mem|tw|orphan) \d+/g, '');
+      const now = Date.now();
+      if (counters.trim() !== '' && counters === lastCounters && now - tablesReadAt < TABLES_AT_LEAST_MS) return lastSignature;
+      lastCounters = counters;
+      tablesReadAt = now;
+      const texts = TABLES.map((table) => h.readProcText([...prefix, 'net', table], TABLE_MAX_BYTES));
+      const joined = texts.join('\0');
+      if (joined === lastTables) return lastSignature;
       const keys: string[] = [];
-      for (const table of TABLES) {
-        const text = h.readProcText([...prefix, 'net', table], TABLE_MAX_BYTES);
-        if (text === undefined) continue;
-        for (const s of parseProcNet(text, table).sockets) keys.push(`${s.protocol} ${s.address} ${s.port} ${s.inode}`);
-      }
-      return keys.sort().join('\n');
+      texts.forEach((text, i) => {
+        if (text === undefined) return;
+        for (const s of parseProcNet(text, TABLES[i]).sockets) keys.push(`${s.protocol} ${s.address} ${s.port} ${s.inode}`);
+      });
+      lastTables = joined;
+      lastSignature = keys.sort().join('\n');
+      return lastSignature;
     },
 
     componentsMayHaveChanged(added, removed, snapshot) {

@@ -30,23 +30,24 @@ interface Rig {
 }
 
 async function rig(override: (base: FastPathSources, host: BuiltHost) => Partial<FastPathSources> = () => ({}),
-  containerWatch: ContainerWatchMode = 'auto', withRuntime = false): Promise<Rig> {
+  containerWatch: ContainerWatchMode = 'auto', withRuntime = false, only?: string[]): Promise<Rig> {
   const spec = kubeadmControlPlane();
   // containerd's state dir, as a node with a container runtime has it.
   if (withRuntime) spec.files = { ...spec.files, '/run/containerd/io.containerd.runtime.v2.task/k8s.io': { dir: true } };
   const host = buildHost(spec);
   const state = tempDir('scheduler');
   cleanups.push(() => { host.cleanup(); state.cleanup(); });
-  const opts = { hostRoot: host.hostRoot, procRoot: host.procRoot };
+  const opts = { hostRoot: host.hostRoot, procRoot: host.procRoot, only };
   const base = hostSources(opts);
-  const calls: Record<string, number> = { sockets: 0, containers: 0, kernel: 0 };
+  const calls: Record<string, number> = { sockets: 0, containers: 0, kernel: 0, listeners: 0, events: 0 };
   const r: Partial<Rig> = { host, scans: [], calls };
   const sources: FastPathSources = {
     ...base,
     sockets: (s) => { calls.sockets++; return base.sockets(s); },
     containers: (s) => { calls.containers++; return base.containers(s); },
     kernel: () => { calls.kernel++; return base.kernel(); },
-    containerEvents: (h) => { r.events = h; return { socket: '/run/containerd/containerd.sock', close: async () => undefined }; },
+    listeners: () => { calls.listeners++; return base.listeners(); },
+    containerEvents: (h) => { calls.events++; r.events = h; return { socket: '/run/containerd/containerd.sock', close: async () => undefined }; },
     ...override(base, host),
   };
   const metrics = new AgentMetrics(() => undefined);
@@ -156,6 +157,17 @@ describe('the fast path', () => {
     r.events!.onSubscribed();
     await until('the finding gone', () => r.scans.find((s) => s !== down && !s.report.findings.some((f) => f.checkId === 'vigil.watch.container-events-unavailable')));
     expect(r.scheduler.containerWatch).toBe('events');
+  });
+
+  it('probes, polls and subscribes only for what the selected checks read', async () => {
+    const all = await rig();
+    const only = await rig(undefined, 'auto', true, ['4.2']);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(all.calls.listeners).toBeGreaterThan(2);
+    expect(all.calls.kernel).toBeGreaterThan(0);
+    expect(all.calls.events).toBe(1);
+    // CIS 4.2 reads kubelet settings: no sockets, kernel or containers.
+    expect(only.calls).toMatchObject({ listeners: 0, kernel: 0, events: 0 });
   });
 
   it('says nothing about container events on a node without a container runtime', async () => {

@@ -240,7 +240,7 @@ async function containerTrials(rig: Rig): Promise<{ fromCall: number[]; fromRetu
 
 interface Idle { cpuPct: number; rssMean: number; rssMax: number }
 
-async function idleAgent(rig: Rig, label: string, nodeFlags: string[], env: Record<string, string> = {}): Promise<Idle> {
+async function idleAgent(rig: Rig, label: string, nodeFlags: string[], env: Record<string, string> = {}, args: string[] = []): Promise<Idle> {
   const spec = containerHeavyNode(75, 500);
   const host = buildHost(spec, join(rig.dir, `host-idle-${label}`));
   // Socket ownership: each container process holds some of the sockets (the scan walks their fds).
@@ -252,8 +252,8 @@ async function idleAgent(rig: Rig, label: string, nodeFlags: string[], env: Reco
   }
   const node = `bench-idle-${label}`;
   const metrics = await freePort();
-  const agent = startAgent(rig, node, ['--host-root', host.hostRoot, '--proc-root', host.procRoot, '--metrics-listen', `127.0.0.1:${metrics}`],
-    nodeFlags, env);
+  const agent = startAgent(rig, node, ['--host-root', host.hostRoot, '--proc-root', host.procRoot, '--metrics-listen', `127.0.0.1:${metrics}`,
+    ...args], nodeFlags, env);
   try {
     await until('the idle agent', async () => (await fetch(`http://127.0.0.1:${metrics}/healthz`)).ok, 60_000, 100);
     await sleep(5_000);
@@ -321,6 +321,7 @@ export async function run(): Promise<string> {
     const idleDefault = await idleAgent(rig, 'default', []);
     const idleSmall = await idleAgent(rig, 'small', SMALL_HEAP);
     const idleLite = await idleAgent(rig, 'lite', LITE, { MALLOC_ARENA_MAX: '2' });
+    const idleRare = await idleAgent(rig, 'rare', SMALL_HEAP, {}, ['--rescan-interval', '5m']);
     await stop(collector);
     console.error('bench fastpath: whole processes');
     const whole = await wholeProcesses();
@@ -357,11 +358,14 @@ export async function run(): Promise<string> {
       '',
       `### Idle agent (${IDLE_SECONDS} s): 150 workload containers + 75 sandboxes, 500 sockets, every watcher and the 1 s fast path on`,
       '',
+      'Connected to the collector, default options (--rescan-interval 30s: a full rescan of the node every 30 s) unless the row says otherwise.',
+      '',
       '| node flags | CPU (% of one core) | RSS mean | RSS max | goal: < 1 %, RSS max < 64 MiB |',
       '| --- | ---: | ---: | ---: | --- |',
       idleRow('(none)', idleDefault),
       idleRow(`\`${SMALL_HEAP.join(' ')}\` (the image's entrypoint)`, idleSmall),
       idleRow(`\`${LITE.join(' ')}\`, MALLOC_ARENA_MAX=2`, idleLite),
+      idleRow(`\`${SMALL_HEAP.join(' ')}\` and \`--rescan-interval 5m\` (the full rescan as a safety net only)`, idleRare),
       '',
       `### Whole processes on this host (${SCAN_RUNS} runs each, interleaved)`,
       '',
@@ -372,6 +376,25 @@ export async function run(): Promise<string> {
       processRow('`vigil-agent --help`', whole.help),
       '',
       `Scan / \`node -e 0\`: ${ratio.toFixed(2)}× wall, ${cpuRatio.toFixed(2)}× CPU (medians); goal ≤ 2.5× — ${verdict(ratio <= 2.5)}.`,
+      '',
+      '### Where a goal is missed, why',
+      '',
+      '- **New listener, default probe.** A listener opened at a random moment waits for the next probe: 0–1 s with',
+      '  `--fast-interval 1s`, so the p99 of the wait alone is ~990 ms before the sockets are re-gathered (the /proc/*/fd',
+      '  walk that finds the owner), judged, delivered and stored. The 250 ms row is the same path with a shorter period.',
+      '  Reading the tables every 250 ms costs little only because the probe reads the kernel\'s socket counters first',
+      '  (/proc/net/tcp walks the whole connection hash: ~3.5 ms per read on this 24 GiB VM, even nearly empty).',
+      '- **Idle CPU.** Most of it is the periodic full rescan: `--rescan-interval 30s` re-gathers all 225 containers and 500',
+      '  sockets twice a minute. The fast path, the watchers and the events now see every change; with the full rescan as',
+      '  a safety net only (last row, 5 minutes) the same node idles well under 1 %.',
+      '- **RSS.** `node -e 0` alone is ~39 MiB here; loading `run`\'s modules (gRPC, protobuf, prom-client, chokidar, pino,',
+      '  commander, yaml) brings an agent to ~62–66 MiB before its first scan. A heap snapshot of the idle agent holds',
+      '  ~18 MB of live objects (5.6 MB strings, 4.7 MB code); the rest of the RSS is V8\'s reserved heap, JIT code and',
+      '  malloc arenas, which `--lite-mode` and `MALLOC_ARENA_MAX=2` shrink (third row) at some CPU.',
+      '- **Scan as a whole process.** The scan\'s own work on this host is small; loading its ~150 ES modules and',
+      '  commander, pino and yaml costs about as much as Node\'s start itself, and the socket-owner walk reads the fd',
+      '  links of every process on the host. gRPC, NATS, prom-client, chokidar and the daemon are no longer loaded',
+      '  (test/unit/daemon/lean-scan.test.ts); before this change the same command took ~0.95 s and 76 MiB here.',
     ].join('\n');
   } finally {
     for (const p of rig.procs.reverse()) await stop(p);

@@ -120,6 +120,13 @@ describe('table text helpers', () => {
 
 describe('table layout (issue 13)', () => {
   const rows = (out: string): string[] => out.split('\n').filter((l) => /^ {2}(PASS|FAIL|WARN|SKIP|ERROR)/.test(l));
+  /** A component's group: its heading line to the blank line after it. */
+  const group = (out: string, component: string): string => {
+    const lines = out.split('\n');
+    const from = lines.findIndex((l) => l.startsWith(`${component}  (`));
+    const to = lines.indexOf('', from);
+    return lines.slice(from, to).join('\n');
+  };
 
   it('has column headers', () => {
     for (const width of [80, 200]) {
@@ -157,12 +164,12 @@ describe('table layout (issue 13)', () => {
     const low = { ...r.findings[1], id: 'low-fail', cis: '1.2.9', severity: 'low' as const, title: 'A low failure' };
     r.findings.splice(0, 0, low);
     const out = renderReport('table', r, { width: 200 });
-    const apiserver = out.split('\n\n').find((b) => b.startsWith('kube-apiserver'))!;
+    const apiserver = group(out, 'kube-apiserver');
     expect(rows(apiserver).map((l) => l.trim().split(/\s+/).slice(0, 3).join(' '))).toEqual([
       'FAIL high 1.2.1', 'FAIL low 1.2.9', 'WARN low 1.2.10', 'PASS medium 1.1.1', 'SKIP 1 not',
     ]);
     expect(apiserver).toMatch(/SKIP +1 not applicable here \(flag removed in this version\): 1\.2\.2/);
-    const node = out.split('\n\n').find((b) => b.startsWith('node'))!;
+    const node = group(out, 'node');
     expect(rows(node).map((l) => l.trim().split(/\s+/)[0])).toEqual(['FAIL', 'ERROR']);
   });
 

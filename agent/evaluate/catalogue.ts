@@ -15,7 +15,10 @@ import { kernelChecks } from './checks/kernel.js';
 import { cniChecks } from './checks/cni.js';
 import { clusterPeersChecks } from './checks/cluster-peers.js';
 import { discoveryChecks } from './checks/discovery.js';
-import { gatherErrorCheck, pollingFallbackCheck, sensitiveFileChangedCheck, unprivilegedScanCheck } from './producers.js';
+import {
+  containerEventsFallbackCheck, gatherErrorCheck, outboxWriteFailedCheck, pollingFallbackCheck, sensitiveFileChangedCheck,
+  unprivilegedScanCheck,
+} from './producers.js';
 
 /** The benchmark version a scan judges. */
 export const BENCHMARK = CIS_1_12;
@@ -35,8 +38,14 @@ export const ALL_CHECKS: readonly Check[] = [
   ...discoveryChecks,
 ];
 
-/** Findings made outside the checks: gather errors and an unprivileged scan (every scan), sensitive file changes and the polling fallback (watch). */
-const OTHER_PRODUCERS: readonly Check[] = [gatherErrorCheck, unprivilegedScanCheck, sensitiveFileChangedCheck, pollingFallbackCheck];
+/**
+ * Findings made outside the checks: gather errors and an unprivileged scan (every scan), sensitive file changes and
+ * the watchers' fallbacks (watch), the outbox's write failures (daemon).
+ */
+const OTHER_PRODUCERS: readonly Check[] = [
+  gatherErrorCheck, unprivilegedScanCheck, sensitiveFileChangedCheck, pollingFallbackCheck, containerEventsFallbackCheck,
+  outboxWriteFailedCheck,
+];
 
 /** Every producer of findings. */
 export const CATALOGUE: readonly Check[] = [...ALL_CHECKS, ...OTHER_PRODUCERS];

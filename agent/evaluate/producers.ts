@@ -110,3 +110,29 @@ export const pollingFallbackCheck: Check = {
   reads: [],
   evaluate: () => [],
 };
+
+/** The daemon could not subscribe to the container runtime's events: new containers are seen later. */
+export const containerEventsFallbackCheck: Check = {
+  id: 'vigil.watch.container-events-unavailable',
+  cis: null,
+  title: 'Container runtime events unavailable: new containers are seen through the state dir or the rescan',
+  severity: 'low',
+  component: 'node',
+  remediation: 'Mount the containerd socket into the agent (/run/containerd/containerd.sock, read-only) or pass --cri-socket. '
+    + 'Without its event stream a new container is judged when its runtime state dir changes (when watched) or at the next rescan.',
+  reads: [],
+  evaluate: () => [],
+};
+
+/** The agent's outbox could not write to its disk (full, or failing): what is queued lives in memory only. */
+export const outboxWriteFailedCheck: Check = {
+  id: 'vigil.outbox.write-failed',
+  cis: null,
+  title: "The agent's outbox cannot write to its disk",
+  severity: 'medium',
+  component: 'node',
+  remediation: 'Free space on (or repair) the volume of --outbox-dir. Until a write succeeds, queued changes are kept in memory '
+    + 'and are lost if the agent restarts before delivering them; the next start sends a full snapshot.',
+  reads: [],
+  evaluate: () => [],
+};

@@ -7,12 +7,12 @@ import type { ComponentFact, ComponentName, KubeletConfigFact, Snapshot } from '
 
 interface Hardware { kernel?: string; architecture?: string; cpus?: number; memoryBytes?: number }
 
+// Hardware does not change while the agent runs: asked once per process.
+let hardware: Hardware | undefined;
+
 function readHardware(): Hardware {
-  try {
-    return { kernel: os.release(), architecture: os.arch(), cpus: os.cpus().length, memoryBytes: os.totalmem() };
-  } catch {
-    return {};
-  }
+  hardware ??= { kernel: os.release(), architecture: os.arch(), cpus: os.cpus().length, memoryBytes: os.totalmem() };
+  return hardware;
 }
 
 export async function gatherNodeInfo(

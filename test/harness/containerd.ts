@@ -36,12 +36,12 @@ export interface ContainerdHarness {
   root: string;
   state: string;
   socket: string;
-  pid: number;
+  readonly pid: number;
   bridge: string;
   cri: CriClient;
   /** Sandbox config defaults filled in: metadata uid, log dir, hostname for pod-network pods. */
   runPod(name: string, namespace: string, spec: PodSpecCri): Promise<RunningPod>;
-  /** Stops containerd (SIGTERM) and starts it again on the same config; pods keep running (their shims do). */
+  /** Stops containerd (SIGTERM; its pods keep running under their shims) and starts it again on the same socket. */
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -119,7 +119,8 @@ export async function startContainerd(): Promise<ContainerdHarness> {
   writeFileSync(cfgPath, config({ root, state, socket, opt: join(dir, 'opt'), cniConf }));
 
   const logFd = openSync(join(dir, 'containerd.log'), 'a');
-  let child: ChildProcess = spawn(bins.containerd!, ['--config', cfgPath], { stdio: ['ignore', logFd, logFd] });
+  const launch = (): ChildProcess => spawn(bins.containerd!, ['--config', cfgPath], { stdio: ['ignore', logFd, logFd] });
+  let child = launch();
   const cri = new CriClient(socket, 5000);
   const sandboxes: string[] = [];
   let stopped = false;
@@ -149,7 +150,7 @@ export async function startContainerd(): Promise<ContainerdHarness> {
     }
   };
 
-  try {
+  const ready = async (): Promise<void> => {
     const deadline = Date.now() + 20_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`containerd exited (${child.exitCode}); see ${join(dir, 'containerd.log')}`);
@@ -159,6 +160,21 @@ export async function startContainerd(): Promise<ContainerdHarness> {
       if (Date.now() > deadline) throw new Error('containerd did not answer on its CRI socket within 20 s');
       await sleep(100);
     }
+  };
+
+  const restart = async (): Promise<void> => {
+    const old = child;
+    if (old.exitCode === null && old.signalCode === null) {
+      const exited = new Promise((r) => old.once('exit', r));
+      old.kill('SIGTERM');
+      await exited;
+    }
+    child = launch();
+    await ready();
+  };
+
+  try {
+    await ready();
     const imageTar = buildBusyboxImage(join(dir, 'image'), bins.busybox!);
     execFileSync(bins.ctr!, ['--address', socket, '-n', 'k8s.io', 'images', 'import', '--index-name', TEST_IMAGE, imageTar],
       { stdio: 'pipe' });
@@ -190,20 +206,6 @@ export async function startContainerd(): Promise<ContainerdHarness> {
       containerIds.push(id);
     }
     return { sandboxId, containerIds };
-  };
-
-  const restart = async (): Promise<void> => {
-    if (child.exitCode === null) {
-      process.kill(child.pid!, 'SIGTERM');
-      for (let i = 0; i < 100 && child.exitCode === null; i++) await sleep(100);
-    }
-    child = spawn(bins.containerd!, ['--config', cfgPath], { stdio: ['ignore', logFd, logFd] });
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      try { await cri.call('Version', { version: 'v1' }, 1000); return; } catch { /* not up yet */ }
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`containerd did not come back; see ${join(dir, 'containerd.log')}`);
-      await sleep(100);
-    }
   };
 
   return { dir, root, state, socket, get pid() { return child.pid!; }, bridge, cri, runPod, restart, stop };

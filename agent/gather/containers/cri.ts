@@ -1,7 +1,7 @@
 // Asks the CRI socket for the ready sandboxes and running containers, with verbose status (pid, CRI
 // config, runtime spec). Short deadlines: a hung runtime costs a scan a few seconds, never the scan.
 import type { GatherError } from '../../facts/snapshot.js';
-import { CriClient, type CriMessage } from './cri-client.js';
+import type { CriClient, CriMessage } from './cri-client.js';
 import { declaredFromCriContainerConfig, declaredFromCriSandboxConfig, type SandboxDeclared } from './cri-config.js';
 import type { ContainerIdentity } from './oci-spec.js';
 import type { DeclaredFact } from '../../facts/containers.js';
@@ -77,6 +77,8 @@ export async function gatherFromCri(
   const errors: GatherError[] = [];
   let client: CriClient;
   try {
+    // gRPC is loaded only when a CRI socket is there to ask (a scan without one starts faster).
+    const { CriClient } = await import('./cri-client.js');
     client = new CriClient(socketPath, timeoutMs);
   } catch (err) {
     errors.push({ path: hostPath, code: 'EIO', message: `CRI client: ${(err as Error).message.slice(0, 300)}` });

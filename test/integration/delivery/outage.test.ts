@@ -1,7 +1,7 @@
 // Outages: the collector is killed in the middle of a stream of changes and restarted, nats-server is
 // restarted, the agent is restarted. Afterwards the collector holds every change exactly once, and the
 // agent's sequence numbers continue from its outbox.
-import { chmodSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildHost, type BuiltHost } from '../../fixtures/build.js';
@@ -105,6 +105,41 @@ describeWithDaemons('delivery: outages lose nothing and store nothing twice', { 
     const sensitive = (await collector.findings(node)).find((f) => f.checkId === 'vigil.watch.sensitive-file-changed')!;
     expect((sensitive.evidence.value as { after: { mode: string } }).after.mode).toBe(toggles % 2 === 1 ? '0644' : '0600');
   }
+
+  it('an agent killed during an outage restarts over a torn outbox entry: only that message is lost, it says so', async () => {
+    const node = 'cp-torn';
+    const args: AgentArgs = {
+      hostRoot: host.hostRoot, procRoot: host.procRoot, outboxDir: join(dir.path, 'outbox-torn'), node, transport: 'grpc',
+      collector: collector.grpcAddr, tls: { ca: pki.ca, ...pki.client(node) },
+    };
+    try {
+      agent = await startAgent(args);
+      const cis = await waitFor('the initial report', async () => (await collector.findings(node)).find((f) => f.checkId === 'cis-1.1.1'));
+      await collector.kill();
+      for (let i = 1; i <= 3; i++) {
+        const before = (await agent.metric('vigil_agent_deltas_total')) ?? 0;
+        chmodSync(join(host.hostRoot, MANIFEST), i % 2 === 1 ? 0o644 : 0o600);
+        await waitFor(`change ${i} queued`, async () => ((await agent!.metric('vigil_agent_deltas_total')) ?? 0) > before);
+      }
+      await agent.kill();
+      agent = undefined;
+      // A message torn as a crash in the middle of its write leaves it (before writes were checked and synced).
+      const entries = readdirSync(args.outboxDir).filter((n) => /^\d+\.json$/.test(n)).sort();
+      expect(entries.length).toBeGreaterThanOrEqual(3);
+      truncateSync(join(args.outboxDir, entries[entries.length - 2]), 25);
+      await collector.start();
+      agent = await startAgent(args);
+      expect(agent.output()).toMatch(/dropping an unreadable outbox entry \(only this message is lost\)/);
+      expect(await agent.metric('vigil_agent_outbox_unreadable_entries_total')).toBe(1);
+      await waitFor('the outbox drained', async () => (await agent!.metric('vigil_agent_outbox_depth')) === 0, 60_000);
+      // The start-up snapshot holds the current state whatever was lost.
+      await waitFor('the current state at the collector', async () => (await collector.findings(node)).find((f) => f.id === cis.id && f.status === 'fail'));
+    } finally {
+      await agent?.stop();
+      agent = undefined;
+      chmodSync(join(host.hostRoot, MANIFEST), 0o600);
+    }
+  }, 120_000);
 
   it('a collector that lost its data asks for a full snapshot and gets the whole state back', async () => {
     const node = 'cp-amnesia';

@@ -100,7 +100,9 @@ export async function startAgent(a: AgentArgs): Promise<AgentProcess> {
 
 // ---- collector ----
 
-export interface StoredFindingView { id: string; checkId: string; status: string; evidence: Record<string, unknown>; resolved: boolean }
+export interface StoredFindingView {
+  id: string; checkId: string; status: string; evidence: Record<string, unknown>; resolved: boolean; resource?: Record<string, unknown>;
+}
 
 export interface CollectorUnderTest {
   kind: 'process' | 'in-process';
@@ -194,7 +196,7 @@ async function processCollector(a: CollectorArgs, cmd: string[]): Promise<Collec
         const page = await get(`/api/v1/findings?node=${encodeURIComponent(node)}&limit=1000${status}`) as { items: Array<Record<string, unknown>> };
         for (const f of page.items) {
           items.push({ id: f.id as string, checkId: f.checkId as string, status: f.status as string,
-            evidence: f.evidence as Record<string, unknown>, resolved: f.resolvedAt != null });
+            evidence: f.evidence as Record<string, unknown>, resolved: f.resolvedAt != null, resource: f.resource as Record<string, unknown> });
         }
       }
       return items;
@@ -259,7 +261,7 @@ async function inProcessCollector(a: CollectorArgs): Promise<CollectorUnderTest>
     async findings(node) {
       const page = await open().findings({ node, sort: 'recent', limit: 1000, status: ['pass', 'fail', 'warn', 'skip', 'error', 'resolved'] });
       return page.items.map((s) => ({ id: s.finding.id, checkId: s.finding.checkId, status: s.finding.status,
-        evidence: s.finding.evidence as Record<string, unknown>, resolved: s.resolvedAt !== null }));
+        evidence: s.finding.evidence as Record<string, unknown>, resolved: s.resolvedAt !== null, resource: s.finding.resource }));
     },
     async events(node, findingId) {
       return (await open().findingEvents(node, 10_000, findingId)).sort((x, y) => x.at - y.at).map((e) => e.event);

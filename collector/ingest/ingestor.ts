@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { Counter, register as defaultRegistry, type Registry } from 'prom-client';
 import type { Envelope, HeartbeatEnvelope } from '../../proto/wire.js';
 import type { Store } from '../store/types.js';
-import { validateMessage } from './validate.js';
+import { OrderedValidation } from './validate.js';
 import { IngestValidationError, type IngestMessage, type IngestResult, type Ingestor } from './types.js';
 
 interface IngestorOptions {
@@ -33,6 +33,7 @@ const findingCount = (m: IngestMessage): number => (m.kind === 'full' ? m.report
 
 export class BatchingIngestor implements Ingestor {
   private readonly queue: Pending[] = [];
+  private readonly validation = new OrderedValidation();
   private draining: Promise<void> | null = null;
   private readonly maxMessages: number;
   private readonly maxFindings: number;
@@ -42,16 +43,19 @@ export class BatchingIngestor implements Ingestor {
     this.maxFindings = opts.maxBatchFindings ?? 50_000;
   }
 
-  /** Validates (throws IngestValidationError) before anything is queued, so bad input never reaches the store. */
-  ingest(input: IngestMessage): Promise<IngestResult> {
-    let message: IngestMessage;
+  /**
+   * Validates (throws IngestValidationError) before anything is queued, so bad input never reaches the store; in
+   * arrival order, a large message a slice at a time (see OrderedValidation).
+   */
+  async ingest(input: IngestMessage): Promise<IngestResult> {
+    let queued: { stored: Promise<IngestResult> };
     try {
-      message = validateMessage(input);
+      queued = await this.validation.then(input, (message) => ({ stored: this.enqueue(message) }));
     } catch (err) {
       this.opts.onInvalid?.(input, err);
-      return Promise.reject(err);
+      throw err;
     }
-    return this.enqueue(message);
+    return queued.stored;
   }
 
   /** For callers that already validated (the HTTP route validates the posted document itself). */
@@ -76,6 +80,7 @@ export class BatchingIngestor implements Ingestor {
 
   /** Resolves when everything queued so far is stored. */
   async flush(): Promise<void> {
+    await this.validation.idle();
     while (this.draining) await this.draining;
   }
 

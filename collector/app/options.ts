@@ -29,6 +29,14 @@ export interface CollectorOptions {
 
 export const SILENT_AFTER_INTERVALS = 3;
 
+/**
+ * The default --max-report-size: 5,000 findings of 1.6 KiB each as the agent prints them (pretty JSON), where a real
+ * finding takes 0.4 to 1.2 KiB. Larger nodes report over gRPC or NATS, or the operator raises it; a smaller limit also
+ * bounds what one parse of a hostile body can allocate.
+ */
+const REPORT_SIZE_FITS = 5_000;
+const DEFAULT_MAX_REPORT_SIZE = '8Mi';
+
 /** Raw values as commander hands them over. */
 export interface RawServeOptions {
   dataDir?: string;
@@ -53,7 +61,7 @@ export function addServeOptions(cmd: Command): Command {
     .option('--no-auth', 'serve without authentication (refused unless --http-listen is a loopback address)')
     .option('--retention <duration>', 'delete resolved findings after this long (e.g. 30d, 12h)', '30d')
     .option('--report-interval <duration>', "the agents' report interval; silent after 3 missed", '5m')
-    .option('--max-report-size <size>', 'largest accepted report body (a byte count, 32Mi, 64MB)', '32Mi')
+    .option('--max-report-size <size>', `largest report body POST /api/v1/reports accepts (a byte count, 8Mi, 16MB); the default fits ${REPORT_SIZE_FITS.toLocaleString('en')} findings`, DEFAULT_MAX_REPORT_SIZE)
     .option('--correlate-interval <duration>', 'least time between correlation runs while reports arrive', '5s')
     .addOption(new Option('--sqlite-sync <mode>', 'SQLite synchronous mode').choices(['FULL', 'NORMAL']).default('FULL'))
     .option('--log-level <level>', 'pino log level', process.env.VIGIL_LOG_LEVEL ?? 'info');

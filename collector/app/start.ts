@@ -109,8 +109,8 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
     await housekeeping.start();
     stops.push('housekeeping', () => housekeeping.stop());
 
-    const app = await buildHttpApp({ store, ingestor, engine, metrics, log, silentAfterMs, now }, {
-      tokens: options.tokens, version: VIGIL_VERSION, maxReportBytes: options.maxReportBytes, checkResponses: deps.checkResponses,
+    const app = await buildHttpApp({ store, ingestor, engine, metrics, log, silentAfterMs, now, maxReportBytes: options.maxReportBytes }, {
+      tokens: options.tokens, version: VIGIL_VERSION, checkResponses: deps.checkResponses,
     });
     stops.push('HTTP', () => app.close());
     const address = await app.listen({ host: options.http.host, port: options.http.port });

@@ -15,6 +15,8 @@ export interface ServeContext {
   log: Logger;
   /** A node is silent when its last report is older than this. */
   silentAfterMs: number;
+  /** The body limit of POST /api/v1/reports (--max-report-size); every other route takes small bodies only. */
+  maxReportBytes: number;
   now(): number;
 }
 

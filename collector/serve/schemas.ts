@@ -34,6 +34,7 @@ export const InvalidReportBody = z.object({
 
 const badParameter = BadParameterBody.describe('a bad or unknown query parameter (`parameter` names it)');
 const internalError = ErrorBody.describe('the collector could not answer; its log says why');
+const storeUnavailable = ErrorBody.describe('the store cannot answer: corrupt, unreadable, or its disk is full (`message` says which)');
 
 /** The error responses of an open route (health, the OpenAPI document). */
 export const OPEN_ROUTE_ERRORS = { 400: badParameter, 500: internalError };
@@ -45,6 +46,7 @@ export function tokenRouteErrors(role: Role) {
     401: ErrorBody.describe('no bearer token, or an unknown one'),
     403: ErrorBody.describe(`the token lacks the ${role} role`),
     500: internalError,
+    503: storeUnavailable,
   };
 }
 
@@ -179,7 +181,11 @@ export const ReadyBody = z.object({ status: z.literal('ready'), store: z.enum(['
 
 export const NotReadyBody = z.union([
   z.object({ status: z.literal('closing') }),
-  z.object({ status: z.literal('store unavailable'), message: z.string() }),
+  z.object({
+    status: z.literal('store unavailable'),
+    message: z.string(),
+    fault: z.enum(['disk-full', 'corrupt', 'io']).optional().describe('what is wrong with the store, when known'),
+  }),
 ]);
 
 export const OpenApiDocument = z.looseObject({

@@ -1,6 +1,6 @@
 // The per-message write sequence both stores follow: dedupe by (node, seq), plan, then execute the plan.
 import type { IngestMessage, IngestResult } from './messages.js';
-import { countKey, planIngest, type CheckMeta, type ExistingFinding, type IngestPlan } from './plan.js';
+import type { CheckMeta, IngestPlan } from './plan.js';
 import { roleKey, sameSummary } from './rows.js';
 import type { NodeRecord } from './types.js';
 
@@ -51,8 +51,10 @@ export function nodeWrite(message: IngestMessage, node: NodeRecord | undefined, 
   };
 }
 
-export function makePlan(existing: ExistingFinding[], message: IngestMessage): IngestPlan {
-  return planIngest(existing, message);
+/** The finding ids a delta touches: the only stored findings its plan needs. */
+export function touchedIds(message: IngestMessage): string[] {
+  if (message.kind === 'full') return [];
+  return [...new Set([...message.upserts.map((f) => f.id), ...message.resolved])];
 }
 
 function splitCountKey(key: string): [string, string, string] {

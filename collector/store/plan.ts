@@ -1,5 +1,5 @@
 // What one message does to one node's findings, decided in pure code so both stores execute the same plan.
-import type { Finding, Status, Summary } from '../../proto/report.js';
+import { STATUSES, type Finding, type Status, type Summary } from '../../proto/report.js';
 import type { IngestMessage } from './messages.js';
 import { emptySummary, findingColumns, type FindingColumns } from './rows.js';
 import type { FindingEvent } from './types.js';
@@ -45,7 +45,15 @@ function bump(map: Map<string, number>, key: string, by: number): void {
   if (next === 0) map.delete(key); else map.set(key, next);
 }
 
-export function planIngest(existing: readonly ExistingFinding[], message: IngestMessage): IngestPlan {
+/** Findings handled between two points where the planner may be interrupted. */
+const STEP = 512;
+
+/**
+ * Plans one message as steps (see slices.ts). `existing` is every stored finding of the node for a full report; for
+ * a delta it needs only the findings the delta names, and `openBefore` (the node's stored summary) carries the rest,
+ * so a delta costs time in proportion to itself, not to the node.
+ */
+export function* planSteps(existing: readonly ExistingFinding[], message: IngestMessage, openBefore?: Summary): Generator<void, IngestPlan> {
   const byId = new Map(existing.map((e) => [e.fid, e]));
   const incoming = new Map<string, Finding>();
   for (const f of message.kind === 'full' ? message.report.findings : message.upserts) incoming.set(f.id, f);
@@ -53,15 +61,21 @@ export function planIngest(existing: readonly ExistingFinding[], message: Ingest
   const plan: IngestPlan = {
     upserts: [], resolve: [], events: [], countDeltas: new Map(), checks: new Map(), summary: emptySummary(),
   };
+  const statusDeltas = emptySummary();
+  const change = (checkId: string, status: Status, severity: Finding['severity'], by: number): void => {
+    bump(plan.countDeltas, countKey(checkId, status, severity), by);
+    statusDeltas[status] += by;
+  };
   const open = new Map<string, { checkId: string; status: Status; severity: Finding['severity'] }>();
   for (const e of existing) if (e.resolvedAt === null) open.set(e.fid, { checkId: e.checkId, status: e.status, severity: e.severity });
+  yield;
 
   const resolveOne = (fid: string): void => {
     const cur = open.get(fid);
     if (!cur) return;
     plan.resolve.push(fid);
     plan.events.push({ findingId: fid, checkId: cur.checkId, status: 'resolved', event: 'resolved' });
-    bump(plan.countDeltas, countKey(cur.checkId, cur.status, cur.severity), -1);
+    change(cur.checkId, cur.status, cur.severity, -1);
     open.delete(fid);
   };
 
@@ -71,7 +85,9 @@ export function planIngest(existing: readonly ExistingFinding[], message: Ingest
     for (const fid of message.resolved) if (!incoming.has(fid)) resolveOne(fid);
   }
 
+  let n = 0;
   for (const f of incoming.values()) {
+    if (++n % STEP === 0) yield;
     if (!plan.checks.has(f.checkId)) {
       plan.checks.set(f.checkId, { checkId: f.checkId, cis: f.cis, title: f.title, component: f.component, severity: f.severity });
     }
@@ -87,11 +103,15 @@ export function planIngest(existing: readonly ExistingFinding[], message: Ingest
       plan.upserts.push(cols);
       if (prev.status !== f.status) plan.events.push({ findingId: f.id, checkId: f.checkId, status: f.status, event: 'changed' });
     }
-    if (wasOpen) bump(plan.countDeltas, countKey(wasOpen.checkId, wasOpen.status, wasOpen.severity), -1);
-    bump(plan.countDeltas, countKey(f.checkId, f.status, f.severity), +1);
+    if (wasOpen) change(wasOpen.checkId, wasOpen.status, wasOpen.severity, -1);
+    change(f.checkId, f.status, f.severity, +1);
     open.set(f.id, { checkId: f.checkId, status: f.status, severity: f.severity });
   }
 
-  for (const { status } of open.values()) plan.summary[status]++;
+  if (message.kind === 'delta' && openBefore) {
+    for (const status of STATUSES) plan.summary[status] = Math.max(0, openBefore[status] + statusDeltas[status]);
+  } else {
+    for (const { status } of open.values()) plan.summary[status]++;
+  }
   return plan;
 }

@@ -11,6 +11,7 @@ export interface FindingColumns {
   status: Status;
   severity: Severity;
   sevRank: number;
+  statusRank: number;
   resourceKind: string;
   namespace: string | null;
   pod: string | null;
@@ -21,6 +22,11 @@ export interface FindingColumns {
 }
 
 const MAX_VALUE_KEY = 512;
+
+/** Problems first: fail, then error (a fact that could not be read may hide a failure), warn, pass, skip. */
+const STATUS_RANK: Record<Status, number> = { fail: 4, error: 3, warn: 2, pass: 1, skip: 0 };
+
+export const statusRank = (status: Status): number => STATUS_RANK[status];
 
 /** Canonical JSON (sorted keys) so equal settings compare equal across nodes. */
 export function valueKey(value: unknown): string | null {
@@ -44,6 +50,7 @@ export function findingColumns(f: Finding): FindingColumns {
     status: f.status,
     severity: f.severity,
     sevRank: severityRank(f.severity),
+    statusRank: statusRank(f.status),
     resourceKind: f.resource.kind,
     namespace: container?.namespace ?? null,
     pod: container?.pod ?? null,

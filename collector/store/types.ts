@@ -14,7 +14,11 @@ export interface StoredFinding {
   resolvedAt: number | null;
 }
 
-export const FINDING_SORTS = ['severity', 'recent', 'node'] as const;
+/**
+ * `problems`: failures, then errors, warnings, passes and skips, each most severe first, then most recently changed;
+ * `severity`: most severe first whatever the status; `recent`: most recently changed; `node`: by node and id.
+ */
+export const FINDING_SORTS = ['problems', 'severity', 'recent', 'node'] as const;
 export type FindingSort = (typeof FINDING_SORTS)[number];
 
 /** `resolved` selects resolved findings; the other statuses select open findings with that status. */

@@ -2,7 +2,7 @@
 // one at a time; reads through a second one, so they see only committed data even while a large report is being
 // written a slice at a time (see slices.ts).
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IngestMessage, IngestResult } from './messages.js';
 import { planSteps, type ExistingFinding, type IngestPlan } from './plan.js';
@@ -29,6 +29,15 @@ const OPEN_MARKER = `${SQLITE_FILE}.open`;
 const SLICED_ABOVE = 2_000;
 /** Rows read or written between two points where a sliced write may give the event loop a turn. */
 const ROW_STEP = 256;
+/** After a write failed on a full disk, the store is ready again once this much is free (a few large reports). */
+const DISK_HEADROOM = 32 * 1024 * 1024;
+
+const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+function freeBytes(dir: string): number {
+  const fs = statfsSync(dir);
+  return fs.bavail * fs.bsize;
+}
 
 interface SqliteOptions {
   /** `FULL` (default) fsyncs every commit; `NORMAL` is safe against corruption but may lose the last commits on power loss. */
@@ -208,7 +217,17 @@ export class SqliteStore implements Store {
       this.reader.prepare('SELECT name FROM nodes ORDER BY name LIMIT 1').get();
       this.reader.prepare('SELECT fid FROM findings ORDER BY node, fid LIMIT 1').get();
     });
-    if (this.health.writeFailing) await this.exclusive(() => { this.stmts.probe.run(Date.now()); });
+    if (this.health.writeFailing) {
+      await this.exclusive(() => {
+        // A small write can land in write-ahead-log space the failed one already took: free space decides first.
+        const free = freeBytes(this.dataDir);
+        if (free < DISK_HEADROOM) {
+          throw Object.assign(new Error(`${mib(free)} free under ${this.dataDir}; ingest resumes with at least ${mib(DISK_HEADROOM)}`),
+            { code: 'ENOSPC' });
+        }
+        this.stmts.probe.run(Date.now());
+      });
+    }
     const fault = this.health.fault;
     if (fault) throw fault;
   }

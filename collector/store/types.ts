@@ -137,6 +137,10 @@ export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending migrations; returns the schema version. */
   migrate(): Promise<number>;
+  /**
+   * Readiness: real queries; when the last write failed for a store fault (a full disk), a probe write as well, so
+   * the store is not ready until writes work again. Throws StoreUnavailableError (store/errors.ts) when a fault is known.
+   */
   ping(): Promise<void>;
   /** Applies validated messages in order, in one transaction, deduping by (node, seq). */
   applyBatch(messages: IngestMessage[], receivedAt: number): Promise<IngestResult[]>;

@@ -67,7 +67,8 @@ export class StoreHealth {
     }
   }
 
-  private noteFailure(err: unknown, writing: boolean): unknown {
+  /** Records a failure seen outside write()/read() (a background checkpoint); returns the classified error. */
+  noteFailure(err: unknown, writing: boolean): unknown {
     const classified = asStoreError(err);
     if (classified instanceof StoreUnavailableError) {
       if (classified.fault === 'corrupt') this.corrupt ??= classified;

@@ -54,9 +54,18 @@ const STEP = 512;
  * so a delta costs time in proportion to itself, not to the node.
  */
 export function* planSteps(existing: readonly ExistingFinding[], message: IngestMessage, openBefore?: Summary): Generator<void, IngestPlan> {
-  const byId = new Map(existing.map((e) => [e.fid, e]));
+  const byId = new Map<string, ExistingFinding>();
+  const open = new Map<string, { checkId: string; status: Status; severity: Finding['severity'] }>();
+  for (const e of existing) {
+    byId.set(e.fid, e);
+    if (e.resolvedAt === null) open.set(e.fid, { checkId: e.checkId, status: e.status, severity: e.severity });
+    if (byId.size % STEP === 0) yield;
+  }
   const incoming = new Map<string, Finding>();
-  for (const f of message.kind === 'full' ? message.report.findings : message.upserts) incoming.set(f.id, f);
+  for (const f of message.kind === 'full' ? message.report.findings : message.upserts) {
+    incoming.set(f.id, f);
+    if (incoming.size % STEP === 0) yield;
+  }
 
   const plan: IngestPlan = {
     upserts: [], resolve: [], events: [], countDeltas: new Map(), checks: new Map(), summary: emptySummary(),
@@ -66,9 +75,6 @@ export function* planSteps(existing: readonly ExistingFinding[], message: Ingest
     bump(plan.countDeltas, countKey(checkId, status, severity), by);
     statusDeltas[status] += by;
   };
-  const open = new Map<string, { checkId: string; status: Status; severity: Finding['severity'] }>();
-  for (const e of existing) if (e.resolvedAt === null) open.set(e.fid, { checkId: e.checkId, status: e.status, severity: e.severity });
-  yield;
 
   const resolveOne = (fid: string): void => {
     const cur = open.get(fid);
@@ -80,7 +86,11 @@ export function* planSteps(existing: readonly ExistingFinding[], message: Ingest
   };
 
   if (message.kind === 'full') {
-    for (const fid of [...open.keys()]) if (!incoming.has(fid)) resolveOne(fid);
+    let n = 0;
+    for (const fid of [...open.keys()]) {
+      if (!incoming.has(fid)) resolveOne(fid);
+      if (++n % STEP === 0) yield;
+    }
   } else {
     for (const fid of message.resolved) if (!incoming.has(fid)) resolveOne(fid);
   }

@@ -3,12 +3,14 @@
 // written a slice at a time (see slices.ts).
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IngestMessage, IngestResult } from './messages.js';
 import { planSteps, type ExistingFinding, type IngestPlan } from './plan.js';
 import { CheckMetaCache, CountTotals, duplicateResult, isDuplicate, nodeWrite, touchedIds } from './apply.js';
 import { StoreHealth, StoreUnavailableError } from './errors.js';
 import { runMigrations, type MigrationConnection } from './migrations.js';
+import { Checkpointer } from './sqlite-checkpointer.js';
 import { runSteps, runStepsSliced, TimeSlicer, type Steps } from './slices.js';
 import {
   toCheckRecords, toNodeRecord, toStoredFinding, type CheckRowOut, type NodeRowOut,
@@ -28,11 +30,26 @@ const OPEN_MARKER = `${SQLITE_FILE}.open`;
 /** A batch with more findings than this is written a slice at a time, in one transaction. */
 const SLICED_ABOVE = 2_000;
 /** Rows read or written between two points where a sliced write may give the event loop a turn. */
-const ROW_STEP = 256;
+const ROW_STEP = 16;
+/**
+ * During a sliced transaction the writer keeps at most this many pages in its cache before it writes dirty ones to
+ * the log, so the COMMIT has little left to write.
+ */
+const SPILL_PAGES = 1024;
 /** After a write failed on a full disk, the store is ready again once this much is free (a few large reports). */
 const DISK_HEADROOM = 32 * 1024 * 1024;
 
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+/** fsync(2) of a file on libuv's thread pool, off the event loop. */
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
 
 function freeBytes(dir: string): number {
   const fs = statfsSync(dir);
@@ -116,6 +133,8 @@ export class SqliteStore implements Store {
   /** The read connection: sees committed data only, even while a sliced write keeps its transaction open. */
   private readonly reader: Database.Database;
   private readonly file: string;
+  private readonly synchronous: 'FULL' | 'NORMAL';
+  private readonly checkpointer: Checkpointer;
   private readonly checkCache = new CheckMetaCache();
   private readonly health = new StoreHealth();
   private prepared: Statements | undefined;
@@ -127,6 +146,7 @@ export class SqliteStore implements Store {
   constructor(readonly dataDir: string, opts: SqliteOptions = {}) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     this.file = join(dataDir, SQLITE_FILE);
+    this.synchronous = opts.synchronous ?? 'FULL';
     this.noteUncleanStop();
     const opened: Database.Database[] = [];
     try {
@@ -136,7 +156,9 @@ export class SqliteStore implements Store {
       // Only takes effect when the file is created.
       db.pragma('page_size = 16384');
       db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+      db.pragma(`synchronous = ${this.synchronous}`);
+      // Checkpoints run on the checkpointer's thread, not inside a COMMIT on the event loop's.
+      db.pragma('wal_autocheckpoint = 0');
       db.pragma('busy_timeout = 5000');
       // Index pages of a few hundred thousand findings must stay in memory or every insert becomes a page read.
       db.pragma('cache_size = -131072');
@@ -153,6 +175,7 @@ export class SqliteStore implements Store {
       for (const db of opened) db.close();
       throw isCorruption(err) ? corruptStoreError(this.file, (err as Error).message, err) : err;
     }
+    this.checkpointer = new Checkpointer(this.file, (err) => { this.health.noteFailure(err, true); });
     writeFileSync(join(dataDir, OPEN_MARKER), `${process.pid}\n`, { mode: 0o600 });
   }
 
@@ -185,7 +208,7 @@ export class SqliteStore implements Store {
 
   /** Writes one at a time: a sliced write keeps its transaction open across event-loop turns. */
   private exclusive<T>(work: () => T | Promise<T>): Promise<T> {
-    const run = this.writes.then(() => this.health.write(work));
+    const run = this.writes.then(() => this.health.write(work)).finally(() => this.checkpointer.afterCommit());
     this.writes = run.catch(() => undefined);
     return run;
   }
@@ -274,7 +297,10 @@ export class SqliteStore implements Store {
       if (++n % ROW_STEP === 0) yield;
     }
     totals.add(plan);
-    for (const c of this.checkCache.changed(plan.checks.values())) s.check.run(c.checkId, c.cis, c.title, c.component, c.severity);
+    for (const c of this.checkCache.changed(plan.checks.values())) {
+      s.check.run(c.checkId, c.cis, c.title, c.component, c.severity);
+      if (++n % ROW_STEP === 0) yield;
+    }
     s.insertNode.run({
       name: write.name, roles: JSON.stringify(write.roles), roleKey: write.roleKey, agentVersion: write.agentVersion,
       info: write.info, firstSeen: write.firstSeen, lastReport: write.lastReport, lastScan: write.lastScan,
@@ -291,7 +317,11 @@ export class SqliteStore implements Store {
     const totals = new CountTotals();
     const results: IngestResult[] = [];
     for (const m of messages) results.push(yield* this.applySteps(m, receivedAt, totals));
-    for (const row of totals.rows()) this.stmts.count.run(...row);
+    let n = 0;
+    for (const row of totals.rows()) {
+      this.stmts.count.run(...row);
+      if (++n % ROW_STEP === 0) yield;
+    }
     return results;
   }
 
@@ -304,10 +334,18 @@ export class SqliteStore implements Store {
     return this.exclusive(async () => {
       try {
         if (findings <= SLICED_ABOVE) return this.db.transaction(() => runSteps(this.batchSteps(messages, receivedAt)))();
-        this.db.exec('BEGIN IMMEDIATE');
-        const results = await runStepsSliced(this.batchSteps(messages, receivedAt), new TimeSlicer());
-        this.db.exec('COMMIT');
-        return results;
+        const spill = this.db.pragma('cache_spill', { simple: true }) as number;
+        this.db.pragma(`cache_spill = ${SPILL_PAGES}`);
+        try {
+          this.db.exec('BEGIN IMMEDIATE');
+          const results = await runStepsSliced(this.batchSteps(messages, receivedAt), new TimeSlicer());
+          // What was written to the log so far reaches the disk off the event loop; COMMIT then syncs only the rest.
+          if (this.synchronous === 'FULL') await syncFile(`${this.file}-wal`);
+          this.db.exec('COMMIT');
+          return results;
+        } finally {
+          this.db.pragma(`cache_spill = ${spill}`);
+        }
       } catch (err) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         this.checkCache.clear();
@@ -464,6 +502,7 @@ export class SqliteStore implements Store {
   /** Closes both connections once the writes under way are done; the last close checkpoints and removes the WAL. */
   async close(): Promise<void> {
     await this.writes;
+    await this.checkpointer.close();
     if (this.reader.open) this.reader.close();
     if (this.db.open) {
       this.db.close();

@@ -8,11 +8,14 @@ import { parseDuration } from '../../common/duration.js';
 import { parseSize } from '../../common/size.js';
 import type { TransportOptions } from '../ingest/transports/index.js';
 import { loadTokens, type TokenSet } from '../serve/auth.js';
+import { readTlsPair, type HttpTlsFiles } from './http-tls.js';
 
 export interface CollectorOptions {
   dataDir?: string;
   databaseUrl?: string;
   http: { host: string; port: number };
+  /** HTTPS on the REST, metrics and health listener; the files are read again while running (see http-tls.ts). */
+  httpTls?: HttpTlsFiles;
   /** Undefined only with --no-auth (loopback only). */
   tokens?: TokenSet;
   retentionMs: number;
@@ -42,6 +45,8 @@ export interface RawServeOptions {
   dataDir?: string;
   databaseUrl?: string;
   httpListen: string;
+  httpTlsCert?: string;
+  httpTlsKey?: string;
   tokens?: string;
   auth: boolean;
   retention: string;
@@ -57,6 +62,8 @@ export function addServeOptions(cmd: Command): Command {
     .option('--data-dir <dir>', 'SQLite store directory (the embedded default)')
     .option('--database-url <url>', 'PostgreSQL URL (postgres://user@host:port/db) instead of SQLite')
     .option('--http-listen <addr>', 'REST, metrics and health address (host:port)', '127.0.0.1:8080')
+    .option('--http-tls-cert <file>', 'serve --http-listen over HTTPS with this certificate (PEM; reloaded when the file changes)')
+    .option('--http-tls-key <file>', 'the key of --http-tls-cert (PEM)')
     .option('--tokens <file>', 'bearer tokens: one "<token> <roles>" per line, roles read and/or report')
     .option('--no-auth', 'serve without authentication (refused unless --http-listen is a loopback address)')
     .option('--retention <duration>', 'delete resolved findings after this long (e.g. 30d, 12h)', '30d')
@@ -87,6 +94,9 @@ export function resolveServeOptions(raw: RawServeOptions & TransportOptions): Co
   if (!raw.dataDir && !raw.databaseUrl) throw new Error('a store is needed: --data-dir DIR (SQLite) or --database-url URL (PostgreSQL)');
   if (raw.databaseUrl && !/^postgres(ql)?:\/\//.test(raw.databaseUrl)) throw new Error('--database-url must be a postgres:// URL');
   const http = parsed('--http-listen', raw.httpListen, listenAddress);
+  if (Boolean(raw.httpTlsCert) !== Boolean(raw.httpTlsKey)) throw new Error('--http-tls-cert and --http-tls-key go together');
+  const httpTls = raw.httpTlsCert && raw.httpTlsKey ? { certFile: raw.httpTlsCert, keyFile: raw.httpTlsKey } : undefined;
+  if (httpTls) readTlsPair(httpTls);
   let tokens: TokenSet | undefined;
   if (!raw.auth) {
     if (raw.tokens) throw new Error('--no-auth and --tokens contradict each other');
@@ -104,6 +114,7 @@ export function resolveServeOptions(raw: RawServeOptions & TransportOptions): Co
     dataDir: raw.dataDir,
     databaseUrl: raw.databaseUrl,
     http,
+    httpTls,
     tokens,
     retentionMs: parsed('--retention', raw.retention, parseDuration),
     reportIntervalMs: parsed('--report-interval', raw.reportInterval, parseDuration),

@@ -1,6 +1,7 @@
 // startCollector: the collector's one composition root (the CLI, the tests and the benchmarks start it the same
 // way). It opens the store, wires ingest, correlation and metrics, serves HTTP and starts the streaming
 // transports; close() stops them in the reverse order, so nothing is cut off from what it writes to.
+import type { Server } from 'node:https';
 import type { Logger } from 'pino';
 import { VIGIL_VERSION } from '../../proto/version.js';
 import { CorrelationEngine } from '../correlate/engine.js';
@@ -13,6 +14,7 @@ import { CollectorMetrics } from '../serve/metrics.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { Housekeeping } from './housekeeping.js';
+import { readTlsPair, TlsReloader } from './http-tls.js';
 import { SILENT_AFTER_INTERVALS, type CollectorOptions } from './options.js';
 
 export interface RunningCollector {
@@ -34,6 +36,8 @@ interface StartDeps {
   now?: () => number;
   /** Tests: every HTTP response is checked against its schema. */
   checkResponses?: boolean;
+  /** Tests: how often the HTTPS certificate files are read again. */
+  tlsReloadMs?: number;
 }
 
 /** What has started, stopped last-started first: transports → HTTP → housekeeping → queued ingest → store. */
@@ -109,12 +113,18 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
     await housekeeping.start();
     stops.push('housekeeping', () => housekeeping.stop());
 
+    const tls = options.httpTls ? readTlsPair(options.httpTls) : undefined;
     const app = await buildHttpApp({ store, ingestor, engine, metrics, log, silentAfterMs, now, maxReportBytes: options.maxReportBytes }, {
-      tokens: options.tokens, version: VIGIL_VERSION, checkResponses: deps.checkResponses,
+      tokens: options.tokens, version: VIGIL_VERSION, checkResponses: deps.checkResponses, tls,
     });
     stops.push('HTTP', () => app.close());
     const address = await app.listen({ host: options.http.host, port: options.http.port });
     const httpUrl = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]');
+    if (options.httpTls && tls) {
+      const reloader = new TlsReloader(options.httpTls, tls, app.server as Server, log, deps.tlsReloadMs);
+      reloader.start();
+      stops.push('HTTPS certificate reload', async () => reloader.stop());
+    }
 
     stops.push('transports', await startTransports(options.transports ?? {}, ingestor, log, metrics.registry));
     log.info({ url: address, store: store.kind, auth: options.tokens ? 'tokens' : 'none' }, 'collector listening');

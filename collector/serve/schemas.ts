@@ -91,7 +91,7 @@ export const NodesPage = z.object({
 export const NodeDetail = NodeView.extend({
   lastSeq: z.number().int().nullable(),
   info: z.record(z.string(), z.unknown()).describe('the node info of its last full report (os, kernel, components, …)'),
-  findings: z.array(FindingView).describe('current findings, most severe first'),
+  findings: z.array(FindingView).describe('current findings, problems first (fail, error, warn, pass, skip), each most severe first'),
   findingsTruncated: z.boolean(),
   history: z.object({
     events: z.array(z.object({

@@ -1,6 +1,6 @@
 // The one Store suite: run against SQLite (unit) and a real PostgreSQL (integration) with the same expectations.
 import { beforeEach, afterEach, expect, it } from 'vitest';
-import type { Store } from '../../../collector/store/types.js';
+import type { LifecycleStatus, Store } from '../../../collector/store/types.js';
 import { SCHEMA_VERSION } from '../../../collector/store/migrations.js';
 import { finding, full, iso, report, T0 } from './helpers.js';
 
@@ -178,6 +178,45 @@ export function defineStoreSuite(open: () => Promise<StoreHandle>): void {
     expect(ranks).toEqual([...ranks].sort((x, y) => y - x));
     const recent = (await store.findings({ sort: 'recent', limit: 100 })).items.map((i) => i.changedAt);
     expect(recent).toEqual([...recent].sort((x, y) => y - x));
+  });
+
+  it('orders problems first (fail, error, warn, pass, skip; then severity, then recency) and pages through that order', async () => {
+    const statuses = ['skip', 'pass', 'warn', 'error', 'fail'] as const;
+    const severities = ['critical', 'low', 'high', 'info', 'medium'] as const;
+    for (const [n, node] of ['p1', 'p2', 'p3'].entries()) {
+      const findings = Array.from({ length: 25 }, (_, i) => finding({ checkId: `chk-${i % 5}`, status: statuses[(i + n) % 5],
+        severity: severities[Math.floor(i / 5)], resource: { kind: 'file', path: `/etc/f-${i}` } }));
+      await store.applyBatch([full(report(node, findings, { scannedAt: iso(T0 + n * 1000) }))], T0 + n * 1000);
+    }
+    const statusRank = { fail: 4, error: 3, warn: 2, pass: 1, skip: 0 };
+    const sevRank = { critical: 4, high: 3, medium: 2, low: 1, info: 0 };
+    const key = (i: { finding: { status: keyof typeof statusRank; severity: keyof typeof sevRank }; changedAt: number }): number[] =>
+      [statusRank[i.finding.status], sevRank[i.finding.severity], i.changedAt];
+    const notAfter = (a: number[], b: number[]): boolean => {
+      const k = a.findIndex((v, j) => v !== b[j]);
+      return k < 0 || a[k] > b[k];
+    };
+    const descending = (items: Array<Parameters<typeof key>[0]>): boolean =>
+      items.every((item, i) => i === 0 || notAfter(key(items[i - 1]), key(item)));
+    for (const q of [{}, { check: 'chk-2' }, { component: 'kubelet' }, { status: ['warn', 'skip', 'fail'] as LifecycleStatus[] }, { node: 'p2' }]) {
+      const all = (await store.findings({ sort: 'problems', limit: 1000, ...q })).items;
+      expect(all.length, JSON.stringify(q)).toBeGreaterThan(0);
+      expect(descending(all), JSON.stringify(q)).toBe(true);
+      const seen: string[] = [];
+      let after: unknown[] | undefined;
+      for (let pages = 0; pages < 100; pages++) {
+        const page = await store.findings({ sort: 'problems', limit: 4, after, ...q });
+        seen.push(...page.items.map((i) => `${i.node}/${i.finding.id}`));
+        if (!page.nextAfter) break;
+        after = page.nextAfter;
+      }
+      expect(seen, JSON.stringify(q)).toEqual(all.map((i) => `${i.node}/${i.finding.id}`));
+    }
+    const first = (await store.findings({ sort: 'problems', limit: 15 })).items;
+    expect(first.map((i) => i.finding.status)).toEqual(Array(15).fill('fail'));
+    expect(first[0].finding.severity).toBe('critical');
+    const last = (await store.findings({ sort: 'problems', limit: 1000 })).items.slice(-15);
+    expect(last.every((i) => i.finding.status === 'skip')).toBe(true);
   });
 
   it('lists nodes by role and report time with a cursor; counts checks across nodes', async () => {

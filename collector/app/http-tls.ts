@@ -16,7 +16,7 @@ interface TlsPair {
 }
 
 /** How often the files are read again. */
-export const TLS_RELOAD_MS = 5_000;
+const TLS_RELOAD_MS = 5_000;
 
 /** Reads the pair and checks that the key matches the certificate; the error names the files. */
 export function readTlsPair(files: HttpTlsFiles): TlsPair {

@@ -31,7 +31,7 @@ interface HttpOptions {
 }
 
 /** The body limit of every route that does not set its own (only POST /api/v1/reports takes large bodies). */
-export const DEFAULT_BODY_LIMIT = 64 * 1024;
+const DEFAULT_BODY_LIMIT = 64 * 1024;
 
 /**
  * Headers every response carries unless its route set its own: the API answers JSON that must not be sniffed,

@@ -32,7 +32,7 @@ const WHAT: Record<StoreFault, string> = {
 };
 
 /** The error as a StoreUnavailableError when it is a store fault (with a message that says so), else as it was. */
-export function asStoreError(err: unknown): unknown {
+function asStoreError(err: unknown): unknown {
   if (err instanceof StoreUnavailableError) return err;
   const fault = storeFault(err);
   if (!fault) return err;

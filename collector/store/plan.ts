@@ -38,7 +38,7 @@ export interface IngestPlan {
   summary: Summary;
 }
 
-export const countKey = (checkId: string, status: string, severity: string): string => `${checkId}\u0000${status}\u0000${severity}`;
+const countKey = (checkId: string, status: string, severity: string): string => `${checkId}\u0000${status}\u0000${severity}`;
 
 function bump(map: Map<string, number>, key: string, by: number): void {
   const next = (map.get(key) ?? 0) + by;

@@ -26,7 +26,7 @@ const MAX_VALUE_KEY = 512;
 /** Problems first: fail, then error (a fact that could not be read may hide a failure), warn, pass, skip. */
 const STATUS_RANK: Record<Status, number> = { fail: 4, error: 3, warn: 2, pass: 1, skip: 0 };
 
-export const statusRank = (status: Status): number => STATUS_RANK[status];
+const statusRank = (status: Status): number => STATUS_RANK[status];
 
 /** Canonical JSON (sorted keys) so equal settings compare equal across nodes. */
 export function valueKey(value: unknown): string | null {

@@ -2,7 +2,7 @@
 // giving the event loop a turn between slices, so /healthz and the other requests keep being answered.
 
 /** How long one slice may hold the event loop. */
-export const SLICE_MS = 10;
+const SLICE_MS = 10;
 
 export class TimeSlicer {
   private since = performance.now();

@@ -65,6 +65,8 @@ export class Checkpointer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Unreferenced while running (it must not keep the process alive); referenced while it closes, so it can.
+    this.worker.ref();
     this.worker.postMessage('close');
     await this.exited;
   }

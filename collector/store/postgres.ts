@@ -2,7 +2,7 @@
 // Each message locks its node row (SELECT ... FOR UPDATE), so replicas never interleave one node's writes.
 import pg from 'pg';
 import type { IngestMessage, IngestResult } from './messages.js';
-import { planSteps, type ExistingFinding } from './plan.js';
+import { planSteps, type CheckMeta, type ExistingFinding } from './plan.js';
 import { CheckMetaCache, CountTotals, duplicateResult, isDuplicate, nodeWrite, touchedIds } from './apply.js';
 import { StoreHealth } from './errors.js';
 import { runMigrations } from './migrations.js';
@@ -127,15 +127,19 @@ export class PostgresStore implements Store {
           AS u(fid, check_id, status, event)`,
       [message.node, at, e.map((x) => x.findingId), e.map((x) => x.checkId), e.map((x) => x.status), e.map((x) => x.event)]);
     }
-    totals.add(plan);
-    const checks = this.checkCache.changed(plan.checks.values());
-    if (checks.length) {
+    await runStepsSliced(totals.add(plan), slicer);
+    const checks: CheckMeta[] = [];
+    for (const c of plan.checks.values()) {
+      if (this.checkCache.isNew(c)) checks.push(c);
+      if (slicer.due) await slicer.next();
+    }
+    for (const part of chunks(checks)) {
       await c.query(`INSERT INTO checks (check_id, cis, title, component, severity)
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
         ON CONFLICT (check_id) DO UPDATE SET cis = excluded.cis, title = excluded.title,
           component = excluded.component, severity = excluded.severity`,
-      [checks.map((x) => x.checkId), checks.map((x) => x.cis), checks.map((x) => x.title), checks.map((x) => x.component),
-        checks.map((x) => x.severity)]);
+      [part.map((x) => x.checkId), part.map((x) => x.cis), part.map((x) => x.title), part.map((x) => x.component),
+        part.map((x) => x.severity)]);
     }
     const m = write.summary;
     await c.query(`UPDATE nodes SET roles = $2, role_key = $3, agent_version = $4, info = $5, first_seen = $6,
@@ -162,12 +166,16 @@ export class PostgresStore implements Store {
       const totals = new CountTotals();
       const slicer = new TimeSlicer();
       for (const m of messages) results.push(await this.applyOne(c, m, receivedAt, totals, slicer));
-      const rows = totals.rows();
-      if (rows.length) {
+      const rows: Array<[string, string, string, number]> = [];
+      for (const row of totals.rows()) {
+        rows.push(row);
+        if (slicer.due) await slicer.next();
+      }
+      for (const part of chunks(rows)) {
         await c.query(`INSERT INTO check_counts (check_id, status, severity, n)
           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
           ON CONFLICT (check_id, status, severity) DO UPDATE SET n = check_counts.n + excluded.n`,
-        [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3])]);
+        [part.map((r) => r[0]), part.map((r) => r[1]), part.map((r) => r[2]), part.map((r) => r[3])]);
       }
       await c.query('COMMIT');
       return results;

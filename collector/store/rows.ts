@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { isRecord } from '../../common/json.js';
 import { severityRank, type Finding, type Severity, type Status, type Summary } from '../../proto/report.js';
 import type { CheckRecord, NodeRecord, StoredFinding } from './types.js';
-import type { FindingRowOut } from './sql.js';
+import { STATUS_RANK, type FindingRowOut } from './sql.js';
 
 export interface FindingColumns {
   fid: string;
@@ -23,10 +23,7 @@ export interface FindingColumns {
 
 const MAX_VALUE_KEY = 512;
 
-/** Problems first: fail, then error (a fact that could not be read may hide a failure), warn, pass, skip. */
-const STATUS_RANK: Record<Status, number> = { fail: 4, error: 3, warn: 2, pass: 1, skip: 0 };
 
-const statusRank = (status: Status): number => STATUS_RANK[status];
 
 /** Canonical JSON (sorted keys) so equal settings compare equal across nodes. */
 export function valueKey(value: unknown): string | null {
@@ -50,7 +47,7 @@ export function findingColumns(f: Finding): FindingColumns {
     status: f.status,
     severity: f.severity,
     sevRank: severityRank(f.severity),
-    statusRank: statusRank(f.status),
+    statusRank: STATUS_RANK[f.status],
     resourceKind: f.resource.kind,
     namespace: container?.namespace ?? null,
     pod: container?.pod ?? null,

@@ -37,7 +37,8 @@ const FINDING_COLUMNS =
 /** Sorts a check-filtered query serves by merging (check, status) slices of the check index. */
 export const ORDERED_BY_CHECK_ARMS: ReadonlySet<FindingSort> = new Set(['severity', 'problems']);
 
-const STATUS_RANK_SQL: Record<string, number> = { fail: 4, error: 3, warn: 2, pass: 1, skip: 0 };
+/** Problems first: fail, then error (a fact that could not be read may hide a failure), warn, pass, skip. */
+export const STATUS_RANK: Readonly<Record<string, number>> = { fail: 4, error: 3, warn: 2, pass: 1, skip: 0 };
 
 /** At most this many (check, status) arms in one statement; beyond, an IN list and a sort. */
 const MAX_ARMS = 500;
@@ -63,7 +64,7 @@ function findingConditions(p: Params, q: FindingQuery, checkIds: readonly string
   else if (statuses.length === 0) where.push('f.resolved_at IS NULL');
   else if (!resolved && q.sort === 'problems') {
     // The rank leads the problems index: a status filter seeks to its ranks instead of filtering the whole walk.
-    where.push(`f.resolved_at IS NULL AND f.status_rank IN (${p.list(open.map((s) => STATUS_RANK_SQL[s]))}) AND f.status IN (${p.list(open)})`);
+    where.push(`f.resolved_at IS NULL AND f.status_rank IN (${p.list(open.map((s) => STATUS_RANK[s]))}) AND f.status IN (${p.list(open)})`);
   } else if (!resolved) where.push(`f.resolved_at IS NULL AND f.status IN (${p.list(open)})`);
   else if (open.length === 0) where.push('f.resolved_at IS NOT NULL');
   else where.push(`((f.resolved_at IS NULL AND f.status IN (${p.list(open)})) OR f.resolved_at IS NOT NULL)`);
@@ -93,9 +94,9 @@ function armsFor(q: FindingQuery, checkIds: readonly string[] | undefined): Arm[
   if (q.check !== undefined) checks = checks ? checks.filter((c) => c === q.check) : [q.check];
   if (!checks) return undefined;
   let statuses: readonly string[] = q.status?.length ? q.status : STATUSES;
-  if (q.sort === 'problems' && q.after) statuses = statuses.filter((s) => STATUS_RANK_SQL[s] <= Number(q.after![0]));
+  if (q.sort === 'problems' && q.after) statuses = statuses.filter((s) => STATUS_RANK[s] <= Number(q.after![0]));
   const arms: Arm[] = checks.flatMap((checkId) => statuses.map((status) => ({
-    checkId, status, ...(q.sort === 'problems' ? { rank: STATUS_RANK_SQL[status] } : {}),
+    checkId, status, ...(q.sort === 'problems' ? { rank: STATUS_RANK[status] } : {}),
   })));
   return arms.length <= MAX_ARMS ? arms : undefined;
 }

@@ -59,7 +59,7 @@ describe('large bodies against the collector process', () => {
     expect(c.peakRssMiB() - before).toBeLessThan(50);
     expect(failures).toBe(0);
     expect(percentile(latencies, 99)).toBeLessThan(1000);
-  });
+  }, 60_000);
 
   it('refuses an authenticated reporter\'s 31 MB body by its length (413) without reading it into memory', async () => {
     const body = emptyObjectsBody(31 * MB);
@@ -70,7 +70,7 @@ describe('large bodies against the collector process', () => {
     expect(answer.ms).toBeLessThan(1000);
     expect(c.peakRssMiB() - before).toBeLessThan(50);
     expect((await readyz(c)).status).toBe(200);
-  });
+  }, 60_000);
 });
 
 describe('a corrupt SQLite file', () => {
@@ -94,7 +94,7 @@ describe('a corrupt SQLite file', () => {
     } finally {
       dir.cleanup();
     }
-  });
+  }, 60_000);
 });
 
 describe('a crash, then a missing write-ahead log', () => {
@@ -129,7 +129,7 @@ describe('a crash, then a missing write-ahead log', () => {
     } finally {
       dir.cleanup();
     }
-  });
+  }, 60_000);
 });
 
 describeWithDaemons('a full disk (a small real tmpfs)', { mount: findBinary('mount'), umount: findBinary('umount') }, () => {
@@ -182,5 +182,5 @@ describeWithDaemons('a full disk (a small real tmpfs)', { mount: findBinary('mou
     } finally {
       await c.stop();
     }
-  });
+  }, 60_000);
 }, { needsRoot: true });

@@ -92,6 +92,9 @@ export function postRaw(url: string, path: string, body: Buffer, headers: Record
       res.on('end', () => resolve({ status: res.statusCode ?? 0, ms }));
     });
     req.on('error', reject);
+    // The server answers early and may close the connection while the body is still going out (EPIPE, ECONNRESET):
+    // that is the point, not a failure, and it can come after the answer, when nothing listens on the request.
+    req.on('socket', (socket) => socket.on('error', () => undefined));
     req.end(body);
   });
 }

@@ -61,7 +61,28 @@ export function isDnsName(host: string): boolean {
   return !/^\d{1,3}(\.\d{1,3}){3}$/.test(h);
 }
 
-/** A URL with its userinfo (user:password@) removed, for logs and findings. Text that is not a URL passes unchanged. */
+/** Where a URL's authority (and so its userinfo) ends. */
+const AUTHORITY_END = new Set([...'/?# \t\n\r\f\v'].map((c) => c.charCodeAt(0)));
+
+/**
+ * A URL with its userinfo (user:password@) removed, for logs and findings. Text that is not a URL passes unchanged.
+ * The userinfo ends at the last `@` before the path (a password may hold `@`). One pass over the text, no regular
+ * expression backtracking: a hostile command line of megabytes must not stall a scan.
+ */
 export function redactUrl(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1');
+  let out = '';
+  let from = 0;
+  for (let sep = text.indexOf('://'); sep >= 0; sep = text.indexOf('://', sep + 3)) {
+    if (!/[a-z0-9+.-]$/i.test(text.slice(Math.max(0, sep - 1), sep))) continue; // no scheme before it
+    const hostStart = sep + 3;
+    let end = hostStart;
+    while (end < text.length && !AUTHORITY_END.has(text.charCodeAt(end))) end++;
+    const inAuthority = text.slice(hostStart, end).lastIndexOf('@');
+    if (inAuthority < 0) { sep = Math.max(sep, end - 3); continue; }
+    const at = hostStart + inAuthority;
+    out += text.slice(from, hostStart);
+    from = at + 1;
+    sep = Math.max(sep, at - 2);
+  }
+  return from === 0 ? text : out + text.slice(from);
 }

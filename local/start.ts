@@ -1,6 +1,6 @@
-// `npm start`: Vigil on this machine with the embedded defaults. A collector (SQLite under .vigil/data, REST on
-// loopback) and an agent scanning this host, connected over loopback gRPC; prints the REST URL and a summary of
-// what the agent found; Ctrl-C stops both. Plaintext gRPC (--insecure) is allowed because both ends are on
+// `npm start`: Vigil on this machine with the embedded defaults. A collector (SQLite under .vigil/data, the dashboard
+// and REST on loopback) and an agent scanning this host, connected over loopback gRPC; prints the dashboard and REST
+// URLs and a summary of what the agent found; Ctrl-C stops both. Plaintext gRPC (--insecure) is allowed because both ends are on
 // loopback; in a cluster the agent and collector use mTLS (see deploy/).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   mkdirSync(join(HOME, 'outbox'), { recursive: true });
   const httpPort = await freePort(Number(process.env.VIGIL_HTTP_PORT ?? 8080));
   const grpcPort = await freePort(0);
-  const api = `http://127.0.0.1:${httpPort}/api/v1`;
+  const base = `http://127.0.0.1:${httpPort}`;
+  const api = `${base}/api/v1`;
   const node = (process.env.VIGIL_NODE_NAME ?? hostname()).toLowerCase();
 
   const children: ChildProcess[] = [];
@@ -54,7 +55,9 @@ async function main(): Promise<void> {
     return ok(await fetch(`${api}/nodes/${encodeURIComponent(node)}`));
   }, `the first report from node ${node}`);
   const findings = await allFindings(api, node);
-  process.stdout.write(summary(api, node, findings));
+  // The collector serves the dashboard from dist/dashboard; a build without it still has the API.
+  const dashboard = await fetch(`${base}/`).then(ok, () => false) ? `${base}/` : undefined;
+  process.stdout.write(summary(api, dashboard, node, findings));
   process.stdout.write(`\nLogs: ${logPath('collector')}, ${logPath('agent')}. Watching for changes; Ctrl-C stops both.\n`);
 }
 
@@ -101,7 +104,7 @@ async function allFindings(api: string, node: string): Promise<FindingItem[]> {
   return items;
 }
 
-function summary(api: string, node: string, findings: FindingItem[]): string {
+function summary(api: string, dashboard: string | undefined, node: string, findings: FindingItem[]): string {
   const count = (pred: (f: FindingItem) => boolean) => findings.filter(pred).length;
   const by = (s: string) => count((f) => f.status === s);
   const kube = findings.filter((f) => f.cis !== null && f.status !== 'skip');
@@ -109,7 +112,9 @@ function summary(api: string, node: string, findings: FindingItem[]): string {
   for (const f of findings) if (f.status !== 'skip') judged.set(f.resource.kind, (judged.get(f.resource.kind) ?? 0) + 1);
   const lines = [
     '',
-    `Vigil is running. REST API: ${api}   (try: curl -s '${api}/findings?status=fail')`,
+    'Vigil is running.',
+    `  Dashboard: ${dashboard ?? 'not built (run npm run build)'}`,
+    `  REST API: ${api}   (try: curl -s '${api}/findings?status=fail')`,
     '',
     `Node ${node}: ${findings.length} findings — ${by('fail')} fail, ${by('warn')} warn, ${by('pass')} pass, ${by('skip')} skip, ${by('error')} error`,
   ];

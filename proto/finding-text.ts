@@ -14,6 +14,8 @@ export function resourceName(resource: Resource): string {
         : resource.id.slice(0, 12);
     case 'port': return `${resource.protocol} ${resource.address}:${resource.port}`;
     case 'kernel': return resource.key;
+    case 'namespace': case 'pod': case 'serviceaccount': case 'role': case 'clusterrole': case 'rolebinding': case 'clusterrolebinding':
+      return `${resource.kind} ${resource.namespace ? `${resource.namespace}/` : ''}${resource.name}`;
     default: return (resource as { kind: string }).kind;
   }
 }

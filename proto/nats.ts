@@ -4,6 +4,11 @@
 export const FINDINGS_STREAM = 'VIGIL_FINDINGS';
 export const FINDINGS_SUBJECTS = 'vigil.findings.>';
 export const DEFAULT_CLUSTER = 'default';
+/**
+ * Agents' inbox prefix: a JetStream publish is a request whose PubAck comes back on the publisher's inbox, so
+ * agents may subscribe here (and only here): the default `_INBOX.>` would also carry the collector's pulls.
+ */
+export const AGENT_INBOX_PREFIX = '_INBOX_vigil_agent';
 
 const SUBJECT_PREFIX = 'vigil.findings.';
 const CLUSTER_RE = /^[A-Za-z0-9_-]{1,63}$/;

@@ -16,6 +16,9 @@ export type Severity = z.infer<typeof SeveritySchema>;
 const str = z.string().max(4096);
 const optStr = str.optional();
 
+/** Kubernetes API objects the collector judges itself (findings of node `cluster`): RBAC objects, namespaces, pods. */
+export const API_RESOURCE_KINDS = ['namespace', 'pod', 'serviceaccount', 'role', 'clusterrole', 'rolebinding', 'clusterrolebinding'] as const;
+
 /** What a finding is about. `kind` picks the shape; extra keys are kept (passthrough) for forward compatibility. */
 export const ResourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('node') }).passthrough(),
@@ -40,6 +43,7 @@ export const ResourceSchema = z.discriminatedUnion('kind', [
   }).passthrough(),
   z.object({ kind: z.literal('certificate'), path: str, subject: optStr, notAfter: optStr }).passthrough(),
   z.object({ kind: z.literal('kernel'), key: str }).passthrough(),
+  z.object({ kind: z.enum(API_RESOURCE_KINDS), name: str, namespace: optStr }).passthrough(),
 ]);
 export type Resource = z.infer<typeof ResourceSchema>;
 

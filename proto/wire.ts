@@ -24,6 +24,8 @@ export type Payload = { kind: 'full'; report: NodeReport } | { kind: 'delta'; de
 export interface Envelope {
   node: string;
   cluster: string;
+  /** The agent run's numbering (random, kept with the outbox); '' from agents that predate epochs. */
+  epoch?: string;
   seq: number;
   payload: Payload;
 }
@@ -32,6 +34,7 @@ export interface Envelope {
 export interface HeartbeatEnvelope {
   node: string;
   cluster: string;
+  epoch?: string;
   seq: number;
   heartbeat: WireHeartbeat;
 }
@@ -42,7 +45,7 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 // ---- service and codecs -------------------------------------------------------------------------------
 
 export interface IngestClient extends grpc.Client {
-  Report(): grpc.ClientDuplexStream<AgentMessage, CollectorMessage>;
+  Report(metadata?: grpc.Metadata): grpc.ClientDuplexStream<AgentMessage, CollectorMessage>;
 }
 
 interface VigilProto {
@@ -157,7 +160,7 @@ function deltaFromWire(w: WireDelta): Delta {
 }
 
 export function envelopeToWire(e: Envelope): AgentMessage {
-  const base = { node: e.node, seq: e.seq, cluster: e.cluster };
+  const base = { node: e.node, seq: e.seq, cluster: e.cluster, epoch: e.epoch ?? '' };
   return e.payload.kind === 'full'
     ? { ...base, report: reportToWire(e.payload.report) }
     : { ...base, delta: deltaToWire(e.payload.delta) };
@@ -171,7 +174,7 @@ export function envelopeFromWire(m: AgentMessage): Envelope | undefined {
 
 /** The report, delta or heartbeat in a wire message. Throws WireDecodeError on a body-less message or bad JSON. */
 export function messageFromWire(m: AgentMessage): Envelope | HeartbeatEnvelope {
-  const base = { node: m.node, cluster: m.cluster, seq: Number(m.seq) };
+  const base = { node: m.node, cluster: m.cluster, ...(m.epoch ? { epoch: m.epoch } : {}), seq: Number(m.seq) };
   if (m.report) return { ...base, payload: { kind: 'full', report: reportFromWire(m.report) } };
   if (m.delta) return { ...base, payload: { kind: 'delta', delta: deltaFromWire(m.delta) } };
   if (m.heartbeat) return { ...base, heartbeat: m.heartbeat };

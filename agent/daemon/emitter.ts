@@ -13,19 +13,24 @@ interface OutboxEmitterOptions {
   metrics: AgentMetrics;
   log: Logger;
   fullIntervalMs: number;
+  /** The clock (tests); Date.now by default. */
+  now?: () => number;
 }
 
 export class OutboxEmitter {
-  private lastFullAt = Date.now();
+  private readonly now: () => number;
+  private lastFullAt: number;
 
   /** `current`: the report the collector holds once everything queued is delivered. */
   constructor(private readonly opts: OutboxEmitterOptions, private current: NodeReport) {
+    this.now = opts.now ?? Date.now;
+    this.lastFullAt = this.now();
     opts.metrics.setFindings(current);
   }
 
   /** Queues a full snapshot of the current state. */
   full(): Envelope {
-    this.lastFullAt = Date.now();
+    this.lastFullAt = this.now();
     return this.opts.outbox.append({ kind: 'full', report: this.current }, () => this.current);
   }
 
@@ -42,7 +47,7 @@ export class OutboxEmitter {
     const delta = diffReports(this.current, next);
     this.current = next;
     metrics.setFindings(next);
-    if (trigger === 'interval' && Date.now() - this.lastFullAt >= this.opts.fullIntervalMs) {
+    if (trigger === 'interval' && this.now() - this.lastFullAt >= this.opts.fullIntervalMs) {
       const e = this.full();
       log.info({ seq: e.seq, findings: next.findings.length, changed: !isEmptyDelta(delta) }, 'periodic full snapshot queued');
       return;

@@ -1,37 +1,61 @@
-// When the daemon scans: the full scan at start, a watched change through the fast path (re-stat the changed
-// files, re-run the checks that named them) confirmed by a full gather shortly after (it catches content
-// edits), and periodic full rescans of what is not watched (processes, sockets, containers). Scans are
-// serialized: a change during a scan runs one more scan after it.
+// When the daemon looks again, and at what. A full scan at start and every --rescan-interval; between them:
+// - files the checks declare are watched (inotify): a change re-stats them and re-runs the checks that read them at
+//   once, and a full gather confirms shortly after (content edits, new files);
+// - the fast path, every --fast-interval: a cheap probe (the pid list, a signature of the listening sockets) and the
+//   polled inputs (kernel settings, at a period set by what reading them costs). A new listener re-gathers the
+//   sockets; a component's process gone or a new one started (a restart with new flags) runs a full scan;
+// - container runtime events: a task start re-gathers the containers (and their sockets) at once. Without events,
+//   a change in the runtime's state dir does, and a finding says so.
+// Each re-gather re-runs only the checks that declare they read what changed. Work is serialized: what arrives
+// during a scan is merged into the next one.
 import { posix } from 'node:path';
 import type { Logger } from 'pino';
 import { summarize } from '../../proto/findings.js';
 import type { Finding, NodeReport } from '../../proto/report.js';
-import { toFinding, type Check } from '../evaluate/check.js';
+import { evaluate, toFinding, type Check } from '../evaluate/check.js';
+import { containerEventsFallbackCheck, pollingFallbackCheck } from '../evaluate/producers.js';
+import { covers, inputTargets, type FactKind } from '../facts/inputs.js';
+import type { Snapshot } from '../facts/snapshot.js';
 import type { HostAccess } from '../gather/host.js';
 import { scanNode, selectChecks, type ScanOptions } from '../scan.js';
 import type { AgentMetrics } from '../ship/metrics.js';
-import type { Snapshot } from '../facts/snapshot.js';
-import { pollingFallbackCheck } from '../evaluate/producers.js';
 import { patchFileFacts, reevaluate } from '../watch/fast-path.js';
 import { SensitiveFiles } from '../watch/sensitive.js';
 import { sensitiveKind, watchTargets, type SensitiveKind, type WatchTarget } from '../watch/targets.js';
 import { HostWatcher } from '../watch/watcher.js';
+import type { ContainerEvent, ContainerEventStream, FastPathSources } from './sources.js';
+
+export type ContainerWatchMode = 'auto' | 'events' | 'state-dir';
 
 interface ScanSchedulerOptions {
   scan: ScanOptions;
   host: HostAccess;
+  sources: FastPathSources;
   /** Where the sensitive-file baseline is kept (the outbox dir). */
   stateDir: string;
   rescanIntervalMs: number;
+  /** The fast path's period; 0 turns it off. */
+  fastIntervalMs: number;
+  containerWatch: ContainerWatchMode;
   debounceMs?: number;
-  /** Delay of the full gather that confirms a fast-path change. */
+  /** Delay of the full gather that confirms a file change. */
   confirmDelayMs?: number;
   metrics: AgentMetrics;
   log: Logger;
-  /** The check whose finding says file watching fell back to polling. */
   /** After each rescan (not the first scan): what triggered it and the changed paths it was given. */
   onScanned(trigger: string, paths: string[]): void;
 }
+
+/** Facts the fast path re-gathers on its own; `processes` means a full scan. */
+type FastChange = 'processes' | 'sockets' | 'containers' | 'kernel';
+
+/** Share of one core a polled input may cost (its period grows with its cost, never below --fast-interval). */
+const POLL_BUDGET = 0.002;
+const MAX_POLL_MS = 60_000;
+/** A broken event stream shows as a finding only when it stays broken this long (a runtime restart is quick). */
+const EVENTS_GRACE_MS = 30_000;
+/** After a burst of container events, the containers are read once more: a task's CRI status lags its start. */
+const CONTAINER_CONFIRM_MS = 500;
 
 /** Sensitive files among the watch targets (dirs walked to their depth), with their kind. */
 function sensitivePaths(host: HostAccess, targets: WatchTarget[], snapshot: Snapshot): Array<[string, SensitiveKind]> {
@@ -48,27 +72,64 @@ function sensitivePaths(host: HostAccess, targets: WatchTarget[], snapshot: Snap
   return [...out];
 }
 
+/** The checks that declare they read one of these facts. */
+const checksReadingFacts = (checks: readonly Check[], kinds: ReadonlySet<FactKind>): Check[] =>
+  checks.filter((c) => c.reads.some((i) => i.kind === 'fact' && kinds.has(i.fact)));
+
 export class ScanScheduler {
-  private readonly checks: ReturnType<typeof selectChecks>;
+  private readonly checks: Check[];
+  /** The facts the selected checks declare they read: what is not read is not probed, polled or subscribed to. */
+  private readonly declared: ReadonlySet<FactKind>;
+  private readonly sources: FastPathSources;
   private sensitive!: SensitiveFiles;
   private snapshot!: Snapshot;
   private scanReport!: NodeReport;
   private targets: WatchTarget[] = [];
   private watcher?: HostWatcher;
-  private interval?: NodeJS.Timeout;
+  private timers: NodeJS.Timeout[] = [];
   private confirmTimer?: NodeJS.Timeout;
+  private containerConfirmTimer?: NodeJS.Timeout;
+  private stopped = false;
+
+  // ---- work waiting for the loop ----
   private scanning?: Promise<void>;
-  private again?: string;
+  private fullTrigger?: string;
+  private readonly fastChanges = new Set<FastChange>();
   private readonly changed = new Set<string>();
+  private refresh = false;
+
+  // ---- the fast path's last observations ----
+  private pids = new Set<number>();
+  private listeners = '';
+  private kernelSig = '';
+  private kernelDueAt = 0;
+  private kernelPeriodMs = 0;
+
+  // ---- container events ----
+  private events?: ContainerEventStream;
+  private eventsLive = false;
+  private eventsEverLive = false;
+  private eventsDownSince?: number;
+  private eventsProblem?: string;
+  private readonly conditions = new Map<string, Finding>();
+
   /** Duration of the last full scan (ms) and when it ended (epoch ms). */
   lastScanMs = 0;
   lastScanAt = 0;
 
   constructor(private readonly opts: ScanSchedulerOptions) {
     this.checks = selectChecks(opts.scan.only);
+    this.declared = new Set(this.checks.flatMap((c) => c.reads).flatMap((i) => (i.kind === 'fact' ? [i.fact] : [])));
+    this.sources = opts.sources;
   }
 
   get watchMode(): HostWatcher['mode'] | undefined { return this.watcher?.mode; }
+
+  /** How new containers are seen right now. */
+  get containerWatch(): 'events' | 'state-dir' | 'rescan' {
+    if (this.eventsLive) return 'events';
+    return this.opts.containerWatch === 'events' ? 'rescan' : 'state-dir';
+  }
 
   /** The first full scan; resolves to the report() after it. */
   async start(): Promise<NodeReport> {
@@ -76,13 +137,14 @@ export class ScanScheduler {
     this.adopt(first);
     this.sensitive = new SensitiveFiles(this.opts.host, this.opts.stateDir);
     this.targets = watchTargets(this.snapshot, this.opts.scan);
-    this.sensitive.observe(sensitivePaths(this.opts.host, this.targets, this.snapshot));
+    this.observeSensitivePaths(sensitivePaths(this.opts.host, this.targets, this.snapshot));
     return this.report();
   }
 
-  /** The last scan's findings plus the agent's own: sensitive-file changes, the polling fallback. */
+  /** The last scan's findings plus the agent's own: sensitive-file changes, the watchers' fallbacks, outbox trouble. */
   report(): NodeReport {
-    const extra: Finding[] = this.sensitive.findings();
+    // A failed save happens after the expired findings left memory: asking again returns the rest.
+    const extra: Finding[] = [...this.baselineSafely(() => this.sensitive.findings(), () => this.sensitive.findings()), ...this.conditions.values()];
     const watcher = this.watcher;
     if (watcher?.mode === 'polling') {
       extra.push(toFinding(pollingFallbackCheck, {
@@ -90,34 +152,224 @@ export class ScanScheduler {
         evidence: { source: 'watch', detail: `watching ${watcher.watchedTargets} targets by polling: ${watcher.fallbackReason}` },
       }));
     }
+    const events = this.eventsFinding();
+    if (events) extra.push(events);
     if (extra.length === 0) return this.scanReport;
     const findings = [...this.scanReport.findings, ...extra];
     return { ...this.scanReport, findings, summary: summarize(findings) };
   }
 
-  /** Starts watching the host and the periodic rescans. */
+  /**
+   * A finding of the agent about itself (the outbox's disk, …), kept in every report until cleared with undefined;
+   * a change is delivered as a delta at once.
+   */
+  setCondition(key: string, finding: Finding | undefined): void {
+    const before = this.conditions.get(key);
+    if (finding) this.conditions.set(key, finding);
+    else this.conditions.delete(key);
+    if (JSON.stringify(before) !== JSON.stringify(finding)) this.enqueueRefresh();
+  }
+
+  /** Starts watching: files, the fast path, container events and the periodic rescans. */
   watch(): void {
     const { metrics, log } = this.opts;
     this.watcher = new HostWatcher({
       host: this.opts.host,
       debounceMs: this.opts.debounceMs,
-      onChange: (paths) => { for (const p of paths) this.changed.add(p); void this.rescan('watch'); },
+      onChange: (paths) => this.onPathsChanged(paths),
       onFallback: (reason) => {
         metrics.watchPolling.set(1);
         log.warn({ reason }, 'file watch limit reached; polling instead');
-        void this.rescan('watch');
+        this.enqueueFull('watch');
       },
       onError: (err) => log.warn({ err }, 'file watcher error'),
     });
     this.watcher.add(this.targets);
-    this.interval = setInterval(() => void this.rescan('interval'), this.opts.rescanIntervalMs);
+    this.timers.push(setInterval(() => this.enqueueFull('interval'), this.opts.rescanIntervalMs));
+    this.observeProbe();
+    if (this.opts.fastIntervalMs > 0) {
+      this.timers.push(setInterval(() => this.tick(), this.opts.fastIntervalMs));
+    }
+    this.subscribeContainerEvents();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.interval);
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
     clearTimeout(this.confirmTimer);
-    await this.watcher?.close();
+    clearTimeout(this.containerConfirmTimer);
+    await Promise.allSettled([this.watcher?.close(), this.events?.close()]);
     await this.scanning;
+  }
+
+  // ---- the fast path ----
+
+  /** The probe's view now, as the baseline the next tick compares with. */
+  private observeProbe(): void {
+    this.pids = new Set(this.sources.pids());
+    if (this.declared.has('sockets')) this.listeners = this.sources.listeners();
+    this.kernelSig = JSON.stringify(this.snapshot.kernel);
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    const { metrics, log } = this.opts;
+    const started = performance.now();
+    try {
+      const pids = this.sources.pids();
+      const now = new Set(pids);
+      const added = pids.filter((p) => !this.pids.has(p));
+      const removed = [...this.pids].filter((p) => !now.has(p));
+      this.pids = now;
+      if ((added.length > 0 || removed.length > 0) && this.sources.componentsMayHaveChanged(added, removed, this.snapshot)) {
+        this.enqueueFast('processes');
+      }
+      if (this.declared.has('sockets')) {
+        const listeners = this.sources.listeners();
+        if (listeners !== this.listeners) {
+          this.listeners = listeners;
+          this.enqueueFast('sockets');
+        }
+      }
+      if (this.declared.has('kernel')) this.pollKernel();
+    } catch (err) {
+      log.warn({ err }, 'fast path probe failed');
+    }
+    metrics.fastPathSeconds.inc((performance.now() - started) / 1000);
+  }
+
+  /** Kernel settings have no change events: polled, at a period its measured cost sets. */
+  private pollKernel(): void {
+    const now = Date.now();
+    if (now < this.kernelDueAt) return;
+    const started = performance.now();
+    const sig = JSON.stringify(this.sources.kernel());
+    const cost = performance.now() - started;
+    this.kernelPeriodMs = Math.min(MAX_POLL_MS, Math.max(this.opts.fastIntervalMs, cost / POLL_BUDGET));
+    this.kernelDueAt = now + this.kernelPeriodMs - this.opts.fastIntervalMs / 2;
+    if (sig !== this.kernelSig) this.enqueueFast('kernel');
+  }
+
+  // ---- container events ----
+
+  private subscribeContainerEvents(): void {
+    if (this.opts.containerWatch === 'state-dir' || !this.declared.has('containers') || this.events || this.stopped) return;
+    const { metrics, log } = this.opts;
+    this.events = this.sources.containerEvents({
+      onEvent: (e: ContainerEvent) => {
+        metrics.containerEvents.inc({ topic: e.topic });
+        if (e.topic === '/tasks/start' || e.topic === '/tasks/exit' || e.topic === '/tasks/delete'
+          || e.topic === '/containers/delete') {
+          this.enqueueFast('containers');
+          clearTimeout(this.containerConfirmTimer);
+          this.containerConfirmTimer = setTimeout(() => this.enqueueFast('containers'), CONTAINER_CONFIRM_MS);
+        }
+      },
+      onSubscribed: () => {
+        const wasLive = this.eventsLive;
+        this.eventsLive = true;
+        this.eventsEverLive = true;
+        this.eventsDownSince = undefined;
+        this.eventsProblem = undefined;
+        metrics.containerEventsSubscribed.set(1);
+        log.info({ socket: this.events?.socket }, 'subscribed to container runtime events');
+        // Nothing is replayed: what started while we were not subscribed is read now.
+        if (!wasLive) this.enqueueFast('containers');
+      },
+      onUnavailable: (reason) => {
+        if (this.eventsLive || this.eventsProblem === undefined) log.warn({ reason }, 'container runtime events unavailable; retrying');
+        this.eventsLive = false;
+        this.eventsDownSince ??= Date.now();
+        this.eventsProblem = reason;
+        metrics.containerEventsSubscribed.set(0);
+        this.enqueueRefresh();
+      },
+    });
+    if (!this.events) {
+      this.eventsProblem = 'no containerd socket found (--cri-socket, /run/containerd/containerd.sock, /run/k3s/containerd/containerd.sock)';
+    }
+  }
+
+  private eventsFinding(): Finding | undefined {
+    if (this.opts.containerWatch === 'state-dir' || this.eventsLive || this.eventsProblem === undefined) return undefined;
+    // A node with no container runtime at all has no containers to miss.
+    const containers = this.snapshot.containers;
+    if (containers.sources.length === 0 && containers.items.length === 0) return undefined;
+    // Never subscribed: at once; a subscription that broke: when it stays broken.
+    if (this.eventsEverLive && this.eventsDownSince !== undefined && Date.now() - this.eventsDownSince < EVENTS_GRACE_MS) return undefined;
+    const fallback = this.opts.containerWatch === 'events'
+      ? 'new containers are judged at the next rescan (--container-watch events)'
+      : 'new containers are judged when the runtime state dir changes';
+    return toFinding(containerEventsFallbackCheck, {
+      status: 'warn', resource: { kind: 'node' },
+      evidence: { source: 'watch', detail: `${this.eventsProblem}; ${fallback}` },
+    });
+  }
+
+  /** A changed state-dir path means a container came or went, unless the runtime's events already say so. */
+  private isRuntimeStatePath(p: string): boolean {
+    return inputTargets({ kind: 'fact', fact: 'containers' }, this.snapshot, this.opts.scan).some((t) => covers(t, p));
+  }
+
+  private onPathsChanged(paths: Set<string>): void {
+    for (const p of paths) {
+      if (this.isRuntimeStatePath(p)) {
+        if (this.opts.containerWatch !== 'events' && !this.eventsLive) this.enqueueFast('containers');
+        continue;
+      }
+      this.changed.add(p);
+    }
+    if (this.changed.size > 0) this.kick();
+  }
+
+  // ---- the work loop ----
+
+  private enqueueFull(trigger: string): void {
+    this.fullTrigger = this.fullTrigger === 'interval' ? this.fullTrigger : trigger;
+    this.kick();
+  }
+
+  private enqueueFast(change: FastChange): void {
+    this.opts.metrics.fastPathChanges.inc({ change });
+    this.fastChanges.add(change);
+    this.kick();
+  }
+
+  private enqueueRefresh(): void {
+    this.refresh = true;
+    this.kick();
+  }
+
+  /** Runs the loop now, or lets the one running pick the new work up. */
+  private kick(): void {
+    if (this.scanning || this.stopped || !this.snapshot) return;
+    this.scanning = (async () => {
+      while (!this.stopped && this.hasWork()) {
+        const full = this.fullTrigger ?? (this.fastChanges.has('processes') ? 'processes' : undefined);
+        const facts = new Set(this.fastChanges);
+        const paths = [...this.changed];
+        this.fullTrigger = undefined;
+        this.fastChanges.clear();
+        this.changed.clear();
+        this.refresh = false;
+        try {
+          if (full) await this.fullScan(full, paths);
+          else await this.partial(facts, paths);
+        } catch (err) {
+          this.opts.log.error({ err, trigger: full ?? [...facts, ...(paths.length ? ['watch'] : [])].join(',') }, 'rescan failed');
+        }
+        // Let timers and sockets in between: work that keeps coming must not starve /metrics or the transports.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })().finally(() => {
+      this.scanning = undefined;
+      // Work queued between the loop's last look and here would wait for the next event otherwise.
+      if (this.hasWork()) this.kick();
+    });
+  }
+
+  private hasWork(): boolean {
+    return this.fullTrigger !== undefined || this.fastChanges.size > 0 || this.changed.size > 0 || this.refresh;
   }
 
   private async scan(trigger: string): Promise<{ report: NodeReport; snapshot: Snapshot; ms: number }> {
@@ -142,61 +394,89 @@ export class ScanScheduler {
     this.lastScanAt = Date.now();
   }
 
-  /** Runs a scan now, or once more after the one in progress. */
-  private rescan(trigger: string): Promise<void> {
-    if (this.scanning) {
-      this.again = this.again === 'interval' ? this.again : trigger;
-      return this.scanning;
-    }
-    this.scanning = (async () => {
-      let next: string | undefined = trigger;
-      while (next) {
-        this.again = undefined;
-        const paths = [...this.changed];
-        this.changed.clear();
-        try {
-          if (next === 'watch') this.fastPath(paths);
-          else await this.fullScan(next, paths);
-        } catch (err) {
-          this.opts.log.error({ err, trigger: next }, 'rescan failed');
-        }
-        next = this.again ?? (this.changed.size > 0 ? 'watch' : undefined);
-      }
-    })().finally(() => { this.scanning = undefined; });
-    return this.scanning;
-  }
-
   private observeSensitive(paths: string[]): void {
-    this.sensitive.observe(paths.flatMap((p) => {
+    this.observeSensitivePaths(paths.flatMap((p) => {
       const kind = sensitiveKind(p, this.snapshot);
       return kind ? [[p, kind] as [string, SensitiveKind]] : [];
     }));
   }
 
-  private fastPath(paths: string[]): void {
-    const { metrics } = this.opts;
-    const started = performance.now();
-    const changed = new Set(paths);
-    const patched = patchFileFacts(this.snapshot, this.opts.host, changed);
-    const findings = reevaluate(this.scanReport.findings, patched.snapshot, this.checks, changed);
-    this.snapshot = patched.snapshot;
-    if (findings) this.scanReport = { ...this.scanReport, scannedAt: new Date().toISOString(), findings, summary: summarize(findings) };
-    this.observeSensitive(paths);
-    metrics.scans.inc({ trigger: 'watch', result: 'ok' });
-    metrics.scanDuration.observe((performance.now() - started) / 1000);
-    this.opts.onScanned('watch', paths);
-    clearTimeout(this.confirmTimer);
-    this.confirmTimer = setTimeout(() => void this.rescan('confirm'), this.opts.confirmDelayMs ?? 1_000);
+  private observeSensitivePaths(paths: Array<[string, SensitiveKind]>): void {
+    this.baselineSafely(() => this.sensitive.observe(paths), () => true);
+  }
+
+  /**
+   * The sensitive-file baseline is saved beside the outbox: a full disk fails its save, not the scan (the baseline in
+   * memory is current; the outbox's own finding says the disk is full).
+   */
+  private baselineSafely<T>(fn: () => T, fallback: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      this.opts.log.warn({ err }, 'could not save the sensitive-file baseline');
+      return fallback();
+    }
   }
 
   private async fullScan(trigger: string, paths: string[]): Promise<void> {
+    // What the probe sees from here on is compared with what this scan gathers.
+    if (this.watcher) this.observeProbe();
     this.adopt(await this.scan(trigger));
-    if (trigger === 'interval') {
+    if (this.watcher) this.kernelSig = JSON.stringify(this.snapshot.kernel);
+    if (trigger === 'interval' || trigger === 'processes') {
       this.targets = watchTargets(this.snapshot, this.opts.scan);
       this.watcher?.add(this.targets);
-      this.sensitive.observe(sensitivePaths(this.opts.host, this.targets, this.snapshot));
+      this.observeSensitivePaths(sensitivePaths(this.opts.host, this.targets, this.snapshot));
+      if (!this.events) this.subscribeContainerEvents();
     } else {
       this.observeSensitive(paths);
+    }
+    this.opts.onScanned(trigger, paths);
+  }
+
+  /** Re-gathers the facts that changed, patches the snapshot and re-runs the checks that read them. */
+  private async partial(facts: Set<FastChange>, paths: string[]): Promise<void> {
+    const { metrics } = this.opts;
+    const started = performance.now();
+    let snapshot = this.snapshot;
+    const rerun = new Set<FactKind>();
+    if (facts.has('containers')) {
+      snapshot = { ...snapshot, containers: await this.sources.containers(snapshot) };
+      rerun.add('containers');
+      facts.add('sockets'); // a container's sockets, and who owns the host's
+    }
+    if (facts.has('sockets')) {
+      snapshot = { ...snapshot, sockets: this.sources.sockets(snapshot) };
+      rerun.add('sockets');
+    }
+    if (facts.has('kernel')) {
+      const kernel = this.sources.kernel();
+      this.kernelSig = JSON.stringify(kernel);
+      snapshot = { ...snapshot, kernel };
+      rerun.add('kernel');
+    }
+    let findings: Finding[] | undefined;
+    if (rerun.size > 0) {
+      const checks = checksReadingFacts(this.checks, rerun);
+      const ids = new Set(checks.map((c) => c.id));
+      findings = [...this.scanReport.findings.filter((f) => !ids.has(f.checkId)), ...evaluate(snapshot, checks)];
+    }
+    if (paths.length > 0) {
+      const changed = new Set(paths);
+      const patched = patchFileFacts(snapshot, this.opts.host, changed);
+      snapshot = patched.snapshot;
+      findings = reevaluate(findings ?? this.scanReport.findings, snapshot, this.checks, changed) ?? findings;
+      this.observeSensitive(paths);
+      // A full gather confirms a file change shortly after (content edits, files the patch cannot see).
+      clearTimeout(this.confirmTimer);
+      this.confirmTimer = setTimeout(() => this.enqueueFull('confirm'), this.opts.confirmDelayMs ?? 1_000);
+    }
+    this.snapshot = snapshot;
+    if (findings) this.scanReport = { ...this.scanReport, scannedAt: new Date().toISOString(), findings, summary: summarize(findings) };
+    const trigger = [...rerun, ...(paths.length > 0 ? ['watch'] : [])].join(',') || 'refresh';
+    if (rerun.size > 0 || paths.length > 0) {
+      metrics.scans.inc({ trigger: paths.length > 0 && rerun.size === 0 ? 'watch' : 'fast', result: 'ok' });
+      metrics.scanDuration.observe((performance.now() - started) / 1000);
     }
     this.opts.onScanned(trigger, paths);
   }

@@ -14,7 +14,11 @@ import { pkiChecks } from './checks/pki.js';
 import { kernelChecks } from './checks/kernel.js';
 import { cniChecks } from './checks/cni.js';
 import { clusterPeersChecks } from './checks/cluster-peers.js';
-import { gatherErrorCheck, pollingFallbackCheck, sensitiveFileChangedCheck } from './producers.js';
+import { discoveryChecks } from './checks/discovery.js';
+import {
+  containerEventsFallbackCheck, gatherErrorCheck, outboxWriteFailedCheck, pollingFallbackCheck, sensitiveFileChangedCheck,
+  unprivilegedScanCheck,
+} from './producers.js';
 
 /** The benchmark version a scan judges. */
 export const BENCHMARK = CIS_1_12;
@@ -31,10 +35,17 @@ export const ALL_CHECKS: readonly Check[] = [
   ...kernelChecks,
   ...cniChecks,
   ...clusterPeersChecks,
+  ...discoveryChecks,
 ];
 
-/** Findings made outside the checks: gather errors (every scan), sensitive file changes and the polling fallback (watch). */
-const OTHER_PRODUCERS: readonly Check[] = [gatherErrorCheck, sensitiveFileChangedCheck, pollingFallbackCheck];
+/**
+ * Findings made outside the checks: gather errors and an unprivileged scan (every scan), sensitive file changes and
+ * the watchers' fallbacks (watch), the outbox's write failures (daemon).
+ */
+const OTHER_PRODUCERS: readonly Check[] = [
+  gatherErrorCheck, unprivilegedScanCheck, sensitiveFileChangedCheck, pollingFallbackCheck, containerEventsFallbackCheck,
+  outboxWriteFailedCheck,
+];
 
 /** Every producer of findings. */
 export const CATALOGUE: readonly Check[] = [...ALL_CHECKS, ...OTHER_PRODUCERS];

@@ -63,8 +63,18 @@ export function findingId(checkId: string, resource: Resource, discriminator?: s
     default: key = '';
   }
   const raw = `${checkId}|${kind}|${key}|${discriminator ?? ''}`;
-  return `${checkId}:${hash64(raw)}`;
+  let id = knownIds.get(raw);
+  if (id === undefined) {
+    id = `${checkId}:${hash64(raw)}`;
+    if (knownIds.size >= KNOWN_IDS_MAX) knownIds.clear();
+    knownIds.set(raw, id);
+  }
+  return id;
 }
+
+/** Ids computed before: a rescan of a busy node asks for the same thousands of ids, and a Map lookup is native. */
+const knownIds = new Map<string, string>();
+const KNOWN_IDS_MAX = 200_000;
 
 /**
  * A fast, stable 64-bit string hash (two cyrb53 lanes, 32 bits each). Ids need stability and few collisions within

@@ -132,3 +132,23 @@ function kubeletEvidence(setting: Setting, expected: string, opts: EvidenceOptio
   if (notes.length > 0) evidence.detail = notes.join('; ');
   return evidence;
 }
+
+/**
+ * Evidence for a setting whose effective value cannot be known (`Setting.error`): what was found, why it does not
+ * count, and the command line when that is where the problem is.
+ */
+export function unknowableEvidence(c: ComponentFact, setting: Setting): Evidence {
+  const fromFile = setting.source === 'config-file' || setting.source === 'config-dir';
+  const evidence: Evidence = {
+    source: fromFile ? setting.source : 'flag',
+    key: fromFile || c.name === 'kubelet' && !setting.flag ? setting.key : `--${setting.flag ?? setting.key}`,
+    value: setting.value,
+    detail: setting.error,
+  };
+  const path = setting.path ?? c.path;
+  if (path) evidence.path = path;
+  if (!fromFile) evidence.origin = c.source;
+  if (setting.commandLine) evidence.argv = setting.commandLine;
+  if (c.candidates) evidence.pids = c.candidates;
+  return evidence;
+}

@@ -22,6 +22,40 @@ export const gatherErrorCheck: Check = {
   })),
 };
 
+const DENIED = new Set(['EACCES', 'EPERM']);
+const PATHS_SHOWN = 20;
+
+/**
+ * Run without root, a scan cannot read keys, other users' /proc entries or 0600 configs. Said once, with what could
+ * not be read, instead of leaving the reader with a list of permission errors.
+ */
+export const unprivilegedScanCheck: Check = {
+  id: 'vigil.scan-unprivileged',
+  cis: null,
+  title: 'The scan ran without root: some host facts could not be read',
+  severity: 'medium',
+  component: 'node',
+  remediation: 'Run the scan as root (sudo vigil-agent scan), or in the agent DaemonSet, which grants the capabilities '
+    + 'it needs (CAP_DAC_READ_SEARCH to read keys and configs, CAP_SYS_PTRACE to read other processes in /proc).',
+  reads: [fact('gatherErrors'), fact('containers'), fact('cni'), fact('kernel')],
+  evaluate: (s) => {
+    const uid = s.scannedAs?.uid;
+    if (uid === undefined || uid === 0) return [];
+    const denied = [...new Set([...s.errors, ...s.containers.errors, ...s.cni.errors, ...s.kernel.errors].filter((e) => DENIED.has(e.code)).map((e) => e.path))].sort();
+    const shown = denied.slice(0, PATHS_SHOWN);
+    return [{
+      status: 'warn',
+      resource: { kind: 'node' },
+      evidence: {
+        source: 'gather', key: 'uid', value: uid, expected: '0 (root)',
+        detail: `the scan ran as uid ${uid}: other users' processes (their environment, their root) cannot be read`
+          + (denied.length === 0 ? '' : `, and ${denied.length} host fact${denied.length === 1 ? '' : 's'} could not be read (permission denied): `
+          + `${shown.join(', ')}${denied.length > shown.length ? `, and ${denied.length - shown.length} more` : ''}`),
+      },
+    }];
+  },
+};
+
 /** Where systemd units live, and the units whose files are sensitive (the kubelet's and the runtimes'). */
 export const UNIT_DIRS = ['/etc/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'];
 const UNITS = ['kubelet', 'containerd', 'crio', 'docker', 'k3s', 'k3s-agent', 'rke2-server', 'rke2-agent'];
@@ -73,6 +107,32 @@ export const pollingFallbackCheck: Check = {
   component: 'node',
   remediation: 'Raise fs.inotify.max_user_watches / max_user_instances on the node. Until then the agent polls, '
     + 'which notices changes later and costs more CPU.',
+  reads: [],
+  evaluate: () => [],
+};
+
+/** The daemon could not subscribe to the container runtime's events: new containers are seen later. */
+export const containerEventsFallbackCheck: Check = {
+  id: 'vigil.watch.container-events-unavailable',
+  cis: null,
+  title: 'Container runtime events unavailable: new containers are seen through the state dir or the rescan',
+  severity: 'low',
+  component: 'node',
+  remediation: 'Mount the containerd socket into the agent (/run/containerd/containerd.sock, read-only) or pass --cri-socket. '
+    + 'Without its event stream a new container is judged when its runtime state dir changes (when watched) or at the next rescan.',
+  reads: [],
+  evaluate: () => [],
+};
+
+/** The agent's outbox could not write to its disk (full, or failing): what is queued lives in memory only. */
+export const outboxWriteFailedCheck: Check = {
+  id: 'vigil.outbox.write-failed',
+  cis: null,
+  title: "The agent's outbox cannot write to its disk",
+  severity: 'medium',
+  component: 'node',
+  remediation: 'Free space on (or repair) the volume of --outbox-dir. Until a write succeeds, queued changes are kept in memory '
+    + 'and are lost if the agent restarts before delivering them; the next start sends a full snapshot.',
   reads: [],
   evaluate: () => [],
 };

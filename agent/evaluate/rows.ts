@@ -6,7 +6,7 @@ import type { Evidence, Resource } from '../../proto/report.js';
 import { setting as settingInput, type Input } from '../facts/inputs.js';
 import type { ComponentFact, ComponentName, FileFact, KubeletConfigFact, Setting, Snapshot } from '../facts/snapshot.js';
 import type { Check, CheckMeta, Judgement, Verdict } from './check.js';
-import { componentResource, notRunning, settingEvidence, type EvidenceOptions } from './evidence.js';
+import { componentResource, notRunning, settingEvidence, unknowableEvidence, type EvidenceOptions } from './evidence.js';
 import { applyFileOp, applyOp, expectedOf, isFileOp, type FileOp, type SettingOp } from './ops.js';
 
 interface RowBase extends CheckMeta {
@@ -136,6 +136,9 @@ function compileSettingRow(row: SettingRow | JudgeRow): Check {
         if (!found) throw new Error(`${row.id}: ${judged} has no setting ${key} (gather does not resolve it)`);
         return found;
       };
+      // A value the component would refuse, or one that depends on a guess, is never judged.
+      const unknowable = keys.map(setting).find((st) => st.error !== undefined);
+      if (unknowable) return [{ status: 'error', resource, evidence: unknowableEvidence(c, unknowable) }];
       // Kubelet evidence names the config file a value came from, not the component.
       const evidenceComponent = judged === 'kubelet' ? undefined : c;
       if (judged === 'etcd') {

@@ -8,6 +8,8 @@ import type { ComponentName, FileFact, FileRole, Snapshot } from './snapshot.js'
 export type FactKind =
   | 'certificates' | 'keys' | 'sockets' | 'containers' | 'kernel' | 'cni' | 'encryptionConfig' | 'kubeProxyConfig'
   | 'gatherErrors'
+  /** What component discovery did not take for a component, or could not pin to one process. */
+  | 'discovery'
   /** The kubelet's static pod manifest dir (staticPodPath / --pod-manifest-path). */
   | 'staticPodDirs';
 
@@ -103,7 +105,7 @@ function factSources(kind: FactKind, s: Snapshot | undefined, opts: SourceOption
     case 'containers': return runtimeStateTargets(opts);
     case 'staticPodDirs': return s?.kubelet?.staticPodPath ? [{ path: s.kubelet.staticPodPath, depth: 0 }] : [];
     // Read from /proc and /sys, which inotify does not report: the periodic rescan covers them.
-    case 'sockets': case 'kernel': case 'gatherErrors': return [];
+    case 'sockets': case 'kernel': case 'gatherErrors': case 'discovery': return [];
   }
 }
 

@@ -26,6 +26,19 @@ export type ComponentName = (typeof COMPONENTS)[number];
 /** Command-line flags: name without leading dashes → every value given, in order (repeats kept). */
 export type FlagMap = Record<string, string[]>;
 
+/**
+ * What reading a component's command line the way the component does found wrong. `refused`: its parser rejects the
+ * command line (a flag that needs a value at the end, a value of the wrong type, a positional argument), so no
+ * setting can be known from it. `unreadable`: the command line could not be read whole. `ambiguous`: the value of
+ * `flag` depends on how a flag Vigil does not know reads.
+ */
+export interface ArgvProblem {
+  kind: 'refused' | 'unreadable' | 'ambiguous';
+  /** The flag concerned (without dashes), when there is one. */
+  flag?: string;
+  message: string;
+}
+
 /** A Kubernetes component as discovery finds it: a process's argv or, failing that, its static pod manifest. */
 export interface DiscoveredComponent {
   name: ComponentName;
@@ -38,11 +51,28 @@ export interface DiscoveredComponent {
   manifestPath?: string;
   /** k3s / rke2 / hyperkube when the component runs inside one. */
   distribution?: 'k3s' | 'rke2' | 'hyperkube';
+  /** The command line, URL userinfo (`user:password@`) removed. */
   argv: string[];
   flags: FlagMap;
+  /** Where the command line cannot be read the way the component reads it (none when it can). */
+  argvProblems?: ArgvProblem[];
+  /**
+   * When more than one process claims to be this component (two kubelets), every pid: Vigil cannot tell which one
+   * serves the node, and judges none of them. The fields above are the lowest pid's.
+   */
+  candidates?: number[];
   /** Only the variables a check reads (etcd's ETCD_*): never the whole environment. */
   env: Record<string, string>;
   version?: string;
+}
+
+/** A process named like a component that is not judged as one (it does not run as root). */
+export interface IgnoredProcess {
+  pid: number;
+  component: ComponentName;
+  argv0: string;
+  uid?: number;
+  reason: string;
 }
 
 /** A Kubernetes component found on the node, with the effective value of every setting the checks read. */
@@ -72,6 +102,14 @@ export interface Setting {
    */
   value: unknown;
   source: SettingSource;
+  /**
+   * Why the effective value cannot be known: the component would refuse its command line or config file (a flag
+   * without its value, a config field of the wrong type), or the value depends on a flag Vigil does not know. A
+   * check judging this setting reports an error, never a verdict.
+   */
+  error?: string;
+  /** With `error`, when the command line is why: the command line (bounded), for evidence. */
+  commandLine?: string[];
   /** File the value came from (config-file, config-dir sources); for kube-proxy, also the --config file that left it at its default. */
   path?: string;
   /** What a reader must know besides the value: a default that varies by version, a flag the component ignores. */
@@ -139,7 +177,11 @@ export interface Snapshot {
   };
   hostRoot: string;
   procRoot: string;
+  /** Who gathered: without root, permission errors are expected and summarised. */
+  scannedAs?: { uid: number };
   components: Partial<Record<ComponentName, ComponentFact>>;
+  /** Processes named like a component that discovery did not take for one. */
+  ignoredProcesses?: IgnoredProcess[];
   /** Present when a kubelet runs on the node. */
   kubelet?: KubeletConfigFact;
   files: Partial<Record<FileRole, FileFact[]>>;

@@ -3,7 +3,7 @@
 // never argv. Only the settings a check reads are resolved; a default is listed where a check relies on it, written
 // the way the flag would be. (The kubelet's settings, with its config file and drop-ins, are in kubelet-config.ts.)
 import type { ComponentName, DiscoveredComponent, KubeProxyConfigFact, Setting } from '../facts/snapshot.js';
-import { featureGates, lastFlag, listFlag } from './flags.js';
+import { featureGates, flagType, invalidValue, lastFlag, listFlag, withCommandLineError } from './flags.js';
 
 interface FlagSetting {
   flag: string;
@@ -92,11 +92,24 @@ function fromFlagOrEnv(c: DiscoveredComponent, spec: FlagSetting): Setting {
   const [value, source]: [unknown, Setting['source']] = given !== undefined ? [given, 'flag']
     : env !== undefined && c.env[env] !== undefined ? [c.env[env], 'env']
       : spec.default !== undefined ? [spec.default, 'default'] : [undefined, 'unset'];
-  return env === undefined ? { key: spec.flag, flag: spec.flag, value, source } : { key: spec.flag, flag: spec.flag, env, value, source };
+  const setting: Setting = env === undefined ? { key: spec.flag, flag: spec.flag, value, source } : { key: spec.flag, flag: spec.flag, env, value, source };
+  const envError = source === 'env' ? invalidEnv(c, spec.flag, env!, String(value)) : undefined;
+  return withCommandLineError(c, spec.flag, envError ? { ...setting, error: envError } : setting);
+}
+
+/** etcd sets a flag from its `ETCD_*` variable through the flag's own parser, and refuses to start on a bad value. */
+function invalidEnv(c: DiscoveredComponent, flag: string, env: string, value: string): string | undefined {
+  const type = flagType(c.name, flag);
+  const invalid = type ? invalidValue(type, value) : undefined;
+  return invalid ? `${c.name} would refuse ${env}=${JSON.stringify(value)}: ${invalid}` : undefined;
 }
 
 /** With --config, kube-proxy ignores --metrics-bind-address and uses the file, then its default. */
 function kubeProxyMetrics(c: DiscoveredComponent, config: KubeProxyConfigFact | undefined): Setting {
+  return withCommandLineError(c, 'config', withCommandLineError(c, 'metrics-bind-address', metricsSetting(c, config)));
+}
+
+function metricsSetting(c: DiscoveredComponent, config: KubeProxyConfigFact | undefined): Setting {
   const base = { key: 'metricsBindAddress', flag: 'metrics-bind-address' };
   const flag = lastFlag(c.flags, 'metrics-bind-address');
   const configPath = lastFlag(c.flags, 'config');

@@ -6,12 +6,13 @@
 // flags as `--kube-apiserver-arg=...` pass-through values.
 import * as path from 'node:path';
 import type { HostAccess } from './host.js';
-import { parseFlags } from './flags.js';
+import { parseComponentArgs, parseFlags } from './flags.js';
+import { redactUrl } from '../../common/address.js';
 import { readStaticPods } from './static-pods.js';
 import { parseYamlObject } from './yaml.js';
 import { builtinArgs } from './distribution-defaults.js';
 import { ETCD_ENV_KEPT } from './component-settings.js';
-import type { DiscoveredComponent, ComponentName, GatherError } from '../facts/snapshot.js';
+import type { DiscoveredComponent, ComponentName, GatherError, IgnoredProcess } from '../facts/snapshot.js';
 
 export type Components = Partial<Record<ComponentName, DiscoveredComponent>>;
 
@@ -55,38 +56,69 @@ const DISTRIBUTION_CONFIG: Record<'k3s' | 'rke2', string> = {
   rke2: '/etc/rancher/rke2/config.yaml',
 };
 
-const MAX_CMDLINE = 256 * 1024;
+/** Command lines are read whole up to this (Linux allows a few MB of arguments); a longer one is an error, never a vanishing component. */
+const MAX_CMDLINE = 4 * 1024 * 1024;
+/** What is read of an over-long command line: enough for argv[0] and a hyperkube or k3s subcommand. */
+const CMDLINE_HEAD = 4096;
+const MAX_ENVIRON = 1024 * 1024;
 
-interface Discovery {
+/** Components judged on their command line: two processes claiming one of these is reported, never resolved by guess. */
+const JUDGED: ReadonlySet<ComponentName> = new Set(['kubelet', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'kube-proxy']);
+
+export interface Discovery {
   components: Components;
   errors: GatherError[];
+  /** Processes named like a component that are not judged as one. */
+  ignored?: IgnoredProcess[];
 }
 
-function readArgv(host: HostAccess, pid: number): string[] | undefined {
-  const r = host.readProc([pid, 'cmdline'], MAX_CMDLINE);
-  if (!r.ok || r.data.length === 0) return undefined; // vanished, or a kernel thread
-  const parts = r.data.toString('utf8').split('\0');
+/** Splits a cmdline into arguments, every URL's userinfo removed: a password in a flag never leaves gather. */
+function splitArgv(data: Buffer): string[] {
+  const parts = data.toString('utf8').split('\0');
   if (parts[parts.length - 1] === '') parts.pop();
-  return parts;
+  return parts.map(redactUrl);
+}
+
+type ArgvRead = { argv: string[] } | { tooLong: string[]; error: GatherError } | undefined;
+
+function readArgv(host: HostAccess, pid: number): ArgvRead {
+  const r = host.readProc([pid, 'cmdline'], MAX_CMDLINE);
+  if (r.ok) return r.data.length === 0 ? undefined : { argv: splitArgv(r.data) }; // empty: a kernel thread
+  if (r.error.code !== 'EFBIG') return undefined; // vanished
+  const head = host.readProcHead([pid, 'cmdline'], CMDLINE_HEAD);
+  if (!head) return undefined;
+  // The last part of the head may be cut mid-argument: keep only whole ones.
+  return { tooLong: splitArgv(head).slice(0, -1), error: { ...r.error, message: `command line over ${MAX_CMDLINE} bytes: not read` } };
 }
 
 /** Only the variables a check reads. The rest of a process's environment may hold secrets and is never kept. */
 function readEtcdEnv(host: HostAccess, pid: number): Record<string, string> {
   const env: Record<string, string> = {};
-  const text = host.readProcText([pid, 'environ'], MAX_CMDLINE);
+  const text = host.readProcText([pid, 'environ'], MAX_ENVIRON);
   if (!text) return env;
   for (const entry of text.split('\0')) {
     const eq = entry.indexOf('=');
-    if (eq > 0 && ETCD_ENV_KEPT.has(entry.slice(0, eq))) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+    if (eq > 0 && ETCD_ENV_KEPT.has(entry.slice(0, eq))) env[entry.slice(0, eq)] = redactUrl(entry.slice(eq + 1));
   }
   return env;
+}
+
+/** A process that rewrote its title has one space-separated argv[0]; Kubernetes components never do. */
+function normalArgv(rawArgv: string[]): string[] {
+  return rawArgv.length === 1 && /\s/.test(rawArgv[0]) ? rawArgv[0].split(/\s+/).filter(Boolean) : rawArgv;
+}
+
+/** The component a command line names by its argv[0] (and hyperkube's subcommand), without reading anything. */
+function namedComponent(argv: string[]): ComponentName | undefined {
+  const base = path.posix.basename(argv[0] ?? '');
+  return BINARIES[base] ?? (base === 'hyperkube' ? HYPERKUBE[argv[1] ?? ''] : undefined);
 }
 
 /** Component facts for one process, or none when it is not a component (shells, grep, calico's kube-controllers). */
 function componentsOfProcess(host: HostAccess, pid: number, rawArgv: string[]): DiscoveredComponent[] {
   // A process that rewrote its title (npm, postgres: "npm exec vitest run test/integration/etcd") has one
   // space-separated argv[0]; Kubernetes components never do, and must not be recognised inside such a title.
-  const argv = rawArgv.length === 1 && /\s/.test(rawArgv[0]) ? rawArgv[0].split(/\s+/).filter(Boolean) : rawArgv;
+  const argv = normalArgv(rawArgv);
   const base = path.posix.basename(argv[0] ?? '');
   const direct = BINARIES[base];
   if (direct) return [processComponent(host, pid, direct, argv, argv.slice(1))];
@@ -103,19 +135,21 @@ function componentsOfProcess(host: HostAccess, pid: number, rawArgv: string[]): 
 }
 
 function processComponent(host: HostAccess, pid: number, name: ComponentName, argv: string[], args: string[]): DiscoveredComponent {
+  const { flags, problems } = parseComponentArgs(name, args);
   return {
     name,
     source: 'process',
     pid,
     argv,
-    flags: parseFlags(args),
+    flags,
+    ...(problems.length > 0 ? { argvProblems: problems } : {}),
     env: name === 'etcd' ? readEtcdEnv(host, pid) : {},
   };
 }
 
 function passthroughComponents(host: HostAccess, pid: number, dist: 'k3s' | 'rke2', sub: 'server' | 'agent', argv: string[]): DiscoveredComponent[] {
   const outer = parseFlags(argv.slice(2));
-  const fromConfig = readDistributionConfig(host, dist);
+  const fromConfig = readDistributionConfig(host.processView(pid), dist);
   const names = new Set(sub === 'server' ? SERVER_COMPONENTS : AGENT_COMPONENTS);
   // Embedded etcd only with --cluster-init or explicit etcd args; k3s defaults to kine/sqlite.
   if (sub === 'server' && (outer['cluster-init'] || outer['etcd-arg'] || fromConfig['etcd-arg'])) names.add('etcd');
@@ -123,13 +157,17 @@ function passthroughComponents(host: HostAccess, pid: number, dist: 'k3s' | 'rke
   for (const name of names) {
     const key = Object.keys(PASSTHROUGH).find((k) => PASSTHROUGH[k] === name)!;
     const values = [...(fromConfig[key] ?? []), ...(outer[key] ?? [])];
-    const userArgs = values.map((v) => (v.startsWith('-') ? v : `--${v}`));
-    const userFlags = parseFlags(userArgs);
+    const userArgs = values.map((v) => redactUrl(v.startsWith('-') ? v : `--${v}`));
+    const userFlags = parseComponentArgs(name, userArgs).flags;
     const secretsEncryption = Boolean(outer['secrets-encryption'] ?? fromConfig['secrets-encryption']);
     const builtins = builtinArgs(dist, name, { secretsEncryption })
       .filter((a) => !(flagName(a) in userFlags));
     const args = [...builtins, ...userArgs];
-    out.push({ name, source: 'passthrough', pid, path: argv[0], distribution: dist, argv: args, flags: parseFlags(args), env: {} });
+    const { flags, problems } = parseComponentArgs(name, args);
+    out.push({
+      name, source: 'passthrough', pid, path: argv[0], distribution: dist, argv: args, flags,
+      ...(problems.length > 0 ? { argvProblems: problems } : {}), env: {},
+    });
   }
   return out;
 }
@@ -152,19 +190,57 @@ function readDistributionConfig(host: HostAccess, dist: 'k3s' | 'rke2'): Record<
   return out;
 }
 
-/** Every component running as a process. The lowest pid wins when a component runs twice. */
+/**
+ * Every component running as a process. A process counts only when it runs as root or as the agent's own user:
+ * reading the files another user's process names would hand that user what only root may read (a `nobody` process
+ * called kubelet with `--config=/root/secret`). When two processes claim one judged component, both pids are
+ * recorded (`candidates`) and its settings are not judged.
+ */
 export function discoverProcesses(host: HostAccess): Discovery {
-  const components: Components = {};
+  const found = new Map<ComponentName, DiscoveredComponent[]>();
+  const errors: GatherError[] = [];
+  const ignored: IgnoredProcess[] = [];
+  const agentUid = process.geteuid?.() ?? 0;
   for (const pid of host.listPids()) {
-    const argv = readArgv(host, pid);
-    if (!argv) continue;
-    for (const c of componentsOfProcess(host, pid, argv)) {
-      const existing = components[c.name];
-      // A real process beats a k3s/rke2 pass-through of the same component (rke2 runs them as static pods).
-      if (!existing || (existing.source === 'passthrough' && c.source === 'process')) components[c.name] = c;
+    const read = readArgv(host, pid);
+    if (!read) continue;
+    const named = namedComponent(normalArgv('argv' in read ? read.argv : read.tooLong));
+    if ('tooLong' in read) {
+      if (!named) continue;
+      errors.push(read.error);
+      const unread: DiscoveredComponent = {
+        name: named, source: 'process', pid, argv: read.tooLong.slice(0, 1), flags: {}, env: {},
+        argvProblems: [{ kind: 'unreadable', message: `the command line of pid ${pid} is over ${MAX_CMDLINE} bytes` }],
+      };
+      if (trusted(host, pid, named, unread.argv[0], agentUid, ignored)) (found.get(named) ?? found.set(named, []).get(named)!).push(unread);
+      continue;
     }
+    const components = componentsOfProcess(host, pid, read.argv);
+    if (components.length === 0) continue;
+    if (!trusted(host, pid, components[0].name, normalArgv(read.argv)[0] ?? '', agentUid, ignored)) continue;
+    for (const c of components) (found.get(c.name) ?? found.set(c.name, []).get(c.name)!).push(c);
   }
-  return { components, errors: [] };
+  const components: Components = {};
+  for (const [name, all] of found) {
+    // A real process beats a k3s/rke2 pass-through of the same component (rke2 runs them as static pods).
+    const processes = all.filter((c) => c.source === 'process');
+    const pick = processes.length > 0 ? processes : all;
+    const chosen = pick[0];
+    const pids = [...new Set(pick.map((c) => c.pid!))];
+    components[name] = JUDGED.has(name) && pids.length > 1 ? { ...chosen, candidates: pids } : chosen;
+  }
+  return { components, errors, ignored };
+}
+
+/** Root or the agent's own user; otherwise the process is recorded as ignored. */
+function trusted(host: HostAccess, pid: number, name: ComponentName, argv0: string, agentUid: number, ignored: IgnoredProcess[]): boolean {
+  const uid = host.procOwner(pid);
+  if (uid === 0 || uid === agentUid) return true;
+  ignored.push({
+    pid, component: name, argv0: argv0.slice(0, 256), ...(uid !== undefined ? { uid } : {}),
+    reason: uid === undefined ? 'its owner could not be read' : `it runs as uid ${uid}, not root`,
+  });
+  return false;
 }
 
 /**

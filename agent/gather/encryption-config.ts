@@ -9,7 +9,8 @@ import type { ComponentFact, EncryptionConfigFact } from '../facts/snapshot.js';
 export function gatherEncryptionConfig(host: HostAccess, apiserver: ComponentFact | undefined): EncryptionConfigFact | undefined {
   const p = apiserver && lastFlag(apiserver.flags, 'encryption-provider-config');
   if (!p) return undefined;
-  const r = host.readText(p, 1024 * 1024);
+  // As the apiserver reads it: through its own root (for a static pod, the container's view of the hostPath).
+  const r = host.processView(apiserver.pid).readText(p, 1024 * 1024);
   if (!r.ok) return { path: p, resources: [], error: r.error };
   const parsed = parseConfig(r.text);
   if (!parsed.ok) return { path: p, resources: [], error: { path: p, code: 'EINVAL', message: `invalid encryption config: ${parsed.message}` } };

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileFact, FileType, GatherError } from '../facts/snapshot.js';
+import { Beneath, canWalkBeneath } from './beneath.js';
 
 interface HostOptions {
   hostRoot: string;
@@ -17,6 +18,9 @@ interface HostOptions {
 /** Default bound for config-like files; larger files are refused with EFBIG, not read. */
 const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 const MAX_SYMLINK_HOPS = 40;
+/** How long resolve() remembers a resolved directory (a scan): a long-lived HostAccess must not keep stale answers. */
+const RESOLVED_DIRS_TTL_MS = 2_000;
+const READ_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
 
 type ReadResult = { ok: true; data: Buffer } | { ok: false; error: GatherError };
 type TextResult = { ok: true; text: string } | { ok: false; error: GatherError };
@@ -39,24 +43,73 @@ export class HostAccess {
   readonly hostRoot: string;
   readonly procRoot: string;
   private readonly identityRoot: boolean;
+  /** Opens paths beneath the host root without following a symlink out of it (none with host root `/`). */
+  private readonly beneath?: Beneath;
   private users?: Map<number, string>;
   private groups?: Map<number, string>;
-  /** Resolved dir prefixes, for this HostAccess's lifetime (one scan): paths share /etc/kubernetes/... prefixes. */
+  /** Resolved dir prefixes for resolve(), briefly: paths share /etc/kubernetes/... prefixes. */
   private readonly resolvedDirs = new Map<string, string>();
+  private resolvedDirsSince = 0;
+  private readonly views = new Map<number, HostAccess>();
 
-  constructor(opts: HostOptions) {
+  /** `idsFrom`: a HostAccess whose /etc/passwd and /etc/group name owners (a process view names them as the host does). */
+  constructor(opts: HostOptions, private readonly idsFrom?: HostAccess) {
     this.hostRoot = path.resolve(opts.hostRoot);
     this.procRoot = path.resolve(opts.procRoot);
     this.identityRoot = this.hostRoot === '/';
+    if (!this.identityRoot && canWalkBeneath) this.beneath = new Beneath(this.hostRoot);
   }
 
   /**
-   * The agent-side path for a host path, with every symlink resolved inside the host root.
+   * The files as process `pid` sees them, through /proc/PID/root (for a static pod, its container's view): what a
+   * component really reads when it opens a path it was given. The host's view when that link cannot be read (a
+   * fixture's proc root, or no permission).
+   */
+  processView(pid: number | undefined): HostAccess {
+    if (pid === undefined || this.idsFrom) return this;
+    const known = this.views.get(pid);
+    if (known) return known;
+    const root = this.procPath(pid, 'root');
+    let view: HostAccess = this;
+    try {
+      fs.readlinkSync(root);
+      fs.statSync(root);
+      view = new HostAccess({ hostRoot: root, procRoot: this.procRoot }, this);
+    } catch { /* not readable: the host's view */ }
+    this.views.set(pid, view);
+    return view;
+  }
+
+  /** Releases the descriptors kept for resolving paths (they are reopened when needed). */
+  close(): void {
+    this.beneath?.close();
+    for (const v of this.views.values()) if (v !== this) v.close();
+  }
+
+  /**
+   * The agent-side path for a host path, with every symlink resolved inside the host root, for what cannot be
+   * opened through a descriptor (a socket to connect to, a path to watch): reads go through `beneath`.
    * With host root `/` the kernel resolves symlinks itself. Throws ELOOP after 40 hops.
    */
   resolve(hostPath: string): string {
     const normal = path.posix.normalize('/' + hostPath);
-    return this.identityRoot ? normal : this.resolveNormal(normal);
+    if (this.identityRoot) return normal;
+    if (Date.now() - this.resolvedDirsSince > RESOLVED_DIRS_TTL_MS) {
+      this.resolvedDirs.clear();
+      this.resolvedDirsSince = Date.now();
+    }
+    return this.resolveNormal(normal);
+  }
+
+  /** Opens a host path for reading, never through a symlink out of the host root. */
+  private openRead(hostPath: string): { fd: number; agentPath: string } {
+    if (this.beneath) return this.beneath.open(hostPath, READ_FLAGS);
+    const agentPath = this.resolve(hostPath);
+    return { fd: fs.openSync(agentPath, READ_FLAGS), agentPath };
+  }
+
+  private statHost(hostPath: string): fs.Stats {
+    return this.beneath ? this.beneath.stat(hostPath) : fs.statSync(this.resolve(hostPath));
   }
 
   /** Parent dirs come from the memo (resolved once per scan), so a new path costs one lstat of its last component. */
@@ -110,7 +163,12 @@ export class HostAccess {
   /** Reads a regular host file, at most maxBytes (EFBIG beyond). Never blocks on FIFOs or devices. */
   readFile(hostPath: string, maxBytes = DEFAULT_MAX_BYTES): ReadResult {
     try {
-      return { ok: true, data: readBounded(this.resolve(hostPath), maxBytes, true) };
+      const { fd, agentPath } = this.openRead(hostPath);
+      try {
+        return { ok: true, data: readFd(fd, agentPath, maxBytes, true) };
+      } finally {
+        fs.closeSync(fd);
+      }
     } catch (err) {
       return { ok: false, error: toGatherError(hostPath, err) };
     }
@@ -128,18 +186,24 @@ export class HostAccess {
    */
   readDerived<T>(hostPath: string, maxBytes: number, derive: (data: Buffer) => T): { ok: true; value: T } | { ok: false; error: GatherError } {
     try {
-      const agentPath = this.resolve(hostPath);
-      const fd = fs.openSync(agentPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      // stat first: an unchanged file costs that one call. The file stat'ed is inside the root (symlinks resolved
+      // there), and its identity names its content, so a cached value can never be another file's.
+      // A stat that fails is left to the open below, which reports the error.
+      let seen: fs.BigIntStats | undefined;
+      try { seen = this.beneath ? this.beneath.statBig(hostPath) : fs.statSync(this.resolve(hostPath), { bigint: true }); } catch { seen = undefined; }
+      const seenKey = seen?.isFile() ? identityKey(this.hostRoot, hostPath, seen, maxBytes) : undefined;
+      const hit = seenKey ? derivedCache.get(seenKey) : undefined;
+      if (seenKey && hit && hit.derive === derive) {
+        derivedCache.delete(seenKey); // re-insert: most recently used last
+        derivedCache.set(seenKey, hit);
+        return { ok: true, value: hit.value as T };
+      }
+      const { fd, agentPath } = this.openRead(hostPath);
       try {
         const st = fs.fstatSync(fd, { bigint: true });
-        const key = `${agentPath}|${st.dev}|${st.ino}|${st.size}|${st.mtimeNs}|${st.ctimeNs}|${maxBytes}`;
-        const hit = derivedCache.get(key);
-        if (hit && hit.derive === derive) {
-          derivedCache.delete(key); // re-insert: most recently used last
-          derivedCache.set(key, hit);
-          return { ok: true, value: hit.value as T };
-        }
+        const key = identityKey(this.hostRoot, hostPath, st, maxBytes);
         const value = derive(readFd(fd, agentPath, maxBytes, true));
+        derivedCache.delete(key);
         derivedCache.set(key, { derive, value });
         if (derivedCache.size > DERIVED_CACHE_ENTRIES) derivedCache.delete(derivedCache.keys().next().value!);
         return { ok: true, value };
@@ -159,6 +223,30 @@ export class HostAccess {
     } catch (err) {
       return { ok: false, error: toGatherError(p, err) };
     }
+  }
+
+  /** The first bytes of a /proc file (a command line too long to read whole), or undefined. */
+  readProcHead(parts: (string | number)[], bytes: number): Buffer | undefined {
+    try {
+      const fd = fs.openSync(this.procPath(...parts), fs.constants.O_RDONLY);
+      try {
+        const buf = Buffer.alloc(bytes);
+        const n = fs.readSync(fd, buf, 0, bytes, 0);
+        return buf.subarray(0, n);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The effective uid a process runs as (/proc/PID/status `Uid:`, else the owner of /proc/PID), or undefined. */
+  procOwner(pid: number): number | undefined {
+    const status = this.readProcText([pid, 'status'], 64 * 1024);
+    const uids = status === undefined ? undefined : /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
+    if (uids) return Number(uids[2]);
+    try { return fs.statSync(this.procPath(pid)).uid; } catch { return undefined; }
   }
 
   readProcText(parts: (string | number)[], maxBytes?: number): string | undefined {
@@ -185,21 +273,22 @@ export class HostAccess {
   /** Entries of a host directory (names only), or the error. */
   readDir(hostPath: string): { ok: true; entries: fs.Dirent[] } | { ok: false; error: GatherError } {
     try {
-      return { ok: true, entries: fs.readdirSync(this.resolve(hostPath), { withFileTypes: true }) };
+      const entries = this.beneath ? this.beneath.readDir(hostPath) : fs.readdirSync(this.resolve(hostPath), { withFileTypes: true });
+      return { ok: true, entries };
     } catch (err) {
       return { ok: false, error: toGatherError(hostPath, err) };
     }
   }
 
   exists(hostPath: string): boolean {
-    try { fs.statSync(this.resolve(hostPath)); return true; } catch { return false; }
+    try { this.statHost(hostPath); return true; } catch { return false; }
   }
 
   /** stat(2) of a host path (symlinks followed inside the host root), owner names from the host's passwd/group. */
   stat(hostPath: string): FileFact {
     const p = path.posix.normalize('/' + hostPath);
     try {
-      const st = fs.statSync(this.resolve(p));
+      const st = this.statHost(p);
       return {
         path: p,
         exists: true,
@@ -244,11 +333,13 @@ export class HostAccess {
   }
 
   userName(uid: number): string {
+    if (this.idsFrom) return this.idsFrom.userName(uid);
     this.users ??= this.loadIds('/etc/passwd');
     return this.users.get(uid) ?? String(uid);
   }
 
   groupName(gid: number): string {
+    if (this.idsFrom) return this.idsFrom.groupName(gid);
     this.groups ??= this.loadIds('/etc/group');
     return this.groups.get(gid) ?? String(gid);
   }
@@ -267,6 +358,10 @@ export class HostAccess {
 }
 
 const DERIVED_CACHE_ENTRIES = 4096;
+
+function identityKey(root: string, hostPath: string, st: fs.BigIntStats, maxBytes: number): string {
+  return `${root}|${hostPath}|${st.dev}|${st.ino}|${st.size}|${st.mtimeNs}|${st.ctimeNs}|${maxBytes}`;
+}
 const derivedCache = new Map<string, { derive: unknown; value: unknown }>();
 
 function readBounded(p: string, maxBytes: number, regularOnly: boolean): Buffer {
@@ -289,17 +384,23 @@ function readFd(fd: number, p: string, maxBytes: number, regularOnly: boolean): 
       throw Object.assign(new Error(`file is ${st.size} bytes, over the ${maxBytes}-byte bound`), { code: 'EFBIG' });
     }
   }
+  // One scratch buffer for every read (a scan reads thousands of small /proc files); each read is copied out.
   const chunks: Buffer[] = [];
   let total = 0;
-  const buf = Buffer.allocUnsafe(Math.min(maxBytes + 1, 64 * 1024));
+  const limit = Math.min(maxBytes + 1, SCRATCH.length);
   for (;;) {
-    const n = fs.readSync(fd, buf, 0, buf.length, null);
+    const n = fs.readSync(fd, SCRATCH, 0, limit, null);
     if (n <= 0) break;
     total += n;
     if (total > maxBytes) {
       throw Object.assign(new Error(`file is over the ${maxBytes}-byte bound`), { code: 'EFBIG' });
     }
-    chunks.push(Buffer.from(buf.subarray(0, n)));
+    chunks.push(Buffer.from(SCRATCH.subarray(0, n)));
+    // A /proc (seq_file) read returns less than asked only at the end; asking again to hear "0" is not free:
+    // each read of /proc/net/tcp walks the kernel's whole TCP hash table (~0.7 ms with 2^18 buckets).
+    if (!regularOnly && n < limit) break;
   }
-  return Buffer.concat(chunks, total);
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
 }
+
+const SCRATCH = Buffer.allocUnsafe(64 * 1024);

@@ -3,7 +3,7 @@
 import { HostAccess } from './host.js';
 import type { GatherOptions } from './options.js';
 import type { ComponentFact, ComponentName, Snapshot } from '../facts/snapshot.js';
-import { discoverProcesses, withStaticPods, type Components } from './components.js';
+import { discoverProcesses, withStaticPods, type Components, type Discovery } from './components.js';
 import { componentSettings } from './component-settings.js';
 import { gatherKubeletConfig } from './kubelet-config.js';
 import { gatherFiles } from './files.js';
@@ -20,9 +20,34 @@ export type { GatherOptions } from './options.js';
 
 export async function gatherSnapshot(opts: GatherOptions): Promise<Snapshot> {
   const host = new HostAccess(opts);
-  const errors: Snapshot['errors'] = [];
-  const processes = discoverProcesses(host);
-  errors.push(...processes.errors);
+  try {
+    return await gather(host, opts);
+  } finally {
+    host.close();
+  }
+}
+
+async function gather(host: HostAccess, opts: GatherOptions): Promise<Snapshot> {
+  const parts = await gatherComponentFacts(host, opts, discoverProcesses(host));
+  const containers = await gatherContainers(host, opts, parts.components);
+  return {
+    ...parts,
+    hostRoot: host.hostRoot,
+    procRoot: host.procRoot,
+    ...(process.geteuid ? { scannedAs: { uid: process.geteuid() } } : {}),
+    containers,
+    sockets: gatherSockets(host, containers),
+    kernel: gatherKernel(host),
+  };
+}
+
+/** The parts of a snapshot that follow from which components run and how (probe.ts re-gathers them together). */
+type ComponentFacts = Pick<Snapshot, 'node' | 'components' | 'ignoredProcesses' | 'kubelet' | 'files'
+  | 'encryptionConfig' | 'kubeProxyConfig' | 'certificates' | 'keys' | 'cni' | 'errors'>;
+
+/** Everything that follows from the processes discovered: their config files, the files they name, PKI, CNI, node. */
+export async function gatherComponentFacts(host: HostAccess, opts: GatherOptions, processes: Discovery): Promise<ComponentFacts> {
+  const errors: Snapshot['errors'] = [...processes.errors];
   const kubelet = processes.components.kubelet ? gatherKubeletConfig(host, processes.components.kubelet) : undefined;
   if (kubelet) errors.push(...kubelet.errors);
   // The kubelet's staticPodPath says where control-plane manifests live; they also cover components not visible as processes.
@@ -30,27 +55,20 @@ export async function gatherSnapshot(opts: GatherOptions): Promise<Snapshot> {
   errors.push(...discovered.errors);
   const kubeProxyConfig = gatherKubeProxyConfig(host, discovered.components['kube-proxy']);
   const components = withSettings(discovered.components, kubeProxyConfig);
-
-  const containers = await gatherContainers(host, opts, components);
   const pki = gatherPki(host, components, kubelet);
-  const snapshot: Snapshot = {
+  return {
     node: await gatherNodeInfo(host, components, kubelet, opts.nodeName),
-    hostRoot: host.hostRoot,
-    procRoot: host.procRoot,
     components,
+    ...(processes.ignored && processes.ignored.length > 0 ? { ignoredProcesses: processes.ignored } : {}),
     kubelet,
     files: gatherFiles(host, components, kubelet, kubeProxyConfig),
     encryptionConfig: gatherEncryptionConfig(host, components['kube-apiserver']),
     kubeProxyConfig,
-    containers,
-    sockets: gatherSockets(host, containers),
     certificates: pki.certificates,
     keys: pki.keys,
-    kernel: gatherKernel(host),
     cni: gatherCni(host, components, kubelet),
     errors,
   };
-  return snapshot;
 }
 
 function withSettings(discovered: Components, kubeProxyConfig: Snapshot['kubeProxyConfig']): Partial<Record<ComponentName, ComponentFact>> {

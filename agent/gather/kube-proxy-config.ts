@@ -8,7 +8,7 @@ import type { DiscoveredComponent, KubeProxyConfigFact } from '../facts/snapshot
 export function gatherKubeProxyConfig(host: HostAccess, proxy: DiscoveredComponent | undefined): KubeProxyConfigFact | undefined {
   const p = proxy && lastFlag(proxy.flags, 'config');
   if (!p) return undefined;
-  const r = host.readText(p, 1024 * 1024);
+  const r = host.processView(proxy.pid).readText(p, 1024 * 1024);
   if (!r.ok) return { path: p, error: r.error };
   const parsed = parseConfig(r.text);
   if (!parsed.ok) return { path: p, error: { path: p, code: 'EINVAL', message: `invalid kube-proxy config: ${parsed.message}` } };

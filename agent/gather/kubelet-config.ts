@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { HostAccess } from './host.js';
 import { parseGoBool } from '../../common/bool.js';
 import { parseGoDuration } from '../../common/duration.js';
-import { lastFlag, listFlag, parseFeatureGates } from './flags.js';
+import { lastFlag, listFlag, parseFeatureGates, withCommandLineError } from './flags.js';
 import { getPath, isRecord } from '../../common/json.js';
 import { parseConfigBytes } from './yaml.js';
 import type { DiscoveredComponent, GatherError, KubeletConfigFact, Setting } from '../facts/snapshot.js';
@@ -26,6 +26,8 @@ interface SettingSpec {
   zeroFromFileMeans?: unknown;
   /** A path the kubelet resolves against the config file's dir when relative (KubeletConfigurationPathRefs). */
   isPath?: boolean;
+  /** A metav1.Duration: text that time.ParseDuration accepts. */
+  isDuration?: boolean;
 }
 
 // From ../shared/reference/kubelet-defaults.tsv (kubelet sources: applyLegacyDefaults, SetDefaults_KubeletConfiguration).
@@ -39,7 +41,7 @@ export const KUBELET_SETTINGS: SettingSpec[] = [
   },
   { key: 'authentication.x509.clientCAFile', flag: 'client-ca-file', type: 'string', isPath: true },
   {
-    key: 'streamingConnectionIdleTimeout', flag: 'streaming-connection-idle-timeout', type: 'string',
+    key: 'streamingConnectionIdleTimeout', flag: 'streaming-connection-idle-timeout', type: 'string', isDuration: true,
     withConfig: '4h0m0s', flagsOnly: '4h0m0s', zeroFromFileMeans: '4h0m0s',
   },
   { key: 'protectKernelDefaults', flag: 'protect-kernel-defaults', type: 'boolean', withConfig: false, flagsOnly: false },
@@ -70,7 +72,9 @@ interface Layer {
   doc: Record<string, unknown>;
 }
 
-export function gatherKubeletConfig(host: HostAccess, kubelet: DiscoveredComponent): KubeletConfigFact {
+export function gatherKubeletConfig(hostView: HostAccess, kubelet: DiscoveredComponent): KubeletConfigFact {
+  // The files the kubelet itself reads when it opens these paths (its mount namespace, its root).
+  const host = hostView.processView(kubelet.pid);
   const errors: GatherError[] = [];
   const layers: Layer[] = [];
   const configPath = absolute(lastFlag(kubelet.flags, 'config'));
@@ -132,6 +136,33 @@ function readConfigDoc(host: HostAccess, p: string, errors: GatherError[]): Reco
 }
 
 function resolve(spec: SettingSpec, kubelet: DiscoveredComponent, layers: Layer[], hasConfig: boolean): Setting {
+  const flag = spec.flag ?? (spec.key.startsWith('featureGates.') ? 'feature-gates' : undefined);
+  return withCommandLineError(kubelet, flag, resolveValue(spec, kubelet, layers, hasConfig));
+}
+
+/**
+ * The kubelet decodes its config files into typed Go fields and refuses to start on a value of the wrong type
+ * (`tlsCertFile: 1111`, `readOnlyPort: "0"`): such a value is an error, never a path or a port to judge.
+ */
+function wrongType(spec: SettingSpec, raw: unknown, file: string): string | undefined {
+  const ok = spec.type === 'boolean' ? typeof raw === 'boolean'
+    : spec.type === 'number' ? typeof raw === 'number' && Number.isInteger(raw)
+      : spec.type === 'list' ? Array.isArray(raw) && raw.every((x) => typeof x === 'string')
+        : typeof raw === 'string' && (!spec.isDuration || parseGoDuration(raw) !== undefined);
+  if (ok) return undefined;
+  const expected = spec.type === 'boolean' ? 'a boolean' : spec.type === 'number' ? 'an integer'
+    : spec.type === 'list' ? 'a list of strings' : spec.isDuration ? 'a duration such as 4h0m0s' : 'a string';
+  return `${spec.key} is ${describe(raw)} in ${file}: the kubelet would refuse this config file, it expects ${expected}`;
+}
+
+function describe(raw: unknown): string {
+  const text = JSON.stringify(raw) ?? String(raw);
+  const shown = text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  const kind = Array.isArray(raw) ? 'a list' : raw === null ? 'null' : typeof raw === 'object' ? 'a mapping' : `a ${typeof raw}`;
+  return `${shown} (${kind})`;
+}
+
+function resolveValue(spec: SettingSpec, kubelet: DiscoveredComponent, layers: Layer[], hasConfig: boolean): Setting {
   const base = { key: spec.key, ...(spec.flag ? { flag: spec.flag } : {}) };
   const fromFlag = flagValue(spec, kubelet);
   if (fromFlag !== undefined) return { ...base, value: fromFlag, source: 'flag' };
@@ -139,8 +170,10 @@ function resolve(spec: SettingSpec, kubelet: DiscoveredComponent, layers: Layer[
   for (let i = layers.length - 1; i >= 0; i--) {
     const raw = getPath(layers[i].doc, spec.key);
     if (raw === undefined || raw === null) continue;
-    const value = normalise(spec.type, raw);
     const layer = { source: layers[i].source, path: layers[i].path };
+    const typeError = wrongType(spec, raw, layers[i].path);
+    if (typeError) return { ...base, value: raw, ...layer, error: typeError };
+    const value = normalise(spec.type, raw);
     if (spec.isPath && layers[i].source === 'config-file' && typeof value === 'string' && value !== '' && !value.startsWith('/')) {
       const resolved = path.posix.join(path.posix.dirname(layers[i].path), value);
       return { ...base, value: resolved, ...layer,

@@ -1,19 +1,17 @@
-// Node inventory. Kernel, CPU and memory come from systeminformation (the kernel is the host's, even inside the
-// agent's container); hostname and OS come from the host root's files, since systeminformation would read the
-// agent's own container image there.
-import si from 'systeminformation';
+// Node inventory. Kernel, architecture, CPUs and memory come from the kernel through node:os (uname, sysinfo: the
+// host's, even inside the agent's container, since a container shares the host's kernel); hostname and OS come from
+// the host root's files, which in a container differ from the agent's own image.
+import * as os from 'node:os';
 import type { HostAccess } from './host.js';
 import type { ComponentFact, ComponentName, KubeletConfigFact, Snapshot } from '../facts/snapshot.js';
 
 interface Hardware { kernel?: string; architecture?: string; cpus?: number; memoryBytes?: number }
 
-// Hardware does not change while the agent runs; systeminformation takes tens of ms, so ask once per process.
-let hardware: Promise<Hardware> | undefined;
+// Hardware does not change while the agent runs: asked once per process.
+let hardware: Hardware | undefined;
 
-function readHardware(): Promise<Hardware> {
-  hardware ??= Promise.all([si.osInfo(), si.cpu(), si.mem()])
-    .then(([os, cpu, mem]) => ({ kernel: os.kernel, architecture: os.arch, cpus: cpu.cores, memoryBytes: mem.total }))
-    .catch(() => ({}));
+function readHardware(): Hardware {
+  hardware ??= { kernel: os.release(), architecture: os.arch(), cpus: os.cpus().length, memoryBytes: os.totalmem() };
   return hardware;
 }
 
@@ -23,18 +21,27 @@ export async function gatherNodeInfo(
   kubelet: KubeletConfigFact | undefined,
   nodeName?: string,
 ): Promise<Snapshot['node']> {
-  const override = kubelet?.settings.hostnameOverride?.value;
-  const hostname = host.readText('/etc/hostname', 4096);
-  const name = nodeName
-    ?? (typeof override === 'string' && override !== '' ? override : undefined)
-    ?? (hostname.ok ? hostname.text.trim().split('\n')[0] : undefined)
-    ?? 'unknown';
   return {
-    name: name.toLowerCase() || 'unknown',
+    name: nodeName || kubeletNodeName(host, kubelet) || 'unknown',
     roles: nodeRoles(components),
     os: readOsRelease(host),
-    ...(await readHardware()),
+    ...readHardware(),
   };
+}
+
+/**
+ * The name the kubelet registers its node under, so the name the API server, the node's ServiceAccount tokens and the
+ * collector know it by: --hostname-override, else the hostname, trimmed and lowercased (the kubelet's GetHostname).
+ * An explicit --node-name is taken as given (the command line refuses one that is not a node name).
+ */
+function kubeletNodeName(host: HostAccess, kubelet: KubeletConfigFact | undefined): string | undefined {
+  const override = kubelet?.settings.hostnameOverride?.value;
+  let name = typeof override === 'string' ? override.trim() : '';
+  if (name === '') {
+    const hostname = host.readText('/etc/hostname', 4096);
+    name = hostname.ok ? hostname.text.trim().split('\n')[0].trim() : '';
+  }
+  return name === '' ? undefined : name.toLowerCase();
 }
 
 function nodeRoles(components: Partial<Record<ComponentName, ComponentFact>>): string[] {

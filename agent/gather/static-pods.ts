@@ -1,7 +1,8 @@
 // Control-plane components defined by static pod manifests (kubeadm, rke2), read the way the kubelet reads them.
 import * as path from 'node:path';
 import type { HostAccess } from './host.js';
-import { parseFlags } from './flags.js';
+import { parseComponentArgs } from './flags.js';
+import { redactUrl } from '../../common/address.js';
 import { isRecord, stringsOf } from '../../common/json.js';
 import { parseConfigBytes } from './yaml.js';
 import { ETCD_ENV_KEPT } from './component-settings.js';
@@ -58,16 +59,18 @@ function componentsOfPod(pod: Record<string, unknown>, manifestPath: string): St
     if (!isRecord(container)) continue;
     const command = stringsOf(container.command);
     const args = stringsOf(container.args);
-    const argv = [...command, ...args];
+    const argv = [...command, ...args].map(redactUrl);
     const name = STATIC_POD_COMPONENTS[path.posix.basename(argv[0] ?? '')];
     if (!name) continue;
+    const { flags, problems } = parseComponentArgs(name, argv.slice(1));
     out.push({
       name,
       source: 'manifest',
       path: manifestPath,
       manifestPath,
       argv,
-      flags: parseFlags(argv.slice(1)),
+      flags,
+      ...(problems.length > 0 ? { argvProblems: problems } : {}),
       env: name === 'etcd' ? literalEnv(container.env) : {},
       version: imageTag(container.image),
     });
@@ -80,7 +83,7 @@ function literalEnv(v: unknown): Record<string, string> {
   const env: Record<string, string> = {};
   if (!Array.isArray(v)) return env;
   for (const e of v) {
-    if (isRecord(e) && typeof e.name === 'string' && ETCD_ENV_KEPT.has(e.name) && typeof e.value === 'string') env[e.name] = e.value;
+    if (isRecord(e) && typeof e.name === 'string' && ETCD_ENV_KEPT.has(e.name) && typeof e.value === 'string') env[e.name] = redactUrl(e.value);
   }
   return env;
 }

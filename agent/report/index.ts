@@ -12,6 +12,10 @@ export type Format = (typeof FORMATS)[number];
 export interface RenderOptions {
   /** Colour for a TTY (table only). */
   color?: boolean;
+  /** The terminal's width (table only; default 120). */
+  width?: number;
+  /** Evidence source, path and key, remediation of warnings, skips one by one (table only). */
+  details?: boolean;
 }
 
 export function renderReport(format: Format, report: NodeReport, opts: RenderOptions = {}): string {

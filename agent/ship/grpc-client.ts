@@ -1,15 +1,18 @@
 // The gRPC transport: one long-lived bidirectional stream to the collector. Sends what the outbox holds
 // beyond the last acknowledged seq (a bounded window in flight), drops what the collector acks, and on any
 // break reconnects with backoff and resends everything unacknowledged. Deadlines: connecting, and each
-// message's ack; a stream that stops acking is cancelled and reopened.
+// message's ack; a stream that stops acking is cancelled and reopened. Each stream opens with the agent's
+// current ServiceAccount token (metadata `authorization: Bearer …`); when the token file changes, the stream
+// is reopened with the new one before the old one expires.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { isLoopbackHost, parseHostPort } from '../../common/address.js';
+import { isDnsName, isLoopbackHost, parseHostPort } from '../../common/address.js';
 import { Backoff, sleep } from '../../common/backoff.js';
 import {
   DEFAULT_MAX_MESSAGE_BYTES, envelopeToWire, loadVigilProto, type AgentMessage, type CollectorMessage, type IngestClient,
 } from '../../proto/wire.js';
 import type { Outbox } from './outbox.js';
+import type { TokenFile } from './token.js';
 import type { TlsFiles, Transport, TransportEvents } from './transports/types.js';
 
 interface GrpcSenderOptions extends TransportEvents {
@@ -23,12 +26,32 @@ interface GrpcSenderOptions extends TransportEvents {
   node: string;
   cluster: string;
   log: Logger;
+  /** The ServiceAccount token sent with every stream; without it the client certificate (if any) is the identity. */
+  token?: TokenFile;
   maxMessageBytes?: number;
   connectTimeoutMs?: number;
   ackTimeoutMs?: number;
   heartbeatMs?: number;
   window?: number;
   backoff?: Backoff;
+}
+
+/**
+ * grpc-js names the collector's host as the TLS server name even when it is an IP address, which TLS does not
+ * allow (Node warns, DEP0123). Certificate checks do not need it: an IP is checked against the IP SANs.
+ */
+function withoutIpServerName(creds: grpc.ChannelCredentials): grpc.ChannelCredentials {
+  type Connector = { connectionOptions?: { servername?: string } };
+  const c = creds as unknown as { _createSecureConnector?: (...args: unknown[]) => Connector };
+  const create = c._createSecureConnector?.bind(creds);
+  if (!create) return creds;
+  c._createSecureConnector = (...args) => {
+    const connector = create(...args);
+    const name = connector.connectionOptions?.servername;
+    if (name !== undefined && !isDnsName(name)) delete connector.connectionOptions!.servername;
+    return connector;
+  };
+  return creds;
 }
 
 /** The collector's `host:port` (`[v6]:port`); an empty host is refused: an agent dials a collector. */
@@ -55,8 +78,9 @@ export class GrpcSender implements Transport {
       if (!isLoopbackHost(host)) throw new Error(`--insecure is for loopback collectors only, not ${host}`);
       creds = grpc.credentials.createInsecure();
     } else {
-      if (!opts.tls) throw new Error('gRPC needs --tls-ca, --tls-cert and --tls-key (or --insecure on loopback)');
-      creds = grpc.credentials.createSsl(opts.tls.ca, opts.tls.key, opts.tls.cert);
+      if (!opts.tls) throw new Error('gRPC needs --tls-ca, and --token-file or --tls-cert and --tls-key (or --insecure on loopback)');
+      creds = grpc.credentials.createSsl(opts.tls.ca, opts.tls.key ?? null, opts.tls.cert ?? null);
+      if (!opts.serverName && !isDnsName(host)) creds = withoutIpServerName(creds);
     }
     const max = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     const channelOptions: grpc.ChannelOptions = {
@@ -115,8 +139,12 @@ export class GrpcSender implements Transport {
     const maxBytes = this.opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     const window = this.opts.window ?? 256;
     const ackTimeout = this.opts.ackTimeoutMs ?? 15_000;
-    const call = this.client.Report();
+    const metadata = new grpc.Metadata();
+    const token = this.opts.token?.current();
+    if (token) metadata.set('authorization', `Bearer ${token}`);
+    const call = this.client.Report(metadata);
     this.call = call;
+    let rotating = false;
     let sentUpTo = outbox.cursor(this.name);
     const sentAt = new Map<number, number>();
     let acked = false;
@@ -162,8 +190,15 @@ export class GrpcSender implements Transport {
       pump();
     };
     const heartbeat = (): void => {
+      if (token && this.opts.token!.current() !== token && !rotating) {
+        // The kubelet rotated the token: open a new stream with it (what is unacknowledged is sent again).
+        rotating = true;
+        log.info('token rotated; reopening the gRPC stream with the new one');
+        call.cancel();
+        return;
+      }
       const hb = this.opts.heartbeat?.();
-      if (hb) call.write({ node: this.opts.node, cluster: this.opts.cluster, seq: outbox.lastSeq, heartbeat: hb });
+      if (hb) call.write({ node: this.opts.node, cluster: this.opts.cluster, epoch: outbox.epoch, seq: outbox.lastSeq, heartbeat: hb });
     };
     const watchdog = setInterval(() => {
       const oldest = Math.min(...sentAt.values());
@@ -178,7 +213,7 @@ export class GrpcSender implements Transport {
       await new Promise<void>((resolve, reject) => {
         call.on('data', onData);
         call.on('error', (err: grpc.ServiceError) => {
-          if (err.code === grpc.status.CANCELLED && this.abort.signal.aborted) resolve();
+          if (err.code === grpc.status.CANCELLED && (this.abort.signal.aborted || rotating)) resolve();
           else reject(new Error(`${grpc.status[err.code] ?? err.code}: ${err.details || err.message}`));
         });
         call.on('end', () => resolve());

@@ -19,12 +19,19 @@ export class AgentMetrics {
   readonly rejected = new Counter({ name: 'vigil_agent_rejected_messages_total', help: 'Messages the collector refused as invalid (dropped)', labelNames: ['transport'], registers: [this.registry] });
   readonly resyncs = new Counter({ name: 'vigil_agent_resync_requests_total', help: 'Full snapshots requested by the collector', registers: [this.registry] });
   readonly watchPolling = new Gauge({ name: 'vigil_agent_watch_polling', help: '1 when file watching fell back to polling', registers: [this.registry] });
+  readonly fastPathSeconds = new Counter({ name: 'vigil_agent_fast_path_seconds_total', help: "Time spent in the fast path's probes and polls", registers: [this.registry] });
+  readonly fastPathChanges = new Counter({ name: 'vigil_agent_fast_path_changes_total', help: 'Changes the fast path acted on, by what changed', labelNames: ['change'], registers: [this.registry] });
+  readonly containerEvents = new Counter({ name: 'vigil_agent_container_events_total', help: 'Container runtime events received', labelNames: ['topic'], registers: [this.registry] });
+  readonly containerEventsSubscribed = new Gauge({ name: 'vigil_agent_container_events_subscribed', help: "1 while subscribed to the container runtime's events", registers: [this.registry] });
+  readonly outboxWriteErrors = new Counter({ name: 'vigil_agent_outbox_write_errors_total', help: 'Outbox writes that failed (ENOSPC, EIO, …); the message stays in memory', labelNames: ['code'], registers: [this.registry] });
+  readonly outboxUnreadable = new Counter({ name: 'vigil_agent_outbox_unreadable_entries_total', help: 'Outbox entries found torn or unreadable at start and dropped', registers: [this.registry] });
 
   constructor(outbox: () => Outbox | undefined) {
     const reg = [this.registry];
     new Gauge({ name: 'vigil_agent_outbox_depth', help: 'Messages waiting in the outbox', registers: reg, collect() { this.set(outbox()?.depth ?? 0); } });
     new Gauge({ name: 'vigil_agent_outbox_bytes', help: 'Bytes waiting in the outbox', registers: reg, collect() { this.set(outbox()?.bytes ?? 0); } });
     new Gauge({ name: 'vigil_agent_outbox_folded_deltas', help: 'Deltas folded into a full snapshot because the outbox was full (since the outbox was created)', registers: reg, collect() { this.set(outbox()?.foldedDeltas ?? 0); } });
+    new Gauge({ name: 'vigil_agent_outbox_degraded', help: '1 while the outbox cannot write to its disk (messages held in memory)', registers: reg, collect() { this.set(outbox()?.degraded ? 1 : 0); } });
     new Gauge({ name: 'vigil_agent_last_seq', help: 'Last sequence number assigned', registers: reg, collect() { this.set(outbox()?.lastSeq ?? 0); } });
     // The event-loop-delay histogram samples with a timer; prom-client's 10 ms default wakes an idle agent 100 times a second.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 500 });

@@ -1,13 +1,16 @@
 // The NATS transport: publishes every outbox message, in order, to JetStream subject
-// vigil.findings.<cluster>.<node> with msgID node:seq, and counts a message delivered on its PubAck.
-// A resend after a lost PubAck is dropped by JetStream's duplicate window; the collector dedupes by seq too.
-import type { NatsConnection } from 'nats';
+// vigil.findings.<cluster>.<node> with msgID node:seq and the agent's current ServiceAccount token in an
+// `Authorization: Bearer …` header, and counts a message delivered on its PubAck. A resend after a lost PubAck
+// is dropped by JetStream's duplicate window; the collector dedupes by seq too. The agent only publishes: the
+// collector creates the stream (an agent's NATS user may publish findings and nothing else).
+import { headers, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { Backoff, sleep } from '../../common/backoff.js';
 import { FINDINGS_STREAM, findingsSubject, messageId } from '../../proto/nats.js';
-import { connectNats, ensureFindingsStream, type NatsClientOptions } from '../../proto/nats-stream.js';
+import { connectNats, natsUrlForLog, type NatsClientOptions } from '../../proto/nats-stream.js';
 import { envelopeToWire, loadVigilProto } from '../../proto/wire.js';
 import type { Outbox } from './outbox.js';
+import type { TokenFile } from './token.js';
 import type { Transport, TransportEvents } from './transports/types.js';
 
 interface NatsPublisherOptions extends TransportEvents {
@@ -16,6 +19,8 @@ interface NatsPublisherOptions extends TransportEvents {
   node: string;
   cluster: string;
   log: Logger;
+  /** Sent with every message; read again when the file changes. */
+  token?: TokenFile;
   publishTimeoutMs?: number;
   backoff?: Backoff;
 }
@@ -54,7 +59,6 @@ export class NatsPublisher implements Transport {
     if (this.nc && !this.nc.isClosed()) return this.nc;
     const nc = await connectNats(this.opts.nats);
     this.nc = nc;
-    await ensureFindingsStream(nc);
     void (async () => {
       for await (const s of nc.status()) {
         if (s.type === 'reconnect') this.opts.onReconnect?.(this.name);
@@ -82,7 +86,11 @@ export class NatsPublisher implements Transport {
             this.opts.outbox.ack(this.name, next.seq);
             continue;
           }
+          const token = this.opts.token?.current();
+          const h = token ? headers() : undefined;
+          if (token) h!.set('Authorization', `Bearer ${token}`);
           await js.publish(this.subject, data, {
+            headers: h,
             msgID: messageId(next.node, next.seq),
             expect: { streamName: FINDINGS_STREAM },
             timeout: this.opts.publishTimeoutMs ?? 5_000,
@@ -94,7 +102,9 @@ export class NatsPublisher implements Transport {
       } catch (err) {
         this.connected = false;
         if (this.abort.signal.aborted) return;
-        this.opts.log.warn({ err, url: this.opts.nats.url }, 'NATS publish failed');
+        const noStream = /no responders|stream not found|503/i.test((err as Error).message);
+        this.opts.log.warn({ err, url: natsUrlForLog(this.opts.nats) },
+          noStream ? `NATS publish failed: no stream ${FINDINGS_STREAM} yet (the collector creates it)` : 'NATS publish failed');
         await sleep(this.backoff.next(), this.abort.signal);
       }
     }

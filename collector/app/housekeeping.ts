@@ -1,15 +1,20 @@
-// The store's upkeep while the collector runs: resolved findings past --retention are deleted hourly, and the query
-// planner's statistics are refreshed as the data grows.
+// The store's upkeep while the collector runs: resolved findings past --retention are deleted hourly, the query
+// planner's statistics are refreshed as the data grows, and the trend gets a sample every few minutes.
 import type { Logger } from 'pino';
 import type { CorrelationEngine } from '../correlate/engine.js';
+import { TREND_KEEP_MS, trendSampleOf } from '../store/trend.js';
 import type { Store } from '../store/types.js';
 
 const RETENTION_SWEEP_MS = 60 * 60 * 1000;
+/** The trend keeps one point per hour: the last of these samples within it. */
+const TREND_SAMPLE_MS = 5 * 60 * 1000;
 /** Planner statistics follow the data: refreshed after this many applied findings. */
 const OPTIMIZE_EVERY = 200_000;
 
 export class Housekeeping {
   private timer: NodeJS.Timeout | undefined;
+  private trendTimer: NodeJS.Timeout | undefined;
+  private sampling: Promise<void> | undefined;
   private findingsSinceOptimize = 0;
   private optimizing: Promise<void> | undefined;
   private sweeping: Promise<void> | undefined;
@@ -21,11 +26,14 @@ export class Housekeeping {
     private readonly opts: { retentionMs: number; now: () => number },
   ) {}
 
-  /** Sweeps once now, then every hour. */
+  /** Sweeps once now, then every hour; samples the trend now, then every TREND_SAMPLE_MS. */
   async start(): Promise<void> {
     await this.sweep();
     this.timer = setInterval(() => { void this.sweep(); }, RETENTION_SWEEP_MS);
     this.timer.unref();
+    await this.sampleTrend();
+    this.trendTimer = setInterval(() => { void this.sampleTrend(); }, TREND_SAMPLE_MS);
+    this.trendTimer.unref();
   }
 
   /** Counts applied findings; refreshes the planner's statistics every OPTIMIZE_EVERY of them. */
@@ -37,8 +45,24 @@ export class Housekeeping {
   /** Stops the timer and waits for a sweep or refresh in progress, so the store can be closed. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.trendTimer);
     await this.sweeping;
     await this.optimizing;
+    await this.sampling;
+  }
+
+  /** The open findings now, as this hour's trend point; points older than 30 days (or --retention) are deleted. */
+  private sampleTrend(): Promise<void> {
+    this.sampling ??= (async () => {
+      try {
+        const now = this.opts.now();
+        await this.store.recordTrend(trendSampleOf(await this.store.openCounts(), now));
+        await this.store.pruneTrend(now - Math.min(TREND_KEEP_MS, this.opts.retentionMs));
+      } catch (err) {
+        this.log.warn({ err }, 'trend sample failed');
+      }
+    })().finally(() => { this.sampling = undefined; });
+    return this.sampling;
   }
 
   private sweep(): Promise<void> {

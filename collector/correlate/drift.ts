@@ -4,7 +4,7 @@
 import type { Severity } from '../../proto/report.js';
 import { roleKey } from '../store/rows.js';
 import type { SettingRow } from '../store/types.js';
-import type { Correlation, CorrelationRule, EvidenceRef } from './types.js';
+import type { Correlation, CorrelationRule, DriftBaseline, EvidenceRef } from './types.js';
 
 const valueOf = (r: SettingRow): string => r.valueKey ?? `status:${r.status}`;
 const rowRef = (r: SettingRow): EvidenceRef => ({
@@ -14,6 +14,11 @@ const rowRef = (r: SettingRow): EvidenceRef => ({
 
 /** Long values are stored as a digest (`sha1:...`), which is shown as is. */
 const parseValueKey = (key: string): unknown => (key.startsWith('sha1:') ? key : JSON.parse(key) as unknown);
+
+/** A baseline as valueOf wrote it: a value's canonical JSON, or `status:<status>` for a check without a value. */
+function describeBaseline(key: string, nodes: number, of: number): DriftBaseline {
+  return key.startsWith('status:') ? { status: key.slice('status:'.length), nodes, of } : { value: parseValueKey(key), nodes, of };
+}
 
 /** The value the group agrees on, or undefined when it does not agree enough to call anyone drifted. */
 function baselineValue(rows: readonly SettingRow[]): string | undefined {
@@ -66,6 +71,8 @@ export const driftRule: CorrelationRule = {
           evidence: [rowRef(r), ...agreeing.slice(0, 3).map(rowRef)],
           detail: `${r.node} has ${r.valueKey ?? r.status}; ${agreeing.length} of ${rows.length} ${role} nodes have ${
             agreeing[0].valueKey ?? agreeing[0].status}`,
+          role,
+          baseline: describeBaseline(baseline, agreeing.length, rows.length),
         });
       }
     }

@@ -1,5 +1,6 @@
 // Computes correlations and the score from the store on demand, caching the result: recomputed after ingest
 // (at most every minIntervalMs) and when older than maxAgeMs (silence is a matter of time, not of ingest).
+import type { ClusterSnapshot } from '../cluster/model.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
 import { FACT_INPUTS, FACT_SELECTOR } from './facts.js';
@@ -7,7 +8,7 @@ import { correlate } from './rules.js';
 import { computeScore, type ClusterScore } from './score.js';
 import type { Correlation } from './types.js';
 
-interface CorrelationSnapshot {
+export interface CorrelationSnapshot {
   computedAt: number;
   /** How long the computation took. */
   ms: number;
@@ -26,6 +27,10 @@ interface EngineOptions {
   scoreHistoryIntervalMs: number;
   now?: () => number;
   log?: Logger;
+  /** The Kubernetes API's picture, when the collector reads it (undefined until it has been read once). */
+  cluster?: () => ClusterSnapshot | undefined;
+  /** Called with every new result (the live feed announces one that differs from the last). */
+  onComputed?: (snapshot: CorrelationSnapshot) => void;
 }
 
 export class CorrelationEngine {
@@ -77,10 +82,12 @@ export class CorrelationEngine {
       throw err;
     }
     const checkTitles = new Map(checks.map((c) => [c.checkId, c.title]));
-    const items = correlate({ now, silentAfterMs: this.opts.silentAfterMs, nodes, facts, settings, checkTitles });
+    const cluster = this.opts.cluster?.();
+    const items = correlate({ now, silentAfterMs: this.opts.silentAfterMs, nodes, facts, settings, checkTitles, ...(cluster ? { cluster } : {}) });
     const score = computeScore(nodes, checks);
     const snapshot: CorrelationSnapshot = { computedAt: now, ms: Math.round(performance.now() - started), items, score };
     this.latest = snapshot;
+    this.opts.onComputed?.(snapshot);
     this.opts.log?.debug({ correlations: items.length, ms: snapshot.ms }, 'correlations computed');
     if (nodes.length > 0 && now - this.lastScorePoint >= this.opts.scoreHistoryIntervalMs) {
       this.lastScorePoint = now;

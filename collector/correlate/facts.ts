@@ -31,6 +31,11 @@ export const FACT_INPUTS = {
   /** Evidence keys whose values name other nodes (URLs or host:port lists). */
   referenceKeys: ['--etcd-servers', 'etcd-servers', '--initial-cluster', 'initial-cluster', 'ETCD_INITIAL_CLUSTER',
     '--apiserver-advertise-address', '--advertise-address', 'server', 'clusters[0].cluster.server'],
+  /** Declared vs kernel (its evidence carries CapEff and the namespaces shared with the host, pass or fail). */
+  kernelCheckIds: ['container-kernel-drift'],
+  /** Host ports of a container (CRI), and secret-looking environment variable names (values are never reported). */
+  hostPortCheckIds: ['container-host-ports'],
+  secretEnvCheckIds: ['container-secret-env'],
   /** Resource kinds whose findings are node settings comparable across nodes (drift). */
   driftResourceKinds: ['component', 'node', 'kernel', 'file', 'certificate'],
 } as const;
@@ -43,6 +48,8 @@ export const FACT_SELECTOR: FactSelector = [
   { resourceKinds: ['container'], excludeStatus: ['pass'],
     pss: [...FACT_INPUTS.privilegedPss, ...FACT_INPUTS.hostNamespacesPss, ...FACT_INPUTS.hostPathPss] },
   { resourceKinds: ['container'], excludeStatus: ['pass'], checkIds: [...FACT_INPUTS.hostPidCheckIds, ...FACT_INPUTS.hostPathCheckIds] },
+  { resourceKinds: ['container'], checkIds: [...FACT_INPUTS.kernelCheckIds] },
+  { resourceKinds: ['container'], excludeStatus: ['pass'], checkIds: [...FACT_INPUTS.hostPortCheckIds, ...FACT_INPUTS.secretEnvCheckIds] },
   { resourceKinds: ['file', 'certificate'] },
   { evidenceKeys: [...FACT_INPUTS.referenceKeys] },
 ];

@@ -1,11 +1,12 @@
 // The rule catalogue: every correlation the collector draws.
 import { ATTACK_PATH_RULES } from './attack-paths.js';
+import { CLUSTER_PATH_RULES } from './cluster-paths.js';
 import { COVERAGE_RULES } from './coverage.js';
 import { driftRule } from './drift.js';
 import { severityRank } from '../../proto/report.js';
 import type { ClusterState, Correlation, CorrelationRule } from './types.js';
 
-export const RULES: CorrelationRule[] = [driftRule, ...ATTACK_PATH_RULES, ...COVERAGE_RULES];
+export const RULES: CorrelationRule[] = [driftRule, ...ATTACK_PATH_RULES, ...CLUSTER_PATH_RULES, ...COVERAGE_RULES];
 
 /** Pure: every rule over one state, most severe first. */
 export function correlate(state: ClusterState, rules: readonly CorrelationRule[] = RULES): Correlation[] {

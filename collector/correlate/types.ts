@@ -1,5 +1,6 @@
 // Correlations: cluster-wide conclusions drawn from several findings, each pointing at its evidence.
 import type { Severity } from '../../proto/report.js';
+import type { ClusterSnapshot } from '../cluster/model.js';
 import type { NodeRecord, SettingRow, StoredFinding } from '../store/types.js';
 
 export const CORRELATION_KINDS = ['drift', 'attack-path', 'coverage'] as const;
@@ -23,6 +24,17 @@ export interface Correlation {
   nodes: string[];
   evidence: EvidenceRef[];
   detail?: string;
+  /** Drift: the role set compared (sorted, comma-joined) … */
+  role?: string;
+  /** … and what most of it has: the value (or, for checks without a value, the status), on how many of how many nodes. */
+  baseline?: DriftBaseline;
+}
+
+export interface DriftBaseline {
+  value?: unknown;
+  status?: string;
+  nodes: number;
+  of: number;
 }
 
 /** What every rule sees: the store's current state, read once per computation. */
@@ -37,6 +49,8 @@ export interface ClusterState {
   settings: SettingRow[];
   /** Check titles by check id, for readable correlation titles. */
   checkTitles: Map<string, string>;
+  /** What the Kubernetes API says (pods, RBAC, NetworkPolicies), when the collector reads it. */
+  cluster?: ClusterSnapshot;
 }
 
 export interface CorrelationRule {

@@ -4,9 +4,11 @@
 import type { Logger } from 'pino';
 import { Counter, register as defaultRegistry, type Registry } from 'prom-client';
 import type { Envelope, HeartbeatEnvelope } from '../../proto/wire.js';
-import type { Store } from '../store/types.js';
+import { SEQ_WINDOW } from '../store/sequence.js';
+import type { SeqPosition, Store } from '../store/types.js';
+import { untrustedCaller, writerOf, type CallerIdentity } from './identity.js';
 import { OrderedValidation } from './validate.js';
-import { IngestValidationError, type IngestMessage, type IngestResult, type Ingestor } from './types.js';
+import { IngestValidationError, ReservedNodeError, type IngestMessage, type IngestResult, type Ingestor } from './types.js';
 
 interface IngestorOptions {
   /** Most messages per transaction. */
@@ -21,12 +23,28 @@ interface IngestorOptions {
   onInvalid?: (input: unknown, err: unknown) => void;
   /** Called when a transaction fails (before each message is retried alone). */
   onError?: (err: unknown, messages: number) => void;
+  /** Nodes only ingestOwn() may write (the collector's own sources); refused to every other caller. */
+  reservedNodes?: readonly string[];
 }
 
 interface Pending {
   message: IngestMessage;
   resolve(result: IngestResult): void;
   reject(err: unknown): void;
+}
+
+const MAX_EPOCH_LENGTH = 64;
+
+/**
+ * The validated message with the order and writer the transport gave the input: its epoch (from the wire,
+ * checked here) and who wrote it (established by the transport, never from the wire).
+ */
+function withOrder(message: IngestMessage, input: IngestMessage): IngestMessage {
+  const { epoch, writer } = input;
+  if (epoch !== undefined && (typeof epoch !== 'string' || epoch.length > MAX_EPOCH_LENGTH)) {
+    throw new IngestValidationError(`invalid ingest message: epoch: at most ${MAX_EPOCH_LENGTH} characters`, ['epoch: too long']);
+  }
+  return { ...message, ...(epoch !== undefined ? { epoch } : {}), ...(writer ? { writer } : {}) };
 }
 
 const findingCount = (m: IngestMessage): number => (m.kind === 'full' ? m.report.findings.length : m.upserts.length + m.resolved.length);
@@ -50,7 +68,7 @@ export class BatchingIngestor implements Ingestor {
   async ingest(input: IngestMessage): Promise<IngestResult> {
     let queued: { stored: Promise<IngestResult> };
     try {
-      queued = await this.validation.then(input, (message) => ({ stored: this.enqueue(message) }));
+      queued = await this.validation.then(input, (message) => ({ stored: this.enqueue(withOrder(message, input)) }));
     } catch (err) {
       this.opts.onInvalid?.(input, err);
       throw err;
@@ -60,6 +78,17 @@ export class BatchingIngestor implements Ingestor {
 
   /** For callers that already validated (the HTTP route validates the posted document itself). */
   enqueue(message: IngestMessage): Promise<IngestResult> {
+    if (this.opts.reservedNodes?.includes(message.node)) return Promise.reject(new ReservedNodeError(message.node));
+    return this.queued(message);
+  }
+
+  /** The collector's own sources: validated like any message (same schema and limits), and allowed to write their reserved node. */
+  async ingestOwn(input: IngestMessage): Promise<IngestResult> {
+    const queued = await this.validation.then(input, (message) => ({ stored: this.queued(message) }));
+    return queued.stored;
+  }
+
+  private queued(message: IngestMessage): Promise<IngestResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ message, resolve, reject });
       this.startDrain();
@@ -76,6 +105,10 @@ export class BatchingIngestor implements Ingestor {
 
   lastSeq(node: string): Promise<number | undefined> {
     return this.store.lastSeq(node);
+  }
+
+  position(node: string): Promise<SeqPosition | undefined> {
+    return this.store.position(node);
   }
 
   /** Resolves when everything queued so far is stored. */
@@ -143,10 +176,11 @@ export function deliveryMetrics(registry: Registry = defaultRegistry): DeliveryM
   };
 }
 
-function envelopeToIngest(e: Envelope): IngestMessage {
-  if (e.payload.kind === 'full') return { kind: 'full', node: e.node, seq: e.seq, report: e.payload.report };
+function envelopeToIngest(e: Envelope, writer: CallerIdentity): IngestMessage {
+  const base = { node: e.node, seq: e.seq, epoch: e.epoch ?? '', writer: writerOf(writer) };
+  if (e.payload.kind === 'full') return { kind: 'full', ...base, report: e.payload.report };
   const d = e.payload.delta;
-  return { kind: 'delta', node: e.node, seq: e.seq, scannedAt: d.scannedAt, upserts: [...d.added, ...d.changed], resolved: d.resolved };
+  return { kind: 'delta', ...base, scannedAt: d.scannedAt, upserts: [...d.added, ...d.changed], resolved: d.resolved };
 }
 
 /** Who handed a message over, as its transport established it. */
@@ -157,7 +191,9 @@ export interface Sender {
   label?: string;
   /** For logs: the peer address, the subject. */
   peer?: string;
-  /** Nodes the caller proved it may speak for (certificate names, the subject's node); undefined: trusted. */
+  /** Who the caller proved to be (token, certificate); undefined: a caller taken on trust, limited to `nodes`. */
+  identity?: CallerIdentity;
+  /** Nodes the caller may speak for when it has no identity (the NATS subject's node); undefined: any. */
   nodes?: readonly string[];
   /** The cluster the caller speaks in (the subject's), when the transport knows it. */
   cluster?: string;
@@ -211,26 +247,33 @@ export class DeliveryIngestor {
 
   async receive(message: Envelope | HeartbeatEnvelope, from: Sender): Promise<DeliveryAnswer> {
     const { metrics, log } = this.opts;
-    if (!this.speaksFor(from, message)) {
+    const caller = from.identity ?? untrustedCaller(from.label ?? from.transport, from.nodes);
+    if (!this.speaksFor(caller, from, message)) {
       metrics.refused(from.transport, 'node-mismatch');
-      log.warn({ transport: from.transport, peer: from.peer, allowed: from.nodes, claimedNode: message.node,
-        claimedCluster: message.cluster, seq: message.seq }, 'refused a report for another node');
-      return { kind: 'refuse', reason: `may only report for ${from.nodes?.join(', ')}` };
+      log.warn({ transport: from.transport, peer: from.peer, identity: caller.kind, ...caller.detail, allowed: caller.nodes,
+        claimedNode: message.node, claimedCluster: message.cluster, seq: message.seq }, 'refused a report for another node');
+      return { kind: 'refuse', reason: `may only report for ${caller.nodes?.join(', ')}` };
     }
     if (!('payload' in message)) {
       metrics.received(from.transport, 'heartbeat');
       return { kind: 'heartbeat' };
     }
-    const ingest = envelopeToIngest(message);
+    const ingest = envelopeToIngest(message, caller);
     metrics.received(from.transport, ingest.kind);
     // After waiting its time a message is applied anyway (the missing one was refused, or expired).
     const mayWait = from.redelivery !== undefined && from.redelivery.count <= Math.ceil(from.redelivery.maxWaitMs / this.gapWaitMs);
     const mayResync = from.canResync === true && ingest.kind === 'delta';
-    const last = mayWait || mayResync ? await this.ingestor.lastSeq(ingest.node) : undefined;
-    // Fulls wait too: applied first, they would turn the late deltas before them into duplicates (lost history).
-    if (mayWait && last !== undefined && message.seq > last + 1) {
-      return { kind: 'retry', afterMs: this.gapWaitMs, reason: `waiting for seq ${last + 1}` };
+    const pos = mayWait || mayResync ? await this.ingestor.position(ingest.node) : undefined;
+    const stored = pos?.seq ?? undefined;
+    // Fulls wait too: applied first, they would turn the late deltas before them into duplicates or, in a new
+    // epoch, into an epoch left behind (lost history). An agent's seq goes on across its runs, so a new run's first
+    // snapshot waits for the last run's messages as well; never for a number past the window.
+    if (mayWait && stored !== undefined && message.seq > stored + 1 && message.seq <= stored + SEQ_WINDOW) {
+      return { kind: 'retry', afterMs: this.gapWaitMs, reason: `waiting for seq ${stored + 1}` };
     }
+    // A resync is asked for a gap in the order the message belongs to (its epoch).
+    const inOrder = stored !== undefined && (pos!.epoch === null || pos!.epoch === ingest.epoch);
+    const last = inOrder ? stored : undefined;
     let result: IngestResult;
     try {
       result = await this.ingestor.ingest(ingest);
@@ -240,17 +283,23 @@ export class DeliveryIngestor {
         'ingest failed; the message will be delivered again');
       return { kind: 'retry', afterMs: this.opts.retryMs ?? 1_000, reason: 'store unavailable' };
     }
+    if (result.refused) return this.refused(from, caller, message, result.refused);
     const answer: DeliveryAnswer = { kind: 'ack', seq: message.seq, duplicate: result.duplicate };
-    if (ingest.kind === 'full') this.resyncAsked.delete(ingest.node);
-    // A delta that does not follow what we hold (a lost message, a collector that lost its data) is
-    // stored anyway, but the agent is asked for a full snapshot to repair the state.
-    const gap = mayResync && (last === undefined || message.seq > last + 1);
-    if (gap && !result.duplicate && !this.resyncAsked.has(ingest.node)) {
+    if (result.applied) {
+      const about = { transport: from.transport, node: ingest.node, epoch: ingest.epoch, seq: message.seq, identity: caller.kind, subject: caller.subject };
+      if (ingest.kind === 'full') log.info({ ...about, ...caller.detail, findings: ingest.report.findings.length }, 'full report stored');
+      else log.debug(about, 'delta stored');
+    }
+    if (ingest.kind === 'full' && result.applied) this.resyncAsked.delete(ingest.node);
+    // A delta that does not follow what we hold (a lost message, a collector that lost its data, an epoch the
+    // node has left) is stored or ignored, but the agent is asked for a full snapshot to repair the state.
+    const gap = mayResync && (result.stale === true || (last === undefined && !inOrder) || (last !== undefined && message.seq > last + 1));
+    if (gap && (!result.duplicate || result.stale) && !this.resyncAsked.has(ingest.node)) {
       this.resyncAsked.add(ingest.node);
       metrics.resync(from.transport);
-      log.info({ transport: from.transport, node: ingest.node, seq: message.seq, lastSeq: last },
+      log.info({ transport: from.transport, node: ingest.node, epoch: ingest.epoch, seq: message.seq, lastSeq: last, stale: result.stale },
         'sequence gap: asking the agent for a full snapshot');
-      answer.resync = `collector holds up to seq ${last ?? 'none'}, got ${message.seq}`;
+      answer.resync = result.stale ? `collector follows another epoch of ${ingest.node}` : `collector holds up to seq ${last ?? 'none'}, got ${message.seq}`;
     }
     return answer;
   }
@@ -266,14 +315,23 @@ export class DeliveryIngestor {
     return { kind: 'reject', seq: 0, reason };
   }
 
-  /** A caller whose credentials name no node at all. */
-  unauthenticated(from: Sender, detail: string): void {
-    this.opts.metrics.refused(from.transport, 'no-identity');
-    this.opts.log.warn({ transport: from.transport, peer: from.peer }, `refused ${from.label ?? from.transport} caller: ${detail}`);
+  /** A caller whose credentials prove nothing (no token or certificate, a bad token): `reason` is the metrics label. */
+  unauthenticated(from: Sender, detail: string, reason = 'no-identity', extra: Record<string, unknown> = {}): void {
+    this.opts.metrics.refused(from.transport, reason);
+    this.opts.log.warn({ transport: from.transport, peer: from.peer, reason, ...extra }, `refused ${from.label ?? from.transport} caller: ${detail}`);
   }
 
-  private speaksFor(from: Sender, m: { node: string; cluster: string }): boolean {
-    return (from.nodes === undefined || from.nodes.includes(m.node)) && (from.cluster === undefined || from.cluster === m.cluster);
+  private speaksFor(caller: CallerIdentity, from: Sender, m: { node: string; cluster: string }): boolean {
+    const nodeOk = (nodes: readonly string[] | undefined): boolean => nodes === undefined || nodes.includes(m.node);
+    return nodeOk(caller.nodes) && nodeOk(from.nodes) && (from.cluster === undefined || from.cluster === m.cluster);
+  }
+
+  /** The store would not take it: a seq too far ahead (dropped by the agent), or a node bound to another identity. */
+  private refused(from: Sender, caller: CallerIdentity, m: Envelope, refusal: NonNullable<IngestResult['refused']>): DeliveryAnswer {
+    this.opts.metrics.refused(from.transport, refusal.reason);
+    this.opts.log.warn({ transport: from.transport, peer: from.peer, identity: caller.kind, ...caller.detail, node: m.node,
+      epoch: m.epoch, seq: m.seq, reason: refusal.reason }, `refused a message: ${refusal.message}`);
+    return refusal.reason === 'seq-window' ? { kind: 'reject', seq: m.seq, reason: refusal.message } : { kind: 'refuse', reason: refusal.message };
   }
 
   private reject(from: Sender, m: { node: string; seq: number }, reason: string): DeliveryAnswer {

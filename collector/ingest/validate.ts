@@ -7,17 +7,16 @@ import {
   EvidenceSchema, FindingSchema, jsonExtent, NodeReportSchema, REPORT_LIMITS, ResourceSchema,
   type Finding, type JsonExtentProblem, type NodeReport,
 } from '../../proto/report.js';
+import { isNodeName, NODE_NAME_MAX_LENGTH, NODE_NAME_RULE } from '../../proto/node-name.js';
 import { TimeSlicer } from '../store/slices.js';
 import { IngestValidationError, type IngestMessage } from './types.js';
 
 const MAX_FINDINGS = 200_000;
 const MAX_ISSUES = 20;
 
-/** Kubernetes node names are DNS-1123 subdomains; anything else (`../../etc/passwd`, control characters) is refused. */
-const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-const NodeName = z.string().max(253, 'must be at most 253 characters').regex(DNS_1123_SUBDOMAIN,
-  'must be a DNS-1123 subdomain, as Kubernetes node names are: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit');
+/** Node names as Kubernetes writes them (proto/node-name.ts): `../../etc/passwd` or control characters are refused. */
+const NodeName = z.string().max(NODE_NAME_MAX_LENGTH, `must be at most ${NODE_NAME_MAX_LENGTH} characters`)
+  .refine(isNodeName, `must be ${NODE_NAME_RULE}`);
 const Seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 /** The report around its findings, which are checked one by one afterwards. */
@@ -58,7 +57,12 @@ const keysOf = (schema: z.ZodObject): ReadonlySet<string> => new Set(Object.keys
 const FINDING_KEYS = keysOf(FindingSchema);
 const EVIDENCE_KEYS = keysOf(EvidenceSchema);
 const NODE_KEYS = keysOf(NodeReportSchema.shape.node);
-const RESOURCE_KEYS = new Map(ResourceSchema.options.map((o) => [o.shape.kind.value as string, keysOf(o)]));
+/** Each resource kind's declared keys (one shape may serve several kinds: the API objects of node `cluster`). */
+const RESOURCE_KEYS = new Map(ResourceSchema.options.flatMap((o) => {
+  const kind = o.shape.kind;
+  const kinds: readonly string[] = 'options' in kind ? kind.options : [kind.value];
+  return kinds.map((k) => [k, keysOf(o)] as const);
+}));
 
 const L = REPORT_LIMITS;
 

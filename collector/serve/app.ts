@@ -2,6 +2,7 @@
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyError } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ServiceAccountVerifier } from '../ingest/service-accounts.js';
 import { authHook, requireRole, type TokenSet } from './auth.js';
 import { checkingSerializerCompiler, serializerCompiler, validatorCompiler } from './compilers.js';
 import type { RoutePlugin, ServeContext } from './context.js';
@@ -9,25 +10,34 @@ import { openApiOptions } from './openapi.js';
 import { BadParameter } from './params.js';
 import { StoreUnavailableError, type StoreFault } from '../store/errors.js';
 import { checksRoutes } from './routes/checks.js';
+import { activityRoutes } from './routes/activity.js';
 import { correlationsRoutes } from './routes/correlations.js';
+import { dashboardRoutes, defaultDashboardDir } from './routes/dashboard.js';
+import { eventsRoutes } from './routes/events.js';
 import { findingsRoutes } from './routes/findings.js';
 import { healthRoutes } from './routes/health.js';
 import { nodesRoutes } from './routes/nodes.js';
 import { reportsRoutes } from './routes/reports.js';
+import { serviceAccountsRoutes } from './routes/serviceaccounts.js';
 import { summaryRoutes } from './routes/summary.js';
 
 const ROUTES: readonly RoutePlugin[] = [
-  reportsRoutes, findingsRoutes, nodesRoutes, checksRoutes, correlationsRoutes, summaryRoutes, healthRoutes,
+  reportsRoutes, findingsRoutes, nodesRoutes, checksRoutes, correlationsRoutes, summaryRoutes, activityRoutes, eventsRoutes,
+  healthRoutes, serviceAccountsRoutes,
 ];
 
 interface HttpOptions {
   /** Undefined only with --no-auth. */
   tokens?: TokenSet;
+  /** Agents' ServiceAccount tokens, accepted for `report` (--sa-issuer …). */
+  serviceAccounts?: ServiceAccountVerifier;
   version: string;
   /** Serve HTTPS with this certificate and key (PEM); server.setSecureContext() swaps them while running. */
   tls?: { cert: Buffer; key: Buffer };
   /** Tests: check every response against its schema (see checkingSerializerCompiler). */
   checkResponses?: boolean;
+  /** The built dashboard served at `/` (default: dist/dashboard beside the compiled collector). */
+  dashboardDir?: string;
 }
 
 /** The body limit of every route that does not set its own (only POST /api/v1/reports takes large bodies). */
@@ -64,7 +74,7 @@ export async function buildHttpApp(ctx: ServeContext, opts: HttpOptions) {
   app.setSerializerCompiler(opts.checkResponses ? checkingSerializerCompiler : serializerCompiler);
 
   app.addHook('onRoute', requireRole);
-  app.addHook('onRequest', authHook(opts.tokens));
+  app.addHook('onRequest', authHook(opts.tokens, opts.serviceAccounts, ctx.metrics.registry));
   app.addHook('onSend', async (_req, reply, payload) => {
     for (const [name, value] of headers) if (!reply.hasHeader(name)) reply.header(name, value);
     return payload;
@@ -97,6 +107,7 @@ export async function buildHttpApp(ctx: ServeContext, opts: HttpOptions) {
 
   await app.register(fastifySwagger, openApiOptions(opts.version));
   for (const routes of ROUTES) await app.register(routes, { ctx });
+  await app.register(dashboardRoutes, { dir: opts.dashboardDir ?? defaultDashboardDir() });
   return app;
 }
 

@@ -1,7 +1,7 @@
 // Opaque page cursors: the sort and the last item's sort key, base64url JSON, checked on the way back in.
 import { isRecord } from '../../common/json.js';
 import { SORT_KEYS } from '../store/sql.js';
-import type { FindingSort } from '../store/types.js';
+import type { ChangeKey, FindingSort, HistoryKey } from '../store/types.js';
 import { BadParameter, NOT_A_CURSOR } from './params.js';
 
 export function encodeCursor(sort: string, key: readonly unknown[]): string {
@@ -32,4 +32,23 @@ export function decodeNodesCursor(raw: string): string {
     throw new BadParameter('cursor', NOT_A_CURSOR);
   }
   return k[0];
+}
+
+const isTime = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isId = (v: unknown): v is string => typeof v === 'string' && v.length <= 2048;
+
+/** The change feed's key: (at, node, finding id, event id). */
+export function decodeChangesCursor(raw: string): ChangeKey {
+  const { s, k } = decode(raw);
+  if (s === 'changes' && Array.isArray(k) && k.length === 4 && isTime(k[0]) && isId(k[1]) && isId(k[2]) && isTime(k[3])) {
+    return [k[0], k[1], k[2], k[3]];
+  }
+  throw new BadParameter('cursor', NOT_A_CURSOR);
+}
+
+/** A node history's key: (last activity, finding id). */
+export function decodeHistoryCursor(raw: string): HistoryKey {
+  const { s, k } = decode(raw);
+  if (s === 'history' && Array.isArray(k) && k.length === 2 && isTime(k[0]) && isId(k[1])) return [k[0], k[1]];
+  throw new BadParameter('cursor', NOT_A_CURSOR);
 }

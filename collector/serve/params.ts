@@ -67,7 +67,7 @@ function listOf<const T extends readonly [string, ...string[]]>(values: T, descr
 }
 
 /** A point in time as given: an RFC 3339 time, or a duration back from the request's now. */
-type TimeBound = { at: number } | { ago: number };
+export type TimeBound = { at: number } | { ago: number };
 
 export function timeFrom(bound: TimeBound, now: number): number {
   return 'at' in bound ? bound.at : now - bound.ago;

@@ -31,6 +31,7 @@ export function presentNode(n: NodeRecord, now: number, silentAfterMs: number): 
     agentVersion: n.agentVersion,
     status: nodeStatus(n, now, silentAfterMs),
     summary: n.summary,
+    failingBySeverity: n.failingBySeverity,
     passRate: passRate(n.summary).rate,
   };
 }

@@ -1,7 +1,7 @@
 // The REST contract's response bodies as zod schemas: they type the handlers' results, document every response in
 // the OpenAPI document, and (in tests) check every response the collector sends.
 import { z } from 'zod';
-import { FindingSchema, NodeReportSchema, SeveritySchema, StatusSchema, SummarySchema } from '../../proto/report.js';
+import { FindingSchema, NodeReportSchema, ResourceSchema, SeveritySchema, StatusSchema, SummarySchema } from '../../proto/report.js';
 import { CORRELATION_KINDS } from '../correlate/types.js';
 import { FINDING_EVENTS, LIFECYCLE_STATUSES } from '../store/types.js';
 import type { Role } from './auth.js';
@@ -71,6 +71,11 @@ export const FindingsPage = z.object({
   nextCursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last page'),
 });
 
+/** Counts by severity, every severity present. */
+const SeverityCountsBody = z.object({
+  critical: z.number().int(), high: z.number().int(), medium: z.number().int(), low: z.number().int(), info: z.number().int(),
+});
+
 export const NodeView = z.object({
   name: z.string(),
   roles: z.array(z.string()),
@@ -80,6 +85,7 @@ export const NodeView = z.object({
   agentVersion: z.string().nullable(),
   status: z.enum(['reporting', 'silent']),
   summary: SummarySchema.describe('open findings by status'),
+  failingBySeverity: SeverityCountsBody.describe('open failing findings by severity'),
   passRate: z.number().nullable(),
 });
 
@@ -133,6 +139,13 @@ const CorrelationView = z.object({
     value: z.unknown().optional(),
   })),
   detail: z.string().optional(),
+  role: z.string().optional().describe('drift: the role set compared (sorted, comma-joined; `none` without roles)'),
+  baseline: z.object({
+    value: z.unknown().optional().describe('the value most nodes of the role have (evidence.value)'),
+    status: z.string().optional().describe('for checks without a value: the status most nodes of the role have'),
+    nodes: z.number().int().describe('how many nodes have it'),
+    of: z.number().int().describe('of how many nodes of the role that report this finding'),
+  }).optional().describe('drift: what most nodes of the role have'),
 });
 
 export const CorrelationsList = z.object({
@@ -173,6 +186,51 @@ export const IngestAnswer = z.object({
   lastSeq: z.number().int().optional().describe('highest sequence number stored for the node (streaming agents)'),
   node: z.string(),
   findings: z.number().int().describe('findings in the report'),
+});
+
+export const TrendBody = z.object({
+  step: z.enum(['1h', '1d']),
+  from: Time,
+  to: Time,
+  points: z.array(z.object({
+    at: Time.describe('the start of the hour (or day) the point stands for'),
+    failing: SeverityCountsBody.describe('open failing findings by severity'),
+    open: SummarySchema.describe('open findings by status'),
+  })).describe('in time order; an hour without a sample (collector down) is absent, not zero'),
+});
+
+const FindingEventKindBody = z.enum(FINDING_EVENTS).describe('new (its first status), changed (status), resolved, reopened');
+
+export const ChangesPage = z.object({
+  items: z.array(z.object({
+    at: Time,
+    node: z.string(),
+    findingId: z.string(),
+    checkId: z.string(),
+    event: FindingEventKindBody,
+    status: z.enum(LIFECYCLE_STATUSES).describe('the status it changed to'),
+    severity: SeveritySchema,
+    title: z.string(),
+    component: z.string(),
+  })).describe('newest first'),
+  nextCursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last page'),
+});
+
+export const NodeHistoryPage = z.object({
+  items: z.array(z.object({
+    findingId: z.string(),
+    checkId: z.string(),
+    title: z.string(),
+    severity: SeveritySchema,
+    component: z.string(),
+    resource: ResourceSchema,
+    status: z.enum(LIFECYCLE_STATUSES).describe('now: resolved, or the open finding\'s status'),
+    openedAt: Time.nullable().describe('when it last started failing; null when it never failed'),
+    resolvedAt: Time.nullable().describe('when it was resolved; null while open'),
+    events: z.array(z.object({ at: Time, event: FindingEventKindBody, status: z.enum(LIFECYCLE_STATUSES) }))
+      .describe('its first status (when in the window) and its status changes in the window, newest first'),
+  })).describe('findings that failed, were resolved or changed status in the window, most recent activity first'),
+  nextCursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last page'),
 });
 
 export const HealthBody = z.object({ status: z.literal('ok') });

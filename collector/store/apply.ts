@@ -1,9 +1,11 @@
-// The per-message write sequence both stores follow: dedupe by (node, seq), plan, then execute the plan.
+// The per-message write sequence both stores follow: order by (node, epoch, seq) and check the writer may
+// write the node, plan, then execute the plan.
 import type { IngestMessage, IngestResult } from './messages.js';
 import type { CheckMeta, IngestPlan } from './plan.js';
 import type { Steps } from './slices.js';
 import { roleKey, sameSummary } from './rows.js';
-import type { NodeRecord } from './types.js';
+import { SEQ_WINDOW, sequence, type SeqPosition } from './sequence.js';
+import { MAX_CHANGED_NODES, type NodeIdentity, type NodeRecord, type StoredChanges } from './types.js';
 
 interface NodeWrite {
   name: string;
@@ -15,27 +17,47 @@ interface NodeWrite {
   lastReport: number;
   lastScan: number;
   lastSeq: number | null;
+  epoch: string | null;
+  seqScan: number | null;
+  identity: NodeIdentity | null;
+  boundAt: number | null;
   summary: IngestPlan['summary'];
+  failing: IngestPlan['failing'];
   isNew: boolean;
   scoreChanged: boolean;
 }
 
-export function isDuplicate(message: IngestMessage, node: NodeRecord | undefined): boolean {
-  return message.seq !== undefined && node?.lastSeq != null && message.seq <= node.lastSeq;
-}
+/** Whether and how a message is applied: its place in the node's order, and whether its writer may write the node. */
+type Admission = { kind: 'apply'; position: SeqPosition } | { kind: 'skip'; result: IngestResult };
 
-export function duplicateResult(node: NodeRecord | undefined): IngestResult {
-  return { applied: false, duplicate: true, lastSeq: node?.lastSeq ?? undefined };
+export function admit(message: IngestMessage, node: NodeRecord | undefined, receivedAt: number): Admission {
+  const lastSeq = node?.lastSeq ?? undefined;
+  const w = message.writer;
+  if (node?.boundAt != null && w && !w.bound && !w.anyNode) {
+    return { kind: 'skip', result: { applied: false, duplicate: false, lastSeq, refused: { reason: 'bound-node',
+      message: `node ${message.node} reports with its own identity (${node.identity?.kind ?? 'bound'}); ${w.kind} ${w.subject} may not write it` } } };
+  }
+  const pos = node ? { epoch: node.epoch ?? null, seq: node.lastSeq, scan: node.seqScan ?? null } : undefined;
+  const verdict = sequence(pos, message, receivedAt);
+  switch (verdict.kind) {
+    case 'apply': return { kind: 'apply', position: verdict.position };
+    case 'duplicate': return { kind: 'skip', result: { applied: false, duplicate: true, lastSeq } };
+    case 'stale': return { kind: 'skip', result: { applied: false, duplicate: true, lastSeq, stale: true } };
+    case 'too-far-ahead': return { kind: 'skip', result: { applied: false, duplicate: false, lastSeq, refused: { reason: 'seq-window',
+      message: `seq ${message.seq} is more than ${SEQ_WINDOW} past the stored ${verdict.last}` } } };
+  }
 }
 
 function scanTime(message: IngestMessage): number {
   return Date.parse(message.kind === 'full' ? message.report.scannedAt : message.scannedAt);
 }
 
-export function nodeWrite(message: IngestMessage, node: NodeRecord | undefined, plan: IngestPlan, receivedAt: number): NodeWrite {
+export function nodeWrite(
+  message: IngestMessage, node: NodeRecord | undefined, plan: IngestPlan, receivedAt: number, position: SeqPosition,
+): NodeWrite {
   const full = message.kind === 'full' ? message.report.node : undefined;
   const roles = full ? full.roles : node?.roles ?? [];
-  const lastSeq = message.seq === undefined ? node?.lastSeq ?? null : Math.max(message.seq, node?.lastSeq ?? -Infinity);
+  const w = message.writer;
   return {
     name: message.node,
     roles,
@@ -45,8 +67,13 @@ export function nodeWrite(message: IngestMessage, node: NodeRecord | undefined, 
     firstSeen: node?.firstSeen ?? receivedAt,
     lastReport: receivedAt,
     lastScan: scanTime(message),
-    lastSeq,
+    lastSeq: position.seq,
+    epoch: position.epoch,
+    seqScan: position.scan,
+    identity: w ? { kind: w.kind, subject: w.subject } : node?.identity ?? null,
+    boundAt: node?.boundAt ?? (w?.bound ? receivedAt : null),
     summary: plan.summary,
+    failing: plan.failing,
     isNew: node === undefined,
     scoreChanged: node === undefined || !sameSummary(node.summary, plan.summary),
   };
@@ -80,6 +107,47 @@ export class CountTotals {
   /** Non-zero changes as [checkId, status, severity, delta], one at a time. */
   *rows(): Generator<[string, string, string, number]> {
     for (const [key, d] of this.deltas) if (d !== 0) yield [...splitCountKey(key), d];
+  }
+}
+
+/** What a transaction changed, summed over its messages, for the store's observers. */
+export class ChangeTotals {
+  private readonly nodes = new Set<string>();
+  private truncated = false;
+  private opened = 0;
+  private changed = 0;
+  private resolved = 0;
+
+  add(write: NodeWrite, plan: IngestPlan): void {
+    const { opened, changed, resolved } = plan.counts;
+    if (opened + changed + resolved === 0 && !write.isNew) return;
+    this.opened += opened;
+    this.changed += changed;
+    this.resolved += resolved;
+    if (this.nodes.size < MAX_CHANGED_NODES) this.nodes.add(write.name);
+    else if (!this.nodes.has(write.name)) this.truncated = true;
+  }
+
+  /** Undefined when nothing changed. */
+  result(): StoredChanges | undefined {
+    if (this.nodes.size === 0) return undefined;
+    return { nodes: [...this.nodes], truncated: this.truncated, opened: this.opened, changed: this.changed, resolved: this.resolved };
+  }
+}
+
+/** The store's observers: each is called after a commit; one that throws does not stop the others or the ingest. */
+export class Observers {
+  private readonly listeners = new Set<(changes: StoredChanges) => void>();
+
+  add(listener: (changes: StoredChanges) => void): void {
+    this.listeners.add(listener);
+  }
+
+  notify(changes: StoredChanges | undefined): void {
+    if (!changes) return;
+    for (const listener of this.listeners) {
+      try { listener(changes); } catch { /* an observer's failure is its own; the transaction is committed */ }
+    }
   }
 }
 

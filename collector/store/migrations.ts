@@ -99,11 +99,52 @@ function schemaV1(d: Dialect): string[] {
   ];
 }
 
+const SEVERITY_COLUMNS: Array<[column: string, severity: string]> = [
+  ['fail_critical', 'critical'], ['fail_high', 'high'], ['fail_medium', 'medium'], ['fail_low', 'low'], ['fail_info', 'info'],
+];
+
+/** What the dashboard reads: failures by severity per node, the hourly trend, and the indexes of the change feed. */
+function schemaV2(d: Dialect): string[] {
+  const big = d === 'postgres' ? 'BIGINT' : 'INTEGER';
+  const columns = SEVERITY_COLUMNS.map(([c]) => c);
+  return [
+    ...columns.map((c) => `ALTER TABLE nodes ADD COLUMN ${c} INTEGER NOT NULL DEFAULT 0`),
+    // Nodes stored before this version: counted once from their open failures.
+    `UPDATE nodes SET (${columns.join(', ')}) = (SELECT ${SEVERITY_COLUMNS.map(([, s]) =>
+      `COALESCE(SUM(CASE WHEN f.severity = '${s}' THEN 1 ELSE 0 END), 0)`).join(', ')}
+      FROM findings f WHERE f.node = nodes.name AND f.resolved_at IS NULL AND f.status = 'fail')`,
+    `CREATE TABLE trend_samples (
+      at ${big} PRIMARY KEY,
+      ${columns.map((c) => `${c} INTEGER NOT NULL`).join(',\n      ')},
+      pass INTEGER NOT NULL,
+      fail INTEGER NOT NULL,
+      warn INTEGER NOT NULL,
+      skip INTEGER NOT NULL,
+      error INTEGER NOT NULL
+    )`,
+    // The change feed reads events and first statuses newest first, cluster-wide.
+    'CREATE INDEX finding_events_at ON finding_events (at, node, fid, id)',
+    'CREATE INDEX findings_first_seen ON findings (first_seen, node, fid)',
+  ];
+}
+
+/** Who writes each node (and whether it is bound to an identity of its own), and the epoch its seq counts in. */
+function nodeIdentityV3(d: Dialect): string[] {
+  const big = d === 'postgres' ? 'BIGINT' : 'INTEGER';
+  return [
+    'ALTER TABLE nodes ADD COLUMN epoch TEXT',
+    `ALTER TABLE nodes ADD COLUMN seq_scan ${big}`,
+    'ALTER TABLE nodes ADD COLUMN identity_kind TEXT',
+    'ALTER TABLE nodes ADD COLUMN identity_subject TEXT',
+    `ALTER TABLE nodes ADD COLUMN bound_at ${big}`,
+  ];
+}
+
 /**
  * The default findings order, problems first (status rank, then severity, then recency), with its index; and the
  * one-row table readiness writes to when a write has failed (a full disk), to see whether writes work again.
  */
-function problemsFirstAndProbe(d: Dialect): string[] {
+function problemsFirstAndProbeV4(d: Dialect): string[] {
   const big = d === 'postgres' ? 'BIGINT' : 'INTEGER';
   return [
     'ALTER TABLE findings ADD COLUMN status_rank INTEGER NOT NULL DEFAULT 0',
@@ -114,14 +155,16 @@ function problemsFirstAndProbe(d: Dialect): string[] {
   ];
 }
 
-function migrations(d: Dialect): Migration[] {
+export function migrations(d: Dialect): Migration[] {
   return [
     { version: 1, name: 'initial schema', statements: schemaV1(d) },
-    { version: 2, name: 'problems-first order and the readiness probe', statements: problemsFirstAndProbe(d) },
+    { version: 2, name: 'failures by severity per node, trend, change feed', statements: schemaV2(d) },
+    { version: 3, name: 'node identity and sequence epochs', statements: nodeIdentityV3(d) },
+    { version: 4, name: 'problems-first order and the readiness probe', statements: problemsFirstAndProbeV4(d) },
   ];
 }
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 4;
 
 /** What the runner needs of a database: one connection (so BEGIN … COMMIT spans the statements between them). */
 export interface MigrationConnection {

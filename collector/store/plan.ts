@@ -1,8 +1,8 @@
 // What one message does to one node's findings, decided in pure code so both stores execute the same plan.
-import { STATUSES, type Finding, type Status, type Summary } from '../../proto/report.js';
+import { SEVERITIES, STATUSES, type Finding, type Status, type Summary } from '../../proto/report.js';
 import type { IngestMessage } from './messages.js';
-import { emptySummary, findingColumns, type FindingColumns } from './rows.js';
-import type { FindingEvent } from './types.js';
+import { emptySeverityCounts, emptySummary, findingColumns, type FindingColumns } from './rows.js';
+import type { FindingEvent, SeverityCounts } from './types.js';
 
 /** The stored state of one of the node's findings, as the plan needs it. */
 export interface ExistingFinding {
@@ -36,6 +36,10 @@ export interface IngestPlan {
   checks: Map<string, CheckMeta>;
   /** The node's open findings by status after the message. */
   summary: Summary;
+  /** The node's open failing findings by severity after the message. */
+  failing: SeverityCounts;
+  /** Findings new or reopened, open ones changed (status or content), and resolved. */
+  counts: { opened: number; changed: number; resolved: number };
 }
 
 const countKey = (checkId: string, status: string, severity: string): string => `${checkId}\u0000${status}\u0000${severity}`;
@@ -48,12 +52,18 @@ function bump(map: Map<string, number>, key: string, by: number): void {
 /** Findings handled between two points where the planner may be interrupted. */
 const STEP = 512;
 
+/** The node's stored counts of open findings: by status, and its failures by severity. */
+interface OpenBefore {
+  summary: Summary;
+  failing: SeverityCounts;
+}
+
 /**
  * Plans one message as steps (see slices.ts). `existing` is every stored finding of the node for a full report; for
- * a delta it needs only the findings the delta names, and `openBefore` (the node's stored summary) carries the rest,
- * so a delta costs time in proportion to itself, not to the node.
+ * a delta it needs only the findings the delta names, and `before` (the node's stored counts) carries the rest, so a
+ * delta costs time in proportion to itself, not to the node.
  */
-export function* planSteps(existing: readonly ExistingFinding[], message: IngestMessage, openBefore?: Summary): Generator<void, IngestPlan> {
+export function* planSteps(existing: readonly ExistingFinding[], message: IngestMessage, before?: OpenBefore): Generator<void, IngestPlan> {
   const byId = new Map<string, ExistingFinding>();
   const open = new Map<string, { checkId: string; status: Status; severity: Finding['severity'] }>();
   for (const e of existing) {
@@ -69,11 +79,14 @@ export function* planSteps(existing: readonly ExistingFinding[], message: Ingest
 
   const plan: IngestPlan = {
     upserts: [], resolve: [], events: [], countDeltas: new Map(), checks: new Map(), summary: emptySummary(),
+    failing: emptySeverityCounts(), counts: { opened: 0, changed: 0, resolved: 0 },
   };
   const statusDeltas = emptySummary();
+  const failingDeltas = emptySeverityCounts();
   const change = (checkId: string, status: Status, severity: Finding['severity'], by: number): void => {
     bump(plan.countDeltas, countKey(checkId, status, severity), by);
     statusDeltas[status] += by;
+    if (status === 'fail') failingDeltas[severity] += by;
   };
 
   const resolveOne = (fid: string): void => {
@@ -106,22 +119,30 @@ export function* planSteps(existing: readonly ExistingFinding[], message: Ingest
     const wasOpen = open.get(f.id);
     if (!prev) {
       plan.upserts.push(cols);
+      plan.counts.opened++;
     } else if (prev.resolvedAt !== null) {
       plan.upserts.push(cols);
       plan.events.push({ findingId: f.id, checkId: f.checkId, status: f.status, event: 'reopened' });
+      plan.counts.opened++;
     } else if (prev.body !== cols.body) {
       plan.upserts.push(cols);
       if (prev.status !== f.status) plan.events.push({ findingId: f.id, checkId: f.checkId, status: f.status, event: 'changed' });
+      plan.counts.changed++;
     }
     if (wasOpen) change(wasOpen.checkId, wasOpen.status, wasOpen.severity, -1);
     change(f.checkId, f.status, f.severity, +1);
     open.set(f.id, { checkId: f.checkId, status: f.status, severity: f.severity });
   }
 
-  if (message.kind === 'delta' && openBefore) {
-    for (const status of STATUSES) plan.summary[status] = Math.max(0, openBefore[status] + statusDeltas[status]);
+  if (message.kind === 'delta' && before) {
+    for (const status of STATUSES) plan.summary[status] = Math.max(0, before.summary[status] + statusDeltas[status]);
+    for (const severity of SEVERITIES) plan.failing[severity] = Math.max(0, before.failing[severity] + failingDeltas[severity]);
   } else {
-    for (const { status } of open.values()) plan.summary[status]++;
+    for (const { status, severity } of open.values()) {
+      plan.summary[status]++;
+      if (status === 'fail') plan.failing[severity]++;
+    }
   }
+  plan.counts.resolved = plan.resolve.length;
   return plan;
 }

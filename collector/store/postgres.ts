@@ -1,17 +1,28 @@
 // PostgreSQL store (`--database-url`): for large clusters and several collector replicas sharing one database.
 // Each message locks its node row (SELECT ... FOR UPDATE), so replicas never interleave one node's writes.
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { isRecord } from '../../common/json.js';
 import type { IngestMessage, IngestResult } from './messages.js';
 import { planSteps, type CheckMeta, type ExistingFinding } from './plan.js';
-import { CheckMetaCache, CountTotals, duplicateResult, isDuplicate, nodeWrite, touchedIds } from './apply.js';
+import { admit, ChangeTotals, CheckMetaCache, CountTotals, nodeWrite, Observers, touchedIds } from './apply.js';
 import { StoreHealth } from './errors.js';
+import { buildHistory, type HistoryEventRow } from './history.js';
 import { runMigrations } from './migrations.js';
 import { runStepsSliced, TimeSlicer } from './slices.js';
-import { toCheckRecords, toNodeRecord, toStoredFinding, type CheckRowOut, type FindingColumns, type NodeRowOut } from './rows.js';
-import { checksMatchingQuery, factsQuery, findingsQuery, nodesQuery, sortKeyOf, type FindingRowOut } from './sql.js';
+import {
+  toChangeRecord, toCheckRecords, toNodeRecord, toStoredFinding, toTrendSample, type CheckRowOut, type FindingColumns, type NodeRowOut,
+  type TrendRowOut,
+} from './rows.js';
+import {
+  changesQuery, checksMatchingQuery, factsQuery, findingsQuery, historyFindingsQuery, nodesQuery, sortKeyOf,
+  type ChangeRowOut, type FindingRowOut, type HistoryRowOut,
+} from './sql.js';
+import { hourOf } from './trend.js';
 import type {
-  CheckRecord, FactSelector, OpenCount, FindingEvent, FindingQuery, NodeQuery, NodeRecord, Page, ScorePoint, SettingRow, Store,
-  StoredFinding,
+  ChangeKey, ChangeRecord, ChangesQuery, CheckRecord, FactSelector, OpenCount, FindingEvent, FindingQuery, HistoryQuery,
+  HistoryRecord, NodeQuery, NodeRecord, Page, ScorePoint, SeqPosition, SettingRow, Store, StoredChanges, StoredFinding,
+  TrendSample,
 } from './types.js';
 
 const INT8_OID = 20;
@@ -31,9 +42,41 @@ function* chunks<T>(items: readonly T[]): Generator<readonly T[]> {
 /** Arbitrary constant naming the migration advisory lock. */
 const MIGRATION_LOCK = 0x76_69_67_69;
 
+/** Every replica hears what every other one stored (observe): NOTIFY at commit on this channel. */
+const CHANGES_CHANNEL = 'vigil_changes';
+/** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; node names are dropped (truncated) to stay below. */
+const MAX_PAYLOAD = 7000;
+const RELISTEN_MS = 2000;
+
 interface PostgresOptions {
   maxConnections?: number;
   onPoolError?: (err: Error) => void;
+}
+
+/** The NOTIFY payload: what a transaction changed, and which store (process) committed it. */
+function changesPayload(origin: string, changes: StoredChanges): string {
+  const nodes = [...changes.nodes];
+  let truncated = changes.truncated;
+  for (;;) {
+    const text = JSON.stringify({ origin, ...changes, nodes, truncated });
+    if (text.length < MAX_PAYLOAD || nodes.length === 0) return text;
+    nodes.splice(Math.floor(nodes.length / 2));
+    truncated = true;
+  }
+}
+
+function parsePayload(text: string): { origin: unknown; changes: StoredChanges } | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    if (!isRecord(v) || !Array.isArray(v.nodes) || !v.nodes.every((n) => typeof n === 'string')) return undefined;
+    const count = (x: unknown): number => (typeof x === 'number' && Number.isSafeInteger(x) && x >= 0 ? x : 0);
+    return {
+      origin: v.origin,
+      changes: { nodes: v.nodes as string[], truncated: v.truncated === true, opened: count(v.opened), changed: count(v.changed), resolved: count(v.resolved) },
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 export class PostgresStore implements Store {
@@ -41,8 +84,14 @@ export class PostgresStore implements Store {
   private readonly pool: pg.Pool;
   private readonly checkCache = new CheckMetaCache();
   private readonly health = new StoreHealth();
+  private readonly observers = new Observers();
+  /** Names this process in NOTIFY payloads: its own commits reach its observers directly, not through LISTEN. */
+  private readonly origin = randomUUID();
+  private listener: pg.Client | undefined;
+  private relisten: NodeJS.Timeout | undefined;
+  private closed = false;
 
-  constructor(connectionString: string, opts: PostgresOptions = {}) {
+  constructor(private readonly connectionString: string, private readonly opts: PostgresOptions = {}) {
     this.pool = new pg.Pool({ connectionString, max: opts.maxConnections ?? 8, types });
     // An idle client losing its connection must not crash the collector; the next query reconnects.
     this.pool.on('error', (err) => opts.onPoolError?.(err));
@@ -104,17 +153,20 @@ export class PostgresStore implements Store {
   }
 
   private async applyOne(c: pg.PoolClient, message: IngestMessage, receivedAt: number, totals: CountTotals,
-    slicer: TimeSlicer): Promise<IngestResult> {
+    changes: ChangeTotals, slicer: TimeSlicer): Promise<IngestResult> {
     const node = await this.lockNode(c, message.node, receivedAt);
-    if (isDuplicate(message, node)) return duplicateResult(node);
+    const admission = admit(message, node, receivedAt);
+    // A node never seen is always admitted: the placeholder row lockNode made is filled in below.
+    if (admission.kind === 'skip') return admission.result;
     // A delta reads only the findings it names: its cost follows the delta, not the node.
     const { rows: existing } = message.kind === 'full'
       ? await c.query<ExistingFinding>(
         'SELECT fid, check_id AS "checkId", status, severity, body, resolved_at AS "resolvedAt" FROM findings WHERE node = $1', [message.node])
       : await c.query<ExistingFinding>(`SELECT fid, check_id AS "checkId", status, severity, body, resolved_at AS "resolvedAt"
           FROM findings WHERE node = $1 AND fid = ANY($2::text[])`, [message.node, touchedIds(message)]);
-    const plan = await runStepsSliced(planSteps(existing, message, node?.summary), slicer);
-    const write = nodeWrite(message, node, plan, receivedAt);
+    const before = node && { summary: node.summary, failing: node.failingBySeverity };
+    const plan = await runStepsSliced(planSteps(existing, message, before), slicer);
+    const write = nodeWrite(message, node, plan, receivedAt, admission.position);
     const at = write.lastScan;
     for (const fids of chunks(plan.resolve)) {
       await c.query('UPDATE findings SET resolved_at = $1, last_seen = $2 WHERE node = $3 AND fid = ANY($4::text[])',
@@ -128,6 +180,7 @@ export class PostgresStore implements Store {
       [message.node, at, e.map((x) => x.findingId), e.map((x) => x.checkId), e.map((x) => x.status), e.map((x) => x.event)]);
     }
     await runStepsSliced(totals.add(plan), slicer);
+    changes.add(write, plan);
     const checks: CheckMeta[] = [];
     for (const c of plan.checks.values()) {
       if (this.checkCache.isNew(c)) checks.push(c);
@@ -142,11 +195,16 @@ export class PostgresStore implements Store {
         part.map((x) => x.severity)]);
     }
     const m = write.summary;
+    const f = write.failing;
     await c.query(`UPDATE nodes SET roles = $2, role_key = $3, agent_version = $4, info = $5, first_seen = $6,
-        last_report = $7, last_scan = $8, last_seq = $9, pass = $10, fail = $11, warn = $12, skip = $13, error = $14
+        last_report = $7, last_scan = $8, last_seq = $9, pass = $10, fail = $11, warn = $12, skip = $13, error = $14,
+        fail_critical = $15, fail_high = $16, fail_medium = $17, fail_low = $18, fail_info = $19,
+        epoch = $20, seq_scan = $21, identity_kind = $22, identity_subject = $23, bound_at = $24
       WHERE name = $1`,
     [write.name, JSON.stringify(write.roles), write.roleKey, write.agentVersion, write.info, write.firstSeen,
-      write.lastReport, write.lastScan, write.lastSeq, m.pass, m.fail, m.warn, m.skip, m.error]);
+      write.lastReport, write.lastScan, write.lastSeq, m.pass, m.fail, m.warn, m.skip, m.error,
+      f.critical, f.high, f.medium, f.low, f.info,
+      write.epoch, write.seqScan, write.identity?.kind ?? null, write.identity?.subject ?? null, write.boundAt]);
     if (write.scoreChanged) {
       await c.query('INSERT INTO node_scores (node, at, pass, fail, warn, skip, error) VALUES ($1, $2, $3, $4, $5, $6, $7)',
         [message.node, at, m.pass, m.fail, m.warn, m.skip, m.error]);
@@ -164,8 +222,9 @@ export class PostgresStore implements Store {
       await c.query('BEGIN');
       const results: IngestResult[] = [];
       const totals = new CountTotals();
+      const changes = new ChangeTotals();
       const slicer = new TimeSlicer();
-      for (const m of messages) results.push(await this.applyOne(c, m, receivedAt, totals, slicer));
+      for (const m of messages) results.push(await this.applyOne(c, m, receivedAt, totals, changes, slicer));
       const rows: Array<[string, string, string, number]> = [];
       for (const row of totals.rows()) {
         rows.push(row);
@@ -177,7 +236,11 @@ export class PostgresStore implements Store {
           ON CONFLICT (check_id, status, severity) DO UPDATE SET n = check_counts.n + excluded.n`,
         [part.map((r) => r[0]), part.map((r) => r[1]), part.map((r) => r[2]), part.map((r) => r[3])]);
       }
+      const changed = changes.result();
+      // Delivered to the other replicas' LISTEN connections when (and only if) the transaction commits.
+      if (changed) await c.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, changesPayload(this.origin, changed)]);
       await c.query('COMMIT');
+      this.observers.notify(changed);
       return results;
     } catch (err) {
       this.checkCache.clear();
@@ -192,6 +255,14 @@ export class PostgresStore implements Store {
     return this.health.read(async () => {
       const { rows } = await this.pool.query<{ last_seq: number | null }>('SELECT last_seq FROM nodes WHERE name = $1', [node]);
       return rows[0]?.last_seq ?? undefined;
+    });
+  }
+
+  async position(node: string): Promise<SeqPosition | undefined> {
+    return this.health.read(async () => {
+      const { rows } = await this.pool.query<{ epoch: string | null; last_seq: number | null; seq_scan: number | null }>(
+        'SELECT epoch, last_seq, seq_scan FROM nodes WHERE name = $1', [node]);
+      return rows[0] ? { epoch: rows[0].epoch, seq: rows[0].last_seq, scan: rows[0].seq_scan } : undefined;
     });
   }
 
@@ -333,7 +404,96 @@ export class PostgresStore implements Store {
     });
   }
 
+  async recordTrend(sample: TrendSample): Promise<void> {
+    const f = sample.failing;
+    const o = sample.open;
+    await this.health.write(async () => {
+      await this.pool.query(`INSERT INTO trend_samples (at, fail_critical, fail_high, fail_medium, fail_low, fail_info, pass, fail, warn, skip, error)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        ON CONFLICT (at) DO UPDATE SET fail_critical = excluded.fail_critical, fail_high = excluded.fail_high,
+          fail_medium = excluded.fail_medium, fail_low = excluded.fail_low, fail_info = excluded.fail_info, pass = excluded.pass,
+          fail = excluded.fail, warn = excluded.warn, skip = excluded.skip, error = excluded.error`,
+      [sample.at, f.critical, f.high, f.medium, f.low, f.info, o.pass, o.fail, o.warn, o.skip, o.error]);
+    });
+  }
+
+  async pruneTrend(before: number): Promise<void> {
+    await this.health.write(async () => {
+      await this.pool.query('DELETE FROM trend_samples WHERE at < $1', [before]);
+    });
+  }
+
+  async trend(since: number): Promise<TrendSample[]> {
+    return this.health.read(async () => {
+      const { rows } = await this.pool.query<TrendRowOut>('SELECT * FROM trend_samples WHERE at >= $1 ORDER BY at', [hourOf(since)]);
+      return rows.map(toTrendSample);
+    });
+  }
+
+  async changes(query: ChangesQuery): Promise<Page<ChangeRecord>> {
+    return this.health.read(async () => {
+      const { text, values } = changesQuery('postgres', query);
+      const { rows } = await this.pool.query<ChangeRowOut>(text, values);
+      const more = rows.length > query.limit;
+      if (more) rows.pop();
+      const items = rows.map(toChangeRecord);
+      const last = items[items.length - 1];
+      return { items, nextAfter: more && last ? [last.at, last.node, last.findingId, last.seq] satisfies ChangeKey : null };
+    });
+  }
+
+  async nodeHistory(node: string, query: HistoryQuery): Promise<Page<HistoryRecord>> {
+    return this.health.read(async () => {
+      const candidates = historyFindingsQuery('postgres', node, query.since);
+      const [rows, failed, events] = await Promise.all([
+        this.pool.query<HistoryRowOut>(candidates.text, candidates.values),
+        this.pool.query<{ fid: string; at: number }>(
+          `SELECT fid, MAX(at) AS at FROM finding_events WHERE node = $1 AND status = 'fail' GROUP BY fid`, [node]),
+        this.pool.query<HistoryEventRow>(`SELECT fid, at, status, event FROM finding_events WHERE node = $1 AND at >= $2
+          ORDER BY at DESC, id DESC`, [node, query.since]),
+      ]);
+      return buildHistory(rows.rows, new Map(failed.rows.map((r) => [r.fid, r.at])), events.rows, query);
+    });
+  }
+
+  /** Observers hear this process's commits directly and the other replicas' through LISTEN (once the first observes). */
+  observe(listener: (changes: StoredChanges) => void): void {
+    this.observers.add(listener);
+    if (!this.listener && !this.relisten) void this.listen();
+  }
+
+  private async listen(): Promise<void> {
+    this.relisten = undefined;
+    if (this.closed) return;
+    const client = new pg.Client({ connectionString: this.connectionString, types });
+    const retry = (err: Error): void => {
+      if (this.listener !== client) return; // already replaced, or the store is closing
+      this.listener = undefined;
+      this.opts.onPoolError?.(err);
+      client.end().catch(() => undefined);
+      if (!this.closed) this.relisten = setTimeout(() => { void this.listen(); }, RELISTEN_MS).unref();
+    };
+    client.on('error', retry);
+    client.on('notification', (msg) => {
+      const parsed = msg.channel === CHANGES_CHANNEL && msg.payload ? parsePayload(msg.payload) : undefined;
+      if (parsed && parsed.origin !== this.origin) this.observers.notify(parsed.changes);
+    });
+    this.listener = client;
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANGES_CHANNEL}`);
+      if (this.closed) await client.end();
+    } catch (err) {
+      retry(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.relisten);
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => undefined);
     await this.pool.end();
   }
 }

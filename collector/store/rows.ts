@@ -2,8 +2,11 @@
 import { createHash } from 'node:crypto';
 import { isRecord } from '../../common/json.js';
 import { severityRank, type Finding, type Severity, type Status, type Summary } from '../../proto/report.js';
-import type { CheckRecord, NodeRecord, StoredFinding } from './types.js';
-import { STATUS_RANK, type FindingRowOut } from './sql.js';
+import type { IdentityKind } from './messages.js';
+import type {
+  ChangeRecord, CheckRecord, FindingEventKind, LifecycleStatus, NodeRecord, SeverityCounts, StoredFinding, TrendSample,
+} from './types.js';
+import { STATUS_RANK, type ChangeRowOut, type FindingRowOut } from './sql.js';
 
 export interface FindingColumns {
   fid: string;
@@ -22,8 +25,6 @@ export interface FindingColumns {
 }
 
 const MAX_VALUE_KEY = 512;
-
-
 
 /** Canonical JSON (sorted keys) so equal settings compare equal across nodes. */
 export function valueKey(value: unknown): string | null {
@@ -60,6 +61,17 @@ export function findingColumns(f: Finding): FindingColumns {
 
 export const emptySummary = (): Summary => ({ pass: 0, fail: 0, warn: 0, skip: 0, error: 0 });
 
+export const emptySeverityCounts = (): SeverityCounts => ({ critical: 0, high: 0, medium: 0, low: 0, info: 0 });
+
+interface SeverityRow { fail_critical: number; fail_high: number; fail_medium: number; fail_low: number; fail_info: number }
+
+function severityCountsOf(row: SeverityRow): SeverityCounts {
+  return {
+    critical: Number(row.fail_critical), high: Number(row.fail_high), medium: Number(row.fail_medium),
+    low: Number(row.fail_low), info: Number(row.fail_info),
+  };
+}
+
 function summaryOf(row: { pass: number; fail: number; warn: number; skip: number; error: number }): Summary {
   return { pass: Number(row.pass), fail: Number(row.fail), warn: Number(row.warn), skip: Number(row.skip), error: Number(row.error) };
 }
@@ -82,10 +94,14 @@ export function toStoredFinding(row: FindingRowOut): StoredFinding {
   };
 }
 
-export interface NodeRowOut {
+export interface NodeRowOut extends SeverityRow {
   name: string; roles: string; agent_version: string | null; info?: string; first_seen: number; last_report: number;
   last_scan: number; last_seq: number | null; pass: number; fail: number; warn: number; skip: number; error: number;
+  epoch?: string | null; seq_scan?: number | null; identity_kind?: string | null; identity_subject?: string | null;
+  bound_at?: number | null;
 }
+
+const numberOrNull = (v: number | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
 
 export function toNodeRecord(row: NodeRowOut): NodeRecord {
   return {
@@ -96,8 +112,13 @@ export function toNodeRecord(row: NodeRowOut): NodeRecord {
     firstSeen: Number(row.first_seen),
     lastReport: Number(row.last_report),
     lastScan: Number(row.last_scan),
-    lastSeq: row.last_seq === null ? null : Number(row.last_seq),
+    lastSeq: numberOrNull(row.last_seq),
+    epoch: row.epoch ?? null,
+    seqScan: numberOrNull(row.seq_scan),
+    identity: row.identity_kind ? { kind: row.identity_kind as IdentityKind, subject: row.identity_subject ?? '' } : null,
+    boundAt: numberOrNull(row.bound_at),
     summary: summaryOf(row),
+    failingBySeverity: severityCountsOf(row),
   };
 }
 
@@ -113,4 +134,23 @@ export function toCheckRecords(checks: CheckRowOut[], counts: Array<{ check_id: 
     if (rec) rec.counts[c.status] += Number(c.n);
   }
   return [...byId.values()].sort((a, b) => a.checkId.localeCompare(b.checkId));
+}
+
+export interface TrendRowOut extends SeverityRow { at: number; pass: number; fail: number; warn: number; skip: number; error: number }
+
+export function toTrendSample(row: TrendRowOut): TrendSample {
+  return { at: Number(row.at), failing: severityCountsOf(row), open: summaryOf(row) };
+}
+
+export function toChangeRecord(row: ChangeRowOut): ChangeRecord {
+  return {
+    at: Number(row.at),
+    node: row.node,
+    findingId: row.fid,
+    checkId: row.check_id,
+    event: row.event as FindingEventKind,
+    status: row.status as LifecycleStatus,
+    finding: JSON.parse(row.body) as Finding,
+    seq: Number(row.id),
+  };
 }

@@ -1,6 +1,6 @@
 // Parameterised SQL shared by both stores: every value is a bound parameter, never text in the statement.
 import { STATUSES } from '../../proto/report.js';
-import type { FactSelector, FindingQuery, FindingSort, NodeQuery } from './types.js';
+import type { ChangesQuery, FactSelector, FindingQuery, FindingSort, NodeQuery } from './types.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -152,7 +152,8 @@ export function checksMatchingQuery(dialect: Dialect, q: Pick<FindingQuery, 'cis
   return { text: `SELECT check_id FROM checks WHERE ${conds.join(' AND ')} ORDER BY check_id`, values: p.values };
 }
 
-const NODE_LIST_COLUMNS = 'name, roles, agent_version, first_seen, last_report, last_scan, last_seq, pass, fail, warn, skip, error';
+const NODE_LIST_COLUMNS = 'name, roles, agent_version, first_seen, last_report, last_scan, last_seq, pass, fail, warn, skip, error, '
+  + 'fail_critical, fail_high, fail_medium, fail_low, fail_info';
 
 export function nodesQuery(dialect: Dialect, q: NodeQuery): { text: string; values: unknown[] } {
   const p = new Params(dialect);
@@ -202,4 +203,50 @@ export function sortKeyOf(sort: FindingSort, row: FindingRowOut): unknown[] {
     case 'recent': return [Number(row.changed_at), row.node, row.fid];
     case 'node': return [row.node, row.fid];
   }
+}
+
+/** A change-feed row as both drivers return it. */
+export interface ChangeRowOut {
+  at: number; node: string; fid: string; id: number; check_id: string; event: string; status: string; body: string;
+}
+
+/**
+ * The change feed: status events and first statuses (kept on the findings row as `new`), newest first by
+ * (at, node, fid, id); a first status has id 0. Each arm reads its own index in that order and stops after a page,
+ * so a bulk first ingest (every finding new) costs a page, not a sort.
+ */
+export function changesQuery(dialect: Dialect, q: ChangesQuery): { text: string; values: unknown[] } {
+  const p = new Params(dialect);
+  const arm = (t: { at: string; id: string; from: string; alias: string; extra: string }): string => {
+    const where = [`${t.at} >= ${p.add(q.since)}`];
+    if (q.node !== undefined) where.push(`${t.alias}.node = ${p.add(q.node)}`);
+    if (q.after) where.push(`(${t.at}, ${t.alias}.node, ${t.alias}.fid, ${t.id}) < (${p.list(q.after)})`);
+    const order = `${t.at} DESC, ${t.alias}.node DESC, ${t.alias}.fid DESC${t.id === '0' ? '' : `, ${t.id} DESC`}`;
+    return `SELECT * FROM (SELECT ${t.at} AS at, ${t.alias}.node AS node, ${t.alias}.fid AS fid, ${t.id} AS id, ${t.extra}
+      FROM ${t.from} WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${p.add(q.limit + 1)}) ${t.alias}_arm`;
+  };
+  const events = arm({ at: 'e.at', id: 'e.id', from: 'finding_events e', alias: 'e', extra: 'e.check_id AS check_id, e.event AS event, e.status AS status' });
+  const firsts = arm({ at: 'f.first_seen', id: '0', from: 'findings f', alias: 'f',
+    extra: "f.check_id AS check_id, 'new' AS event, f.first_status AS status" });
+  return {
+    text: `SELECT c.at, c.node, c.fid, c.id, c.check_id, c.event, c.status, x.body
+      FROM (${events} UNION ALL ${firsts}) c JOIN findings x ON x.node = c.node AND x.fid = c.fid
+      ORDER BY c.at DESC, c.node DESC, c.fid DESC, c.id DESC LIMIT ${p.add(q.limit + 1)}`,
+    values: p.values,
+  };
+}
+
+/** A node-history candidate row: the node's findings that may have failed, resolved or changed in the window. */
+export interface HistoryRowOut {
+  fid: string; status: string; body: string; first_status: string; first_seen: number; changed_at: number; resolved_at: number | null;
+}
+
+/** The node's findings that are failing now, or changed or resolved since the window's start (the code narrows them). */
+export function historyFindingsQuery(dialect: Dialect, node: string, since: number): { text: string; values: unknown[] } {
+  const p = new Params(dialect);
+  return {
+    text: `SELECT fid, status, body, first_status, first_seen, changed_at, resolved_at FROM findings
+      WHERE node = ${p.add(node)} AND ((resolved_at IS NULL AND status = 'fail') OR changed_at >= ${p.add(since)} OR resolved_at >= ${p.add(since)})`,
+    values: p.values,
+  };
 }

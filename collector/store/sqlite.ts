@@ -7,21 +7,24 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IngestMessage, IngestResult } from './messages.js';
 import { planSteps, type ExistingFinding, type IngestPlan } from './plan.js';
-import { CheckMetaCache, CountTotals, duplicateResult, isDuplicate, nodeWrite, touchedIds } from './apply.js';
+import { admit, ChangeTotals, CheckMetaCache, CountTotals, nodeWrite, Observers, touchedIds } from './apply.js';
 import { StoreHealth, StoreUnavailableError } from './errors.js';
+import { buildHistory, type HistoryEventRow } from './history.js';
 import { runMigrations, type MigrationConnection } from './migrations.js';
 import { Checkpointer } from './sqlite-checkpointer.js';
 import { runSteps, runStepsSliced, TimeSlicer, type Steps } from './slices.js';
 import {
-  toCheckRecords, toNodeRecord, toStoredFinding, type CheckRowOut, type NodeRowOut,
+  toChangeRecord, toCheckRecords, toNodeRecord, toStoredFinding, toTrendSample, type CheckRowOut, type NodeRowOut, type TrendRowOut,
 } from './rows.js';
 import {
-  checksMatchingQuery, factsQuery, findingsQuery, nodesQuery, openCountQuery, ORDERED_BY_CHECK_ARMS, sortKeyOf, WALK_ABOVE,
-  type FindingRowOut,
+  changesQuery, checksMatchingQuery, factsQuery, findingsQuery, historyFindingsQuery, nodesQuery, openCountQuery,
+  ORDERED_BY_CHECK_ARMS, sortKeyOf, WALK_ABOVE, type ChangeRowOut, type FindingRowOut, type HistoryRowOut,
 } from './sql.js';
+import { hourOf } from './trend.js';
 import type {
-  CheckRecord, FactSelector, OpenCount, FindingEvent, FindingQuery, NodeQuery, NodeRecord, Page, ScorePoint, SettingRow, Store,
-  StoredFinding,
+  ChangeKey, ChangeRecord, ChangesQuery, CheckRecord, FactSelector, OpenCount, FindingEvent, FindingQuery, HistoryQuery,
+  HistoryRecord, NodeQuery, NodeRecord, Page, ScorePoint, SeqPosition, SettingRow, Store, StoredChanges, StoredFinding,
+  TrendSample,
 } from './types.js';
 
 export const SQLITE_FILE = 'vigil.db';
@@ -101,13 +104,19 @@ function prepareStatements(db: Database.Database) {
       ON CONFLICT (check_id) DO UPDATE SET cis = excluded.cis, title = excluded.title,
         component = excluded.component, severity = excluded.severity`),
     insertNode: db.prepare(`INSERT INTO nodes (name, roles, role_key, agent_version, info, first_seen, last_report, last_scan,
-        last_seq, pass, fail, warn, skip, error)
+        last_seq, epoch, seq_scan, identity_kind, identity_subject, bound_at,
+        pass, fail, warn, skip, error, fail_critical, fail_high, fail_medium, fail_low, fail_info)
       VALUES (@name, @roles, @roleKey, @agentVersion, @info, @firstSeen, @lastReport, @lastScan, @lastSeq,
-        @pass, @fail, @warn, @skip, @error)
+        @epoch, @seqScan, @identityKind, @identitySubject, @boundAt,
+        @pass, @fail, @warn, @skip, @error, @critical, @high, @medium, @low, @info_)
       ON CONFLICT (name) DO UPDATE SET roles = excluded.roles, role_key = excluded.role_key,
         agent_version = excluded.agent_version, info = excluded.info, last_report = excluded.last_report,
-        last_scan = excluded.last_scan, last_seq = excluded.last_seq, pass = excluded.pass, fail = excluded.fail,
-        warn = excluded.warn, skip = excluded.skip, error = excluded.error`),
+        last_scan = excluded.last_scan, last_seq = excluded.last_seq, epoch = excluded.epoch, seq_scan = excluded.seq_scan,
+        identity_kind = excluded.identity_kind, identity_subject = excluded.identity_subject, bound_at = excluded.bound_at,
+        pass = excluded.pass, fail = excluded.fail,
+        warn = excluded.warn, skip = excluded.skip, error = excluded.error, fail_critical = excluded.fail_critical,
+        fail_high = excluded.fail_high, fail_medium = excluded.fail_medium, fail_low = excluded.fail_low,
+        fail_info = excluded.fail_info`),
     score: db.prepare('INSERT INTO node_scores (node, at, pass, fail, warn, skip, error) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     probe: db.prepare('INSERT INTO store_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at'),
   };
@@ -144,6 +153,7 @@ export class SqliteStore implements Store {
   private prepared: Statements | undefined;
   private verified = false;
   private writes: Promise<unknown> = Promise.resolve();
+  private readonly observers = new Observers();
   /** Query shapes repeat (same filters, different values): compiling a many-armed statement costs more than running it. */
   private readonly statementCache = new Map<string, Database.Statement>();
 
@@ -277,13 +287,15 @@ export class SqliteStore implements Store {
     return existing;
   }
 
-  private *applySteps(message: IngestMessage, receivedAt: number, totals: CountTotals): Steps<IngestResult> {
+  private *applySteps(message: IngestMessage, receivedAt: number, totals: CountTotals, changes: ChangeTotals): Steps<IngestResult> {
     const s = this.stmts;
     const node = this.getNode(message.node);
-    if (isDuplicate(message, node)) return duplicateResult(node);
+    const admission = admit(message, node, receivedAt);
+    if (admission.kind === 'skip') return admission.result;
     const existing = yield* this.existingSteps(message);
-    const plan: IngestPlan = yield* planSteps(existing, message, node?.summary);
-    const write = nodeWrite(message, node, plan, receivedAt);
+    const before = node && { summary: node.summary, failing: node.failingBySeverity };
+    const plan: IngestPlan = yield* planSteps(existing, message, before);
+    const write = nodeWrite(message, node, plan, receivedAt, admission.position);
     const at = write.lastScan;
     const previousScan = node?.lastScan ?? at;
     let n = 0;
@@ -305,10 +317,14 @@ export class SqliteStore implements Store {
       if (this.checkCache.isNew(c)) s.check.run(c.checkId, c.cis, c.title, c.component, c.severity);
       if (++n % ROW_STEP === 0) yield;
     }
+    changes.add(write, plan);
+    const f = write.failing;
     s.insertNode.run({
       name: write.name, roles: JSON.stringify(write.roles), roleKey: write.roleKey, agentVersion: write.agentVersion,
       info: write.info, firstSeen: write.firstSeen, lastReport: write.lastReport, lastScan: write.lastScan,
-      lastSeq: write.lastSeq, ...write.summary,
+      lastSeq: write.lastSeq, epoch: write.epoch, seqScan: write.seqScan, identityKind: write.identity?.kind ?? null,
+      identitySubject: write.identity?.subject ?? null, boundAt: write.boundAt, ...write.summary,
+      critical: f.critical, high: f.high, medium: f.medium, low: f.low, info_: f.info,
     });
     if (write.scoreChanged) {
       const m = write.summary;
@@ -317,10 +333,10 @@ export class SqliteStore implements Store {
     return { applied: true, duplicate: false, lastSeq: write.lastSeq ?? undefined };
   }
 
-  private *batchSteps(messages: IngestMessage[], receivedAt: number): Steps<IngestResult[]> {
+  private *batchSteps(messages: IngestMessage[], receivedAt: number, changes: ChangeTotals): Steps<IngestResult[]> {
     const totals = new CountTotals();
     const results: IngestResult[] = [];
-    for (const m of messages) results.push(yield* this.applySteps(m, receivedAt, totals));
+    for (const m of messages) results.push(yield* this.applySteps(m, receivedAt, totals, changes));
     let n = 0;
     for (const row of totals.rows()) {
       this.stmts.count.run(...row);
@@ -332,21 +348,23 @@ export class SqliteStore implements Store {
   /**
    * One transaction per batch. A small batch is written in one go; a large one (a 150,000-finding report) a slice at
    * a time, its transaction open across event-loop turns: the read connection keeps serving the last committed state.
+   * Observers hear what changed once it is committed.
    */
   async applyBatch(messages: IngestMessage[], receivedAt: number): Promise<IngestResult[]> {
     const findings = messages.reduce((n, m) => n + (m.kind === 'full' ? m.report.findings.length : m.upserts.length + m.resolved.length), 0);
-    return this.exclusive(async () => {
+    const changes = new ChangeTotals();
+    const results = await this.exclusive(async () => {
       try {
-        if (findings <= SLICED_ABOVE) return this.db.transaction(() => runSteps(this.batchSteps(messages, receivedAt)))();
+        if (findings <= SLICED_ABOVE) return this.db.transaction(() => runSteps(this.batchSteps(messages, receivedAt, changes)))();
         const cacheSize = this.db.pragma('cache_size', { simple: true }) as number;
         if (findings > SMALL_CACHE_ABOVE) this.db.pragma(`cache_size = ${SMALL_CACHE_SIZE}`);
         try {
           this.db.exec('BEGIN IMMEDIATE');
-          const results = await runStepsSliced(this.batchSteps(messages, receivedAt), new TimeSlicer());
+          const applied = await runStepsSliced(this.batchSteps(messages, receivedAt, changes), new TimeSlicer());
           // What was written to the log so far reaches the disk off the event loop; COMMIT then syncs only the rest.
           if (this.synchronous === 'FULL') await syncFile(`${this.file}-wal`);
           this.db.exec('COMMIT');
-          return results;
+          return applied;
         } finally {
           this.db.pragma(`cache_size = ${cacheSize}`);
         }
@@ -356,10 +374,17 @@ export class SqliteStore implements Store {
         throw err;
       }
     });
+    this.observers.notify(changes.result());
+    return results;
   }
 
   async lastSeq(node: string): Promise<number | undefined> {
     return (await this.node(node))?.lastSeq ?? undefined;
+  }
+
+  async position(node: string): Promise<SeqPosition | undefined> {
+    const n = await this.node(node);
+    return n ? { epoch: n.epoch ?? null, seq: n.lastSeq, scan: n.seqScan ?? null } : undefined;
   }
 
   async findings(query: FindingQuery): Promise<Page<StoredFinding>> {
@@ -501,6 +526,59 @@ export class SqliteStore implements Store {
       this.db.prepare('DELETE FROM cluster_scores WHERE at < ?').run(before);
       return this.db.prepare('DELETE FROM findings WHERE resolved_at IS NOT NULL AND resolved_at < ?').run(before).changes;
     })());
+  }
+
+  async recordTrend(sample: TrendSample): Promise<void> {
+    const f = sample.failing;
+    const o = sample.open;
+    await this.exclusive(() => {
+      this.db.prepare(`INSERT INTO trend_samples (at, fail_critical, fail_high, fail_medium, fail_low, fail_info, pass, fail, warn, skip, error)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (at) DO UPDATE SET fail_critical = excluded.fail_critical, fail_high = excluded.fail_high,
+          fail_medium = excluded.fail_medium, fail_low = excluded.fail_low, fail_info = excluded.fail_info, pass = excluded.pass,
+          fail = excluded.fail, warn = excluded.warn, skip = excluded.skip, error = excluded.error`)
+        .run(sample.at, f.critical, f.high, f.medium, f.low, f.info, o.pass, o.fail, o.warn, o.skip, o.error);
+    });
+  }
+
+  async pruneTrend(before: number): Promise<void> {
+    await this.exclusive(() => {
+      this.db.prepare('DELETE FROM trend_samples WHERE at < ?').run(before);
+    });
+  }
+
+  async trend(since: number): Promise<TrendSample[]> {
+    return this.health.read(() =>
+      (this.statement('SELECT * FROM trend_samples WHERE at >= ? ORDER BY at').all(hourOf(since)) as TrendRowOut[]).map(toTrendSample));
+  }
+
+  async changes(query: ChangesQuery): Promise<Page<ChangeRecord>> {
+    return this.health.read(() => {
+      const { text, values } = changesQuery('sqlite', query);
+      const rows = this.statement(text).all(...values) as ChangeRowOut[];
+      const more = rows.length > query.limit;
+      if (more) rows.pop();
+      const items = rows.map(toChangeRecord);
+      const last = items[items.length - 1];
+      return { items, nextAfter: more && last ? [last.at, last.node, last.findingId, last.seq] satisfies ChangeKey : null };
+    });
+  }
+
+  async nodeHistory(node: string, query: HistoryQuery): Promise<Page<HistoryRecord>> {
+    return this.health.read(() => {
+      // Three reads of one committed state: no write commits between them (they run in one turn of the event loop).
+      const candidates = historyFindingsQuery('sqlite', node, query.since);
+      const rows = this.statement(candidates.text).all(...candidates.values) as HistoryRowOut[];
+      const failed = this.statement(`SELECT fid, MAX(at) AS at FROM finding_events WHERE node = ? AND status = 'fail' GROUP BY fid`)
+        .all(node) as Array<{ fid: string; at: number }>;
+      const events = this.statement(`SELECT fid, at, status, event FROM finding_events WHERE node = ? AND at >= ?
+        ORDER BY at DESC, id DESC`).all(node, query.since) as HistoryEventRow[];
+      return buildHistory(rows, new Map(failed.map((r) => [r.fid, r.at])), events, query);
+    });
+  }
+
+  observe(listener: (changes: StoredChanges) => void): void {
+    this.observers.add(listener);
   }
 
   /** Closes both connections once the writes under way are done; the last close checkpoints and removes the WAL. */

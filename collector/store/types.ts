@@ -1,6 +1,9 @@
 // The one store interface. SQLite (embedded default) and PostgreSQL implement it and pass the same suite.
 import { STATUSES, type Finding, type Severity, type Status, type Summary } from '../../proto/report.js';
-import type { IngestMessage, IngestResult } from './messages.js';
+import type { IdentityKind, IngestMessage, IngestResult } from './messages.js';
+import type { SeqPosition } from './sequence.js';
+
+export type { SeqPosition } from './sequence.js';
 
 /** A finding as stored: the agent's finding plus its life on the collector. Times are ms since the epoch. */
 export interface StoredFinding {
@@ -63,9 +66,26 @@ export interface NodeRecord {
   /** The agent's scan time of that report. */
   lastScan: number;
   lastSeq: number | null;
+  /** The epoch lastSeq counts in (null: none known yet). */
+  epoch?: string | null;
+  /** Newest scan time of a sequenced message (agent clock, capped at the collector's plus a small skew). */
+  seqScan?: number | null;
+  /** Who wrote the node's last accepted message. */
+  identity?: NodeIdentity | null;
+  /** When the node first reported with an identity tied to it; from then on only such identities may write it. */
+  boundAt?: number | null;
   /** Counts of the node's open findings by status. */
   summary: Summary;
+  /** The node's open failing findings by severity. */
+  failingBySeverity: SeverityCounts;
 }
+
+export interface NodeIdentity {
+  kind: IdentityKind;
+  subject: string;
+}
+
+export type SeverityCounts = Record<Severity, number>;
 
 export interface NodeQuery {
   role?: string;
@@ -133,6 +153,76 @@ export interface FactClause {
 /** Which open findings the correlation rules read in full: those matching any clause. */
 export type FactSelector = FactClause[];
 
+/** The cluster's open findings at one time: what GET /api/v1/trend plots. `at` is the start of the hour it stands for. */
+export interface TrendSample {
+  at: number;
+  /** Open failing findings by severity. */
+  failing: SeverityCounts;
+  /** Open findings by status. */
+  open: Summary;
+}
+
+/** One change in the cluster's findings: a status event, or a finding's first status (`new`, kept on its row). */
+export interface ChangeRecord {
+  at: number;
+  node: string;
+  findingId: string;
+  checkId: string;
+  event: FindingEventKind;
+  status: LifecycleStatus;
+  /** The finding as last reported (title, severity, component). */
+  finding: Finding;
+  /** 0 for `new`, else the event's id: with (at, node, findingId) the sort key. */
+  seq: number;
+}
+
+export type ChangeKey = [at: number, node: string, findingId: string, seq: number];
+
+export interface ChangesQuery {
+  since: number;
+  node?: string;
+  limit: number;
+  /** Sort key of the last item of the previous page. */
+  after?: ChangeKey;
+}
+
+/** One finding's life on a node within a window: when it last started failing, when it was resolved, its events. */
+export interface HistoryRecord {
+  /** The finding as last reported. */
+  finding: Finding;
+  /** `resolved`, or the open finding's status. */
+  status: LifecycleStatus;
+  openedAt: number | null;
+  resolvedAt: number | null;
+  /** Its first status (when in the window) and its status events in the window, newest first. */
+  events: Array<{ at: number; event: FindingEventKind; status: LifecycleStatus }>;
+  /** Its last change or resolution: the sort key, with the finding id. */
+  activity: number;
+}
+
+export type HistoryKey = [activity: number, findingId: string];
+
+export interface HistoryQuery {
+  since: number;
+  limit: number;
+  after?: HistoryKey;
+}
+
+/** What one committed ingest transaction changed in the stored findings (observers of the store hear it). */
+export interface StoredChanges {
+  /** Nodes whose findings changed, or that are new (at most MAX_CHANGED_NODES). */
+  nodes: string[];
+  /** More nodes changed than `nodes` lists. */
+  truncated: boolean;
+  /** New findings and reopened ones. */
+  opened: number;
+  /** Open findings whose status or content changed. */
+  changed: number;
+  resolved: number;
+}
+
+export const MAX_CHANGED_NODES = 100;
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending migrations; returns the schema version. */
@@ -145,6 +235,8 @@ export interface Store {
   /** Applies validated messages in order, in one transaction, deduping by (node, seq). */
   applyBatch(messages: IngestMessage[], receivedAt: number): Promise<IngestResult[]>;
   lastSeq(node: string): Promise<number | undefined>;
+  /** Where the node's message order stands (epoch, seq), undefined for an unknown node. */
+  position(node: string): Promise<SeqPosition | undefined>;
 
   findings(query: FindingQuery): Promise<Page<StoredFinding>>;
   nodes(query: NodeQuery): Promise<Page<NodeRecord>>;
@@ -168,5 +260,18 @@ export interface Store {
   clusterScores(limit: number): Promise<Array<{ at: number; score: unknown }>>;
   /** Deletes findings resolved before `before` (with their events) and score history older than it; returns how many findings. */
   purgeResolved(before: number): Promise<number>;
+
+  /** Keeps `sample` as the point of its hour (a later sample of the same hour replaces it). */
+  recordTrend(sample: TrendSample): Promise<void>;
+  /** Deletes trend points older than `before`. */
+  pruneTrend(before: number): Promise<void>;
+  /** Trend points from `since` (the hour that contains it) on, in time order. */
+  trend(since: number): Promise<TrendSample[]>;
+  /** Status events and first statuses across the cluster (or one node) since a time, newest first. */
+  changes(query: ChangesQuery): Promise<Page<ChangeRecord>>;
+  /** The node's findings that failed, resolved or changed status since `query.since`, most recent activity first. */
+  nodeHistory(node: string, query: HistoryQuery): Promise<Page<HistoryRecord>>;
+  /** Calls `listener` after every ingest transaction that changed stored findings or added a node, once committed. */
+  observe(listener: (changes: StoredChanges) => void): void;
   close(): Promise<void>;
 }

@@ -99,6 +99,12 @@ export interface AgentMessage {
   /** Per-agent, monotonically increasing; persisted in the outbox. Heartbeats carry the last seq assigned. */
   seq: number;
   cluster: string;
+  /**
+   * The agent run's numbering: a random id chosen when the agent starts and kept with its outbox. The
+   * collector orders a node's messages by (epoch, seq); a full snapshot in a new epoch restarts the order.
+   * Empty from agents that predate epochs.
+   */
+  epoch: string;
   report?: NodeReport | undefined;
   delta?: Delta | undefined;
   heartbeat?: Heartbeat | undefined;
@@ -824,7 +830,7 @@ export const Heartbeat: MessageFns<Heartbeat> = {
 };
 
 function createBaseAgentMessage(): AgentMessage {
-  return { node: "", seq: 0, cluster: "", report: undefined, delta: undefined, heartbeat: undefined };
+  return { node: "", seq: 0, cluster: "", epoch: "", report: undefined, delta: undefined, heartbeat: undefined };
 }
 
 export const AgentMessage: MessageFns<AgentMessage> = {
@@ -837,6 +843,9 @@ export const AgentMessage: MessageFns<AgentMessage> = {
     }
     if (message.cluster !== "") {
       writer.uint32(26).string(message.cluster);
+    }
+    if (message.epoch !== "") {
+      writer.uint32(34).string(message.epoch);
     }
     if (message.report !== undefined) {
       NodeReport.encode(message.report, writer.uint32(82).fork()).join();
@@ -885,6 +894,14 @@ export const AgentMessage: MessageFns<AgentMessage> = {
             }
 
             message.cluster = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.epoch = reader.string();
             continue;
           }
           case 10: {

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const SOURCE_DIRS = ['collector', 'proto', 'agent'];
+const SOURCE_DIRS = ['collector', 'proto', 'agent', 'common'];
 
 function newestSourceMtime(dir: string): number {
   let newest = 0;

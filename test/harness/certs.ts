@@ -94,6 +94,7 @@ function generalName(san: string): Buffer {
   const [kind, ...rest] = san.split(':');
   const value = rest.join(':');
   if (kind === 'DNS') return tlv(0x82, Buffer.from(value, 'ascii'));
+  if (kind === 'URI') return tlv(0x86, Buffer.from(value, 'ascii'));
   if (kind === 'IP' && isIP(value) === 4) return tlv(0x87, Buffer.from(value.split('.').map(Number)));
   if (kind === 'IP' && isIP(value) === 6) return tlv(0x87, ipv6Bytes(value));
   throw new Error(`unsupported SAN ${san}`);

@@ -36,11 +36,13 @@ export interface ContainerdHarness {
   root: string;
   state: string;
   socket: string;
-  pid: number;
+  readonly pid: number;
   bridge: string;
   cri: CriClient;
   /** Sandbox config defaults filled in: metadata uid, log dir, hostname for pod-network pods. */
   runPod(name: string, namespace: string, spec: PodSpecCri): Promise<RunningPod>;
+  /** Stops containerd (SIGTERM; its pods keep running under their shims) and starts it again on the same socket. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -117,7 +119,8 @@ export async function startContainerd(): Promise<ContainerdHarness> {
   writeFileSync(cfgPath, config({ root, state, socket, opt: join(dir, 'opt'), cniConf }));
 
   const logFd = openSync(join(dir, 'containerd.log'), 'a');
-  const child: ChildProcess = spawn(bins.containerd!, ['--config', cfgPath], { stdio: ['ignore', logFd, logFd] });
+  const launch = (): ChildProcess => spawn(bins.containerd!, ['--config', cfgPath], { stdio: ['ignore', logFd, logFd] });
+  let child = launch();
   const cri = new CriClient(socket, 5000);
   const sandboxes: string[] = [];
   let stopped = false;
@@ -147,7 +150,7 @@ export async function startContainerd(): Promise<ContainerdHarness> {
     }
   };
 
-  try {
+  const ready = async (): Promise<void> => {
     const deadline = Date.now() + 20_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`containerd exited (${child.exitCode}); see ${join(dir, 'containerd.log')}`);
@@ -157,6 +160,21 @@ export async function startContainerd(): Promise<ContainerdHarness> {
       if (Date.now() > deadline) throw new Error('containerd did not answer on its CRI socket within 20 s');
       await sleep(100);
     }
+  };
+
+  const restart = async (): Promise<void> => {
+    const old = child;
+    if (old.exitCode === null && old.signalCode === null) {
+      const exited = new Promise((r) => old.once('exit', r));
+      old.kill('SIGTERM');
+      await exited;
+    }
+    child = launch();
+    await ready();
+  };
+
+  try {
+    await ready();
     const imageTar = buildBusyboxImage(join(dir, 'image'), bins.busybox!);
     execFileSync(bins.ctr!, ['--address', socket, '-n', 'k8s.io', 'images', 'import', '--index-name', TEST_IMAGE, imageTar],
       { stdio: 'pipe' });
@@ -190,7 +208,7 @@ export async function startContainerd(): Promise<ContainerdHarness> {
     return { sandboxId, containerIds };
   };
 
-  return { dir, root, state, socket, pid: child.pid!, bridge, cri, runPod, stop };
+  return { dir, root, state, socket, get pid() { return child.pid!; }, bridge, cri, runPod, restart, stop };
 }
 
 /** Dumps the daemon's log tail, for failing tests. */

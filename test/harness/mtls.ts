@@ -13,18 +13,20 @@ export interface TestPki {
   client(node: string): CertFiles;
   /** Buffers for the TLS options of the agent's gRPC sender. */
   clientTls(node: string): { ca: Buffer; cert: Buffer; key: Buffer };
+  /** A client certificate as given: its subject, its subjectAltName list, its extended key usage. */
+  custom(name: string, subject: string, san: string, usage: string): CertFiles;
 }
 
 const openssl = (args: string[], cwd: string): void => {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 };
 
-function issue(dir: string, name: string, subject: string, san: string, usage: string): CertFiles {
+function issue(dir: string, name: string, subject: string, san: string | undefined, usage: string): CertFiles {
   const key = join(dir, `${name}.key`);
   const csr = join(dir, `${name}.csr`);
   const cert = join(dir, `${name}.crt`);
   const ext = join(dir, `${name}.ext`);
-  writeFileSync(ext, `subjectAltName=${san}\nextendedKeyUsage=${usage}\nbasicConstraints=CA:FALSE\n`);
+  writeFileSync(ext, `${san ? `subjectAltName=${san}\n` : ''}extendedKeyUsage=${usage}\nbasicConstraints=CA:FALSE\n`);
   openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key,
     '-out', csr, '-subj', subject], dir);
   openssl(['x509', '-req', '-in', csr, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2',
@@ -50,6 +52,7 @@ export function createTestPki(dir: string): TestPki {
     ca: join(dir, 'ca.crt'),
     server,
     client,
+    custom: (name, subject, san, usage) => issue(dir, `custom-${name}`, subject, san || undefined, usage),
     clientTls: (node) => {
       const c = client(node);
       return { ca: readFileSync(join(dir, 'ca.crt')), cert: readFileSync(c.cert), key: readFileSync(c.key) };

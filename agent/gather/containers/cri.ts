@@ -1,7 +1,7 @@
 // Asks the CRI socket for the ready sandboxes and running containers, with verbose status (pid, CRI
 // config, runtime spec). Short deadlines: a hung runtime costs a scan a few seconds, never the scan.
 import type { GatherError } from '../../facts/snapshot.js';
-import { CriClient, type CriMessage } from './cri-client.js';
+import type { CriClient, CriMessage } from './cri-client.js';
 import { declaredFromCriContainerConfig, declaredFromCriSandboxConfig, type SandboxDeclared } from './cri-config.js';
 import type { ContainerIdentity } from './oci-spec.js';
 import type { DeclaredFact } from '../../facts/containers.js';
@@ -71,10 +71,14 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Prom
  * `socketPath` is agent-side (resolved); `hostPath` is what errors name. Each call gets `timeoutMs`, the
  * whole gather `budgetMs`: a runtime that answers slowly cannot hold a scan for minutes.
  */
-export async function gatherFromCri(socketPath: string, hostPath: string, timeoutMs = 2000, budgetMs = 10_000): Promise<CriResult> {
+export async function gatherFromCri(
+  socketPath: string, hostPath: string, timeoutMs = 2000, budgetMs = 10_000, only?: ReadonlySet<string>,
+): Promise<CriResult> {
   const errors: GatherError[] = [];
   let client: CriClient;
   try {
+    // gRPC is loaded only when a CRI socket is there to ask (a scan without one starts faster).
+    const { CriClient } = await import('./cri-client.js');
     client = new CriClient(socketPath, timeoutMs);
   } catch (err) {
     errors.push({ path: hostPath, code: 'EIO', message: `CRI client: ${(err as Error).message.slice(0, 300)}` });
@@ -96,6 +100,12 @@ export async function gatherFromCri(socketPath: string, hostPath: string, timeou
       sandboxItems = Array.isArray(sb.items) ? sb.items : [];
       const ct = await client.call('ListContainers', { filter: { state: { state: 'CONTAINER_RUNNING' } } });
       containerItems = Array.isArray(ct.containers) ? ct.containers : [];
+      if (only) {
+        // Listing is one call; the status calls are what a targeted re-gather saves.
+        containerItems = containerItems.filter((c) => only.has(String(c.id ?? '')));
+        const pods = new Set([...only, ...containerItems.map((c) => String(c.pod_sandbox_id ?? ''))]);
+        sandboxItems = sandboxItems.filter((sb) => pods.has(String(sb.id ?? '')));
+      }
     } catch (err) {
       errors.push(criError(hostPath, 'list', err));
       return { containers: [], sandboxes: [], errors };

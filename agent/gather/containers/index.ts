@@ -110,19 +110,33 @@ function pidBelongsTo(host: HostAccess, pid: number, id: string): boolean | unde
   return cgroup.includes(id);
 }
 
+/**
+ * Every container of the node's runtimes; with `only`, just those ids and their pods' sandboxes (whose specs hold
+ * the pod-level facts): a targeted re-gather when the runtime says a container started, reading no other bundle.
+ */
 export async function gatherContainers(
   host: HostAccess,
   opts: GatherOptions,
   components: Partial<Record<ComponentName, ComponentFact>>,
+  only?: ReadonlySet<string>,
 ): Promise<ContainersFact> {
   const fact: ContainersFact = { sources: [], searched: [], items: [], errors: [] };
   const drafts = new Map<string, Draft>();
+  const wanted = only ? new Set(only) : undefined;
+  /** State entries, and with `only` also those of the sandboxes they name. */
+  const readState = (read: (ids?: ReadonlySet<string>) => { entries: StateEntry[]; error?: GatherError }) => {
+    const first = read(wanted);
+    if (!wanted) return first;
+    const sandboxes = new Set(first.entries.map((e) => e.spec?.identity.sandboxId).filter((id): id is string => !!id && !wanted.has(id)));
+    for (const id of sandboxes) wanted.add(id);
+    return sandboxes.size > 0 ? { ...first, entries: [...first.entries, ...read(sandboxes).entries] } : first;
+  };
 
   const containerd = pick(host, opts.containerdStateDir, DEFAULT_CONTAINERD_STATE_DIRS);
   fact.searched.push(...(opts.containerdStateDir ? [opts.containerdStateDir] : DEFAULT_CONTAINERD_STATE_DIRS));
   if (containerd && host.exists(containerd)) {
     fact.sources.push({ runtime: 'containerd', path: containerd });
-    const r = readContainerdState(host, containerd);
+    const r = readState((ids) => readContainerdState(host, containerd, ids));
     // No k8s.io task dir just means no pod runs yet.
     if (r.error && r.error.code !== 'ENOENT') fact.errors.push(r.error);
     for (const e of r.entries) drafts.set(e.id, draftFromState(e));
@@ -134,7 +148,7 @@ export async function gatherContainers(
   fact.searched.push(...(opts.crioStateDir ? [opts.crioStateDir] : DEFAULT_CRIO_STATE_DIRS));
   if (crio && host.exists(crio)) {
     fact.sources.push({ runtime: 'crio', path: crio });
-    const r = readCrioState(host, crio);
+    const r = readState((ids) => readCrioState(host, crio, ids));
     if (r.error) fact.errors.push(r.error);
     for (const e of r.entries) if (!drafts.has(e.id)) drafts.set(e.id, draftFromState(e));
   } else if (opts.crioStateDir) {
@@ -152,7 +166,7 @@ export async function gatherContainers(
       fact.errors.push({ path: socket, code: 'ELOOP', message: (err as Error).message });
     }
     if (resolved) {
-      cri = await gatherFromCri(resolved, socket).catch((err: unknown) => ({
+      cri = await gatherFromCri(resolved, socket, undefined, undefined, wanted).catch((err: unknown) => ({
         containers: [], sandboxes: [],
         errors: [{ path: socket, code: 'EIO', message: `CRI: ${(err as Error)?.message ?? String(err)}`.slice(0, 500) }],
       }));

@@ -31,12 +31,20 @@ function readPidFile(host: HostAccess, file: string): { pid?: number; error?: Ga
 }
 
 function readSpec(host: HostAccess, file: string): { spec?: ParsedSpec; error?: GatherError } {
-  // Parsed once per spec file while it is unchanged (a spec never changes for a running container); cloned,
-  // since merging with CRI facts and the sandbox's adjusts the declared facts in place.
+  // Parsed once per spec file while it is unchanged (a spec never changes for a running container) and shared by
+  // every scan: frozen, so whatever merges it with CRI facts builds new objects (a mutation would throw).
   const r = host.readDerived(file, MAX_SPEC_BYTES, parseSpecBytes);
   if (!r.ok) return { error: r.error };
   if ('invalid' in r.value) return { error: { path: file, code: 'EINVAL', message: r.value.invalid } };
-  return { spec: structuredClone(r.value.spec) };
+  return { spec: r.value.spec };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 function parseSpecBytes(data: Buffer): { spec: ParsedSpec } | { invalid: string } {
@@ -45,18 +53,26 @@ function parseSpecBytes(data: Buffer): { spec: ParsedSpec } | { invalid: string 
     return { invalid: `not JSON: ${jsonErrorSummary(err)}` };
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { invalid: 'not a JSON object' };
-  return { spec: parseOciSpec(raw) };
+  return { spec: deepFreeze(parseOciSpec(raw)) };
 }
 
-function readBundles(host: HostAccess, dir: string, runtime: RuntimeName, specRel: string, pidRel: string): { entries: StateEntry[]; error?: GatherError } {
-  const listing = host.readDir(dir);
-  if (!listing.ok) return { entries: [], error: listing.error };
+/** Every bundle in `dir`, or only those named in `only` (a targeted re-gather: no listing). */
+function readBundles(
+  host: HostAccess, dir: string, runtime: RuntimeName, specRel: string, pidRel: string, only?: ReadonlySet<string>,
+): { entries: StateEntry[]; error?: GatherError } {
+  let names: string[];
+  if (only) {
+    names = [...only].filter((id) => ID.test(id) && host.stat(path.posix.join(dir, id)).type === 'dir');
+  } else {
+    const listing = host.readDir(dir);
+    if (!listing.ok) return { entries: [], error: listing.error };
+    names = listing.entries.filter((d) => d.isDirectory() && ID.test(d.name)).map((d) => d.name);
+  }
   const entries: StateEntry[] = [];
-  for (const d of listing.entries) {
-    if (!d.isDirectory() || !ID.test(d.name)) continue;
-    const bundle = path.posix.join(dir, d.name);
+  for (const name of names) {
+    const bundle = path.posix.join(dir, name);
     const specPath = path.posix.join(bundle, specRel);
-    const entry: StateEntry = { id: d.name, runtime, bundle, specPath, errors: [] };
+    const entry: StateEntry = { id: name, runtime, bundle, specPath, errors: [] };
     const s = readSpec(host, specPath);
     if (s.error) entry.errors.push(s.error); else entry.spec = s.spec;
     const p = readPidFile(host, path.posix.join(bundle, pidRel));
@@ -73,11 +89,11 @@ function containerdTaskDir(stateDir: string): string {
   return path.posix.join(stateDir, 'io.containerd.runtime.v2.task', 'k8s.io');
 }
 
-export function readContainerdState(host: HostAccess, stateDir: string) {
-  return readBundles(host, containerdTaskDir(stateDir), 'containerd', 'config.json', 'init.pid');
+export function readContainerdState(host: HostAccess, stateDir: string, only?: ReadonlySet<string>) {
+  return readBundles(host, containerdTaskDir(stateDir), 'containerd', 'config.json', 'init.pid', only);
 }
 
 /** `<overlay-containers>/<id>/userdata/{config.json,pidfile}` */
-export function readCrioState(host: HostAccess, overlayContainersDir: string) {
-  return readBundles(host, overlayContainersDir, 'crio', 'userdata/config.json', 'userdata/pidfile');
+export function readCrioState(host: HostAccess, overlayContainersDir: string, only?: ReadonlySet<string>) {
+  return readBundles(host, overlayContainersDir, 'crio', 'userdata/config.json', 'userdata/pidfile', only);
 }

@@ -3,6 +3,7 @@
 import { createHash, createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import * as path from 'node:path';
 import type { HostAccess } from '../host.js';
+import { redactUrl } from '../../../common/address.js';
 import type { ComponentFact, ComponentName, GatherError, KubeletConfigFact } from '../../facts/snapshot.js';
 import { MAX_PKI_FILE_BYTES, pkiCandidates, type NamedPair, type PkiCandidate } from './discovery.js';
 import { isCertificateLabel, isPrivateKeyLabel, isPublicKeyLabel, pemBlocks } from './pem.js';
@@ -108,7 +109,8 @@ function parseCertificate(der: Buffer): ParsedCert {
     fact.isCA = x.ca;
     fact.selfSigned = x.checkIssued(x) && safeVerify(x);
     Object.assign(fact, keyDetails(x.publicKey));
-    fact.sans = x.subjectAltName ? x.subjectAltName.split(', ').filter(Boolean) : [];
+    // A URI SAN can carry userinfo like any URL: it never leaves gather.
+    fact.sans = x.subjectAltName ? x.subjectAltName.split(', ').filter(Boolean).map(redactUrl) : [];
     fact.fingerprint256 = x.fingerprint256;
     spki = spkiDigest(x.publicKey);
   } catch (err) {

@@ -32,7 +32,9 @@ export function scanSockets(
     let any = false;
     for (const protocol of TABLES) {
       const text = host.readProcText([...prefix, 'net', protocol], TABLE_MAX_BYTES);
-      if (text === undefined) continue; // no IPv6 in this kernel, or the pid is gone
+      // No net dir at all (the pid is gone, or hidden): no table will be there either.
+      if (text === undefined && protocol === 'tcp' && host.listProc([...prefix, 'net']).length === 0) return false;
+      if (text === undefined) continue; // no IPv6 in this kernel
       any = true;
       const parsed = parseProcNet(text, protocol);
       stats.malformedLines += parsed.malformed;

@@ -3,6 +3,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { grpcTransport } from './grpc.js';
 import { natsTransport } from './nats.js';
+import { DEFAULT_TOKEN_FILE } from '../token.js';
 import type { OptionValues, Transport, TransportComponent, TransportContext } from './types.js';
 
 export const TRANSPORTS: readonly TransportComponent[] = [grpcTransport, natsTransport];
@@ -28,10 +29,12 @@ export function parseTransportList(text: string): string[] {
   return NAMES.filter((n) => wanted.has(n));
 }
 
-/** --transport and every transport's own options, for `vigil-agent run`. */
+/** --transport, --token-file and every transport's own options, for `vigil-agent run`. */
 export function addTransportOptions(cmd: Command): Command {
   cmd.addOption(new Option('--transport <names>', `${CHOICES}; default: every transport whose address is given`)
     .argParser(parseTransportList));
+  cmd.addOption(new Option('--token-file <file>', `this agent's ServiceAccount token, sent on every transport and read again when it `
+    + `changes (default: ${DEFAULT_TOKEN_FILE} when it exists)`));
   for (const t of TRANSPORTS) for (const o of t.options()) cmd.addOption(o);
   return cmd;
 }

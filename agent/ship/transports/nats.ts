@@ -1,14 +1,9 @@
-// NATS JetStream (agent/ship/nats-publisher.ts): every message published to vigil.findings.<cluster>.<node>.
+// NATS JetStream (agent/ship/nats-publisher.ts): every message published to vigil.findings.<cluster>.<node>
+// with the agent's ServiceAccount token in its header. Agents only publish: the collector owns the stream.
 import { Option } from 'commander';
+import { AGENT_INBOX_PREFIX } from '../../../proto/nats.js';
+import { natsClientFromValues, natsClientOptions } from '../../../proto/nats-stream.js';
 import type { OptionValues, TransportComponent } from './types.js';
-
-interface NatsValues {
-  natsUrl?: string;
-  natsCreds?: string;
-  natsTlsCa?: string;
-  natsTlsCert?: string;
-  natsTlsKey?: string;
-}
 
 export const natsTransport: TransportComponent = {
   name: 'nats',
@@ -16,26 +11,22 @@ export const natsTransport: TransportComponent = {
 
   options: () => [
     new Option('--nats-url <url>', 'publish to NATS JetStream (subject vigil.findings.<cluster>.<node>)'),
-    new Option('--nats-creds <file>', 'NATS credentials file'),
-    new Option('--nats-tls-ca <file>', 'CA bundle for the NATS server certificate'),
-    new Option('--nats-tls-cert <file>', 'client certificate for NATS'),
-    new Option('--nats-tls-key <file>', 'client key for NATS'),
+    ...natsClientOptions(),
   ],
 
-  configured: (values) => Boolean((values as NatsValues).natsUrl),
+  configured: (values) => Boolean((values as { natsUrl?: string }).natsUrl),
 
   check(values) {
-    if (!(values as NatsValues).natsUrl) throw new Error(`--transport nats needs ${natsTransport.requires}`);
+    if (!(values as { natsUrl?: string }).natsUrl) throw new Error(`--transport nats needs ${natsTransport.requires}`);
+    natsClientFromValues(values, 'check');
   },
 
   async create(values: OptionValues, ctx) {
-    const v = values as NatsValues;
     // Loaded only when used: the NATS client is a few MiB of resident memory on every node otherwise.
     const { NatsPublisher } = await import('../nats-publisher.js');
     return new NatsPublisher({
-      nats: { url: v.natsUrl!, credsFile: v.natsCreds, tlsCa: v.natsTlsCa, tlsCert: v.natsTlsCert, tlsKey: v.natsTlsKey,
-        name: `vigil-agent-${ctx.node}` },
-      outbox: ctx.outbox, node: ctx.node, cluster: ctx.cluster, log: ctx.log, ...ctx.events,
+      nats: natsClientFromValues(values, `vigil-agent-${ctx.node}`, AGENT_INBOX_PREFIX),
+      outbox: ctx.outbox, node: ctx.node, cluster: ctx.cluster, log: ctx.log, token: ctx.token, ...ctx.events,
     });
   },
 };

@@ -4,6 +4,7 @@ import type { Option } from 'commander';
 import type { Logger } from 'pino';
 import type { WireHeartbeat } from '../../../proto/wire.js';
 import type { Outbox } from '../outbox.js';
+import type { TokenFile } from '../token.js';
 
 export interface Transport {
   readonly name: string;
@@ -21,7 +22,8 @@ export interface TransportEvents {
   heartbeat?(): WireHeartbeat;
 }
 
-export interface TlsFiles { ca: Buffer; cert: Buffer; key: Buffer }
+/** The CA of the collector's certificate, and a client certificate and key when the agent proves its node with one. */
+export interface TlsFiles { ca: Buffer; cert?: Buffer; key?: Buffer }
 
 /** `vigil-agent run`'s option values (camelCase keys), as commander parsed them. */
 export type OptionValues = Readonly<Record<string, unknown>>;
@@ -32,6 +34,8 @@ export interface TransportContext {
   cluster: string;
   log: Logger;
   events: TransportEvents;
+  /** The agent's ServiceAccount token (--token-file), sent on every transport; undefined when there is none. */
+  token?: TokenFile;
 }
 
 /** One transport, registered in agent/ship/transports/index.ts. */

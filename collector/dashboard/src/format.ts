@@ -41,3 +41,6 @@ export function worstSeverity(counts: Partial<Record<Severity, number>> | undefi
   return SEVERITY_ORDER.find((s) => (counts[s] ?? 0) > 0) ?? null;
 }
 
+/** Names in natural order (node-2 before node-10). One collator: localeCompare with options builds one per call. */
+const natural = new Intl.Collator('en', { numeric: true });
+export const compareNames = (a: string, b: string): number => natural.compare(a, b);

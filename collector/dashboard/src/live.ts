@@ -94,10 +94,11 @@ export function startLive(): void {
     }
     let retryMs = 2000;
     let lastSummary = '';
+    let connectedBefore = false;
     while (!ctrl.signal.aborted) {
       try {
         if (feed) {
-          await readFeed(ctrl.signal, (ms) => { retryMs = ms; });
+          await readFeed(ctrl.signal, (ms) => { retryMs = ms; }, connectedBefore, () => { connectedBefore = true; });
           // The server ended the stream (restart, proxy timeout): reconnect, and reload what may have been missed.
         } else {
           const summary = await get<{ nodes: unknown; findings: unknown; correlations: unknown }>('/api/v1/summary', {}, undefined, ctrl.signal);
@@ -119,13 +120,16 @@ export function startLive(): void {
   })();
 }
 
-async function readFeed(signal: AbortSignal, setRetry: (ms: number) => void): Promise<void> {
+async function readFeed(signal: AbortSignal, setRetry: (ms: number) => void, reconnect: boolean, connected: () => void): Promise<void> {
   const res = await fetch('api/v1/events', { headers: headers({ accept: 'text/event-stream' }), signal, cache: 'no-store' });
   if (res.status === 401 || res.status === 403) throw new AuthRequired(res.status, 'the live feed wants a token');
   if (!res.ok || !res.body) throw new Error(`live feed answered ${res.status}`);
   setState('live');
   setRetry(2000);
-  announceChange(); // whatever happened while we were not connected
+  // After a reconnection, whatever happened while we were not connected. (On the first connection the views are
+  // loading at the same moment: reloading them would only load everything twice.)
+  if (reconnect) announceChange();
+  connected();
   const parser = new EventStreamParser();
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   for (;;) {

@@ -71,7 +71,7 @@ export interface Correlation {
   detail?: string;
   /** API.md (drift, phase 2): the role set compared and what most of it has. */
   role?: string;
-  baseline?: { value: unknown; nodes: number; of: number };
+  baseline?: { value?: unknown; status?: string; nodes: number; of: number };
 }
 
 export interface Correlations { items: Correlation[]; total: number; computedAt: string }

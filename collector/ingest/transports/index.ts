@@ -6,6 +6,7 @@ import type { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { DeliveryIngestor, deliveryMetrics } from '../ingestor.js';
+import type { ServiceAccountVerifier } from '../service-accounts.js';
 import { grpcTransport } from './grpc.js';
 import { natsTransport } from './nats.js';
 import type { IngestTransport, OptionValues } from './types.js';
@@ -38,7 +39,9 @@ export function addTransportOptions(cmd: Command): Command {
  * closing the store). Throws on options that cannot work (TLS, listen address), with nothing left running.
  * `registry`: the collector's metrics registry (prom-client's default one otherwise).
  */
-export async function startTransports(options: TransportOptions, ingestor: Ingestor, log: Logger, registry?: Registry): Promise<() => Promise<void>> {
+export async function startTransports(
+  options: TransportOptions, ingestor: Ingestor, log: Logger, registry?: Registry, deps: { serviceAccounts?: ServiceAccountVerifier } = {},
+): Promise<() => Promise<void>> {
   const opts = options as OptionValues;
   const delivery = new DeliveryIngestor(ingestor, { metrics: deliveryMetrics(registry), log });
   const closers: Array<() => Promise<void>> = [];
@@ -46,8 +49,9 @@ export async function startTransports(options: TransportOptions, ingestor: Inges
   try {
     for (const t of TRANSPORTS) {
       if (!t.enabled(opts)) continue;
-      const receiver = await t.create(opts, { delivery, log });
+      const receiver = t.create(opts, { delivery, log, serviceAccounts: deps.serviceAccounts });
       closers.push(() => receiver.close());
+      await receiver.start();
     }
   } catch (err) {
     await closeAll();

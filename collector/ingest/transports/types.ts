@@ -4,6 +4,7 @@
 import type { Option } from 'commander';
 import type { Logger } from 'pino';
 import type { DeliveryIngestor } from '../ingestor.js';
+import type { ServiceAccountVerifier } from '../service-accounts.js';
 
 /** `vigil-collector serve`'s option values (camelCase keys), as commander parsed them. */
 export type OptionValues = Readonly<Record<string, unknown>>;
@@ -11,9 +12,15 @@ export type OptionValues = Readonly<Record<string, unknown>>;
 export interface ReceiverContext {
   delivery: DeliveryIngestor;
   log: Logger;
+  /** Verifies agents' ServiceAccount tokens (--sa-issuer …); undefined when none are accepted. */
+  serviceAccounts?: ServiceAccountVerifier;
 }
 
+/** A running transport on the collector's side: receives, authenticates, hands over to the DeliveryIngestor. */
 export interface Receiver {
+  readonly name: string;
+  /** Starts listening or consuming; throws when it cannot (address in use). */
+  start(): Promise<void>;
   /** Stops taking messages; what is in hand is finished or left to be delivered again. */
   close(): Promise<void>;
 }
@@ -25,6 +32,6 @@ export interface IngestTransport {
   options(): Option[];
   /** Whether the options ask for it (its listen address or server URL is given). */
   enabled(values: OptionValues): boolean;
-  /** Starts receiving; throws on options that cannot work (TLS, listen address). */
-  create(values: OptionValues, ctx: ReceiverContext): Promise<Receiver>;
+  /** Makes its receiver, not started; throws on options that cannot work (TLS, listen address). */
+  create(values: OptionValues, ctx: ReceiverContext): Receiver;
 }

@@ -49,7 +49,7 @@ describe('vigil-agent scan (built CLI)', () => {
   });
 
   it('--format json prints one schema-valid report on stdout and logs on stderr only', async () => {
-    const r = await run(scanArgs(kubeadm, '--format', 'json'));
+    const r = await run(scanArgs(kubeadm, '--format', 'json', '--log-level', 'info'));
     expect(r.code, r.stderr).toBe(0);
     const report = parseReport(r.stdout);
     expect(report.schemaVersion).toBe(1);

@@ -1,5 +1,6 @@
 // A running agent watching a fixture host tree, a real nats-server, the collector: a file mode change
-// reaches the collector's store, over gRPC (mTLS) and over NATS JetStream.
+// reaches the collector's store, over gRPC and over NATS JetStream, the agent proving its node with its
+// ServiceAccount token (or, on gRPC, with a client certificate: mTLS stays an alternative).
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { kubeadmControlPlane } from '../../fixtures/hosts/kubeadm-control-plane.
 import { describeWithDaemons, tempDir } from '../../harness/integration.js';
 import { createTestPki, type TestPki } from '../../harness/mtls.js';
 import { NATS_SERVER, startNats, type NatsHarness } from '../../harness/nats.js';
+import { clusterIdentity, type ClusterIdentity } from '../../harness/service-accounts.js';
 import { startAgent, startCollector, waitFor, type AgentProcess, type CollectorUnderTest } from './processes.js';
 
 const MANIFEST = '/etc/kubernetes/manifests/kube-apiserver.yaml';
@@ -18,12 +20,14 @@ describeWithDaemons('delivery: a file mode change reaches the collector', { 'nat
   let pki: TestPki;
   let nats: NatsHarness;
   let collector: CollectorUnderTest;
+  let identity: ClusterIdentity;
 
   beforeAll(async () => {
     dir = tempDir('delivery');
     pki = createTestPki(dir.path);
+    identity = await clusterIdentity(dir.path);
     nats = await startNats();
-    collector = await startCollector({ dataDir: join(dir.path, 'collector'), pki, natsUrl: nats.url });
+    collector = await startCollector({ dataDir: join(dir.path, 'collector'), pki, natsUrl: nats.url, serviceAccounts: identity.serviceAccounts });
   });
   afterAll(async () => {
     await collector?.cleanup();
@@ -64,7 +68,7 @@ describeWithDaemons('delivery: a file mode change reaches the collector', { 'nat
           hostRoot: host.hostRoot, procRoot: host.procRoot, outboxDir: join(dir.path, `outbox-${transport}`), node, transport,
           collector: transport === 'grpc' ? collector.grpcAddr : undefined,
           natsUrl: transport === 'nats' ? nats.url : undefined,
-          tls: transport === 'grpc' ? { ca: pki.ca, ...pki.client(node) } : undefined,
+          tls: transport === 'grpc' ? { ca: pki.ca } : undefined, tokenFile: await identity.tokenFile(node),
         });
         const modeCheck = await waitFor('the initial report at the collector', async () =>
           (await collector.findings(node)).find((f) => f.checkId === 'cis-1.1.1'));

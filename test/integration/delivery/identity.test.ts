@@ -1,5 +1,7 @@
-// The collector's gRPC endpoint under abuse: an agent may only speak for the node its certificate names,
-// and garbage, TLS without a client certificate and oversized messages do not take the collector down.
+// The collector's gRPC endpoint under abuse: an agent may only speak for the node its certificate names (its
+// one DNS name, or its CN when it has none; a certificate naming several nodes or not made for client
+// authentication names none), and garbage, TLS without a client certificate and oversized messages do not take
+// the collector down.
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { readFileSync } from 'node:fs';
@@ -58,6 +60,43 @@ describeWithDaemons('delivery: identity and hostile input at the gRPC endpoint',
     await impostor.stop();
   }, 90_000);
 
+  it('refuses a certificate naming several nodes, or lacking the clientAuth usage; takes the CN only without DNS names', async () => {
+    const { Client } = loadVigilProto();
+    const open = async (cert: { cert: string; key: string }, node: string): Promise<{ code: grpc.status; details: string }> => {
+      const client = new Client(collector.grpcAddr, grpc.credentials.createSsl(readFileSync(pki.ca), readFileSync(cert.key), readFileSync(cert.cert)));
+      try {
+        return await new Promise((resolve) => {
+          const call = client.Report();
+          call.on('data', () => call.end());
+          call.on('error', (err: grpc.ServiceError) => resolve({ code: err.code, details: err.details }));
+          call.on('end', () => resolve({ code: grpc.status.OK, details: '' }));
+          call.write({ node, cluster: 'c', epoch: 'e', seq: 1, heartbeat: { agentVersion: 't', node, lastScanDurationMs: 0,
+            outboxDepth: 0, outboxBytes: 0, foldedDeltas: 0 } });
+          call.write({ node, cluster: 'c', epoch: 'e', seq: 1, report: { schemaVersion: 1, node: { name: node, roles: [], os: '', kernel: '',
+            architecture: '', cpus: 0, memoryBytes: 0, agentVersion: '', componentsJson: '' }, scannedAt: new Date().toISOString(), findings: [],
+          summary: { pass: 0, fail: 0, warn: 0, skip: 0, error: 0 } } });
+        });
+      } finally {
+        client.close();
+      }
+    };
+    const several = pki.custom('several', '/CN=node-x', 'DNS:node-x,DNS:node-y', 'clientAuth');
+    expect(await open(several, 'node-y')).toMatchObject({ code: grpc.status.UNAUTHENTICATED, details: expect.stringMatching(/several nodes/) });
+    const serverOnly = pki.custom('server-only', '/CN=node-s', 'DNS:node-s', 'serverAuth');
+    // Node's TLS already refuses it in the handshake (unsupported purpose); the collector's own check stands behind.
+    expect([grpc.status.UNAVAILABLE, grpc.status.UNAUTHENTICATED]).toContain((await open(serverOnly, 'node-s')).code);
+    expect(await collector.findings('node-s')).toEqual([]);
+    // The DNS name wins over the CN: this certificate speaks for node-d, not node-cn.
+    const dnsAndCn = pki.custom('dns-and-cn', '/CN=node-cn', 'DNS:node-d', 'clientAuth');
+    expect(await open(dnsAndCn, 'node-cn')).toMatchObject({ code: grpc.status.PERMISSION_DENIED });
+    expect(await open(dnsAndCn, 'node-d')).toMatchObject({ code: grpc.status.OK });
+    // Without DNS names the CN is the node.
+    const cnOnly = pki.custom('cn-only', '/O=system:nodes/CN=node-cn2', '', 'clientAuth');
+    expect(await open(cnOnly, 'node-cn2')).toMatchObject({ code: grpc.status.OK });
+    expect(await collector.findings('node-y')).toEqual([]);
+    expect(collector.output()).toMatch(/client certificate names several nodes/);
+  }, 60_000);
+
   it('survives garbage, TLS without a client certificate and oversized messages', async () => {
     const [hostName, port] = collector.grpcAddr.split(':');
     // Plain garbage on the port.
@@ -87,7 +126,7 @@ describeWithDaemons('delivery: identity and hostile input at the gRPC endpoint',
       const call = client.Report();
       call.on('error', (err: grpc.ServiceError) => resolve(err.code));
       call.on('data', () => undefined);
-      call.write({ node: 'node-big', cluster: 'c', seq: 1, delta: { scannedAt: new Date().toISOString(),
+      call.write({ node: 'node-big', cluster: 'c', epoch: '', seq: 1, delta: { scannedAt: new Date().toISOString(),
         added: [], changed: [], resolved: Array.from({ length: 2_000 }, (_, i) => `x${i}:${'y'.repeat(1_000)}`) } });
     });
     client.close();

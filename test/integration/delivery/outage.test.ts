@@ -1,7 +1,7 @@
 // Outages: the collector is killed in the middle of a stream of changes and restarted, nats-server is
 // restarted, the agent is restarted. Afterwards the collector holds every change exactly once, and the
 // agent's sequence numbers continue from its outbox.
-import { chmodSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildHost, type BuiltHost } from '../../fixtures/build.js';
@@ -9,6 +9,7 @@ import { kubeadmControlPlane } from '../../fixtures/hosts/kubeadm-control-plane.
 import { describeWithDaemons, tempDir } from '../../harness/integration.js';
 import { createTestPki, type TestPki } from '../../harness/mtls.js';
 import { NATS_SERVER, startNats, type NatsHarness } from '../../harness/nats.js';
+import { clusterIdentity, type ClusterIdentity } from '../../harness/service-accounts.js';
 import { startAgent, startCollector, waitFor, type AgentProcess, type AgentArgs, type CollectorUnderTest } from './processes.js';
 
 const MANIFEST = '/etc/kubernetes/manifests/kube-apiserver.yaml';
@@ -18,14 +19,16 @@ describeWithDaemons('delivery: outages lose nothing and store nothing twice', { 
   let pki: TestPki;
   let nats: NatsHarness;
   let collector: CollectorUnderTest;
+  let identity: ClusterIdentity;
   let host: BuiltHost;
   let agent: AgentProcess | undefined;
 
   beforeAll(async () => {
     dir = tempDir('outage');
     pki = createTestPki(dir.path);
+    identity = await clusterIdentity(dir.path);
     nats = await startNats();
-    collector = await startCollector({ dataDir: join(dir.path, 'collector'), pki, natsUrl: nats.url });
+    collector = await startCollector({ dataDir: join(dir.path, 'collector'), pki, natsUrl: nats.url, serviceAccounts: identity.serviceAccounts });
     host = buildHost(kubeadmControlPlane(), join(dir.path, 'host'));
   });
   afterAll(async () => {
@@ -40,7 +43,7 @@ describeWithDaemons('delivery: outages lose nothing and store nothing twice', { 
     const args: AgentArgs = {
       hostRoot: host.hostRoot, procRoot: host.procRoot, outboxDir: join(dir.path, `outbox-${transport}`), node, transport,
       collector: transport === 'both' ? collector.grpcAddr : undefined, natsUrl: nats.url,
-      tls: transport === 'both' ? { ca: pki.ca, ...pki.client(node) } : undefined,
+      tls: transport === 'both' ? { ca: pki.ca } : undefined, tokenFile: await identity.tokenFile(node),
     };
     const hostRoot = host.hostRoot;
     try {
@@ -103,14 +106,49 @@ describeWithDaemons('delivery: outages lose nothing and store nothing twice', { 
     expect((sensitive.evidence.value as { after: { mode: string } }).after.mode).toBe(toggles % 2 === 1 ? '0644' : '0600');
   }
 
+  it('an agent killed during an outage restarts over a torn outbox entry: only that message is lost, it says so', async () => {
+    const node = 'cp-torn';
+    const args: AgentArgs = {
+      hostRoot: host.hostRoot, procRoot: host.procRoot, outboxDir: join(dir.path, 'outbox-torn'), node, transport: 'grpc',
+      collector: collector.grpcAddr, tls: { ca: pki.ca, ...pki.client(node) },
+    };
+    try {
+      agent = await startAgent(args);
+      const cis = await waitFor('the initial report', async () => (await collector.findings(node)).find((f) => f.checkId === 'cis-1.1.1'));
+      await collector.kill();
+      for (let i = 1; i <= 3; i++) {
+        const before = (await agent.metric('vigil_agent_deltas_total')) ?? 0;
+        chmodSync(join(host.hostRoot, MANIFEST), i % 2 === 1 ? 0o644 : 0o600);
+        await waitFor(`change ${i} queued`, async () => ((await agent!.metric('vigil_agent_deltas_total')) ?? 0) > before);
+      }
+      await agent.kill();
+      agent = undefined;
+      // A message torn as a crash in the middle of its write leaves it (before writes were checked and synced).
+      const entries = readdirSync(args.outboxDir).filter((n) => /^\d+\.json$/.test(n)).sort();
+      expect(entries.length).toBeGreaterThanOrEqual(3);
+      truncateSync(join(args.outboxDir, entries[entries.length - 2]), 25);
+      await collector.start();
+      agent = await startAgent(args);
+      expect(agent.output()).toMatch(/dropping an unreadable outbox entry \(only this message is lost\)/);
+      expect(await agent.metric('vigil_agent_outbox_unreadable_entries_total')).toBe(1);
+      await waitFor('the outbox drained', async () => (await agent!.metric('vigil_agent_outbox_depth')) === 0, 60_000);
+      // The start-up snapshot holds the current state whatever was lost.
+      await waitFor('the current state at the collector', async () => (await collector.findings(node)).find((f) => f.id === cis.id && f.status === 'fail'));
+    } finally {
+      await agent?.stop();
+      agent = undefined;
+      chmodSync(join(host.hostRoot, MANIFEST), 0o600);
+    }
+  }, 120_000);
+
   it('a collector that lost its data asks for a full snapshot and gets the whole state back', async () => {
     const node = 'cp-amnesia';
     const dataDir = join(dir.path, 'collector-amnesia');
-    const forgetful = await startCollector({ dataDir, pki });
+    const forgetful = await startCollector({ dataDir, pki, serviceAccounts: identity.serviceAccounts });
     try {
       agent = await startAgent({
         hostRoot: host.hostRoot, procRoot: host.procRoot, outboxDir: join(dir.path, 'outbox-amnesia'), node, transport: 'grpc',
-        collector: forgetful.grpcAddr, tls: { ca: pki.ca, ...pki.client(node) },
+        collector: forgetful.grpcAddr, tls: { ca: pki.ca }, tokenFile: await identity.tokenFile(node),
       });
       const all = await waitFor('the initial report', async () => {
         const fs = await forgetful.findings(node);

@@ -36,6 +36,7 @@ export async function waitFor<T>(
 
 export interface AgentProcess {
   metricsPort: number;
+  pid: number;
   output(): string;
   /** A metric's value from /metrics (first sample whose line starts with `name`). */
   metric(name: string): Promise<number | undefined>;
@@ -51,7 +52,10 @@ export interface AgentArgs {
   transport: 'grpc' | 'nats' | 'both';
   collector?: string;
   natsUrl?: string;
-  tls?: { ca: string; cert: string; key: string };
+  /** The collector's CA, and a client certificate when the agent proves its node with one. */
+  tls?: { ca: string; cert?: string; key?: string };
+  /** The agent's ServiceAccount token file (--token-file). */
+  tokenFile?: string;
   extra?: string[];
 }
 
@@ -71,7 +75,9 @@ export async function startAgent(a: AgentArgs): Promise<AgentProcess> {
   if (a.node) args.push('--node-name', a.node);
   if (a.collector) args.push('--collector', a.collector);
   if (a.natsUrl) args.push('--nats-url', a.natsUrl);
-  if (a.tls) args.push('--tls-ca', a.tls.ca, '--tls-cert', a.tls.cert, '--tls-key', a.tls.key);
+  if (a.tls) args.push('--tls-ca', a.tls.ca);
+  if (a.tls?.cert && a.tls.key) args.push('--tls-cert', a.tls.cert, '--tls-key', a.tls.key);
+  if (a.tokenFile) args.push('--token-file', a.tokenFile);
   args.push(...(a.extra ?? []));
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, VIGIL_LOG_LEVEL: 'info' } });
   let out = '';
@@ -81,6 +87,7 @@ export async function startAgent(a: AgentArgs): Promise<AgentProcess> {
     () => (proc.exitCode !== null ? `agent exited ${proc.exitCode}: ${out.slice(-2000)}` : undefined));
   return {
     metricsPort,
+    pid: proc.pid!,
     output: () => out,
     async metric(name) {
       const line = (await metricsText()).split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{'));
@@ -93,7 +100,9 @@ export async function startAgent(a: AgentArgs): Promise<AgentProcess> {
 
 // ---- collector ----
 
-export interface StoredFindingView { id: string; checkId: string; status: string; evidence: Record<string, unknown>; resolved: boolean }
+export interface StoredFindingView {
+  id: string; checkId: string; status: string; evidence: Record<string, unknown>; resolved: boolean; resource?: Record<string, unknown>;
+}
 
 export interface CollectorUnderTest {
   kind: 'process' | 'in-process';
@@ -106,12 +115,35 @@ export interface CollectorUnderTest {
   lastSeq(node: string): Promise<number | undefined>;
   /** When the collector last received a report or delta for the node (ms), undefined when unknown. */
   lastReport(node: string): Promise<number | undefined>;
+  /** GET /api/v1/nodes/{node}, undefined for an unknown node. */
+  node(node: string): Promise<Record<string, unknown> | undefined>;
+  /** The REST base URL. */
+  httpUrl: string;
   output(): string;
   metricsText(): Promise<string>;
   cleanup(): Promise<void>;
 }
 
-interface CollectorArgs { dataDir: string; pki: TestPki; natsUrl?: string; grpcMaxMessageBytes?: number }
+interface CollectorArgs {
+  dataDir: string;
+  pki: TestPki;
+  natsUrl?: string;
+  grpcMaxMessageBytes?: number;
+  /** Verify agents' ServiceAccount tokens: --sa-issuer with these keys (a JWKS file, or a URL with its CA and bearer). */
+  serviceAccounts?: { issuer: string; jwksFile?: string; jwksUrl?: string; jwksCa?: string; jwksTokenFile?: string };
+  /** REST tokens file instead of --no-auth, and the read token the helpers use. */
+  tokens?: { file: string; read: string };
+  extra?: string[];
+}
+
+function serviceAccountArgs(sa: NonNullable<CollectorArgs['serviceAccounts']>): string[] {
+  const args = ['--sa-issuer', sa.issuer];
+  if (sa.jwksFile) args.push('--sa-jwks-file', sa.jwksFile);
+  if (sa.jwksUrl) args.push('--sa-jwks-url', sa.jwksUrl);
+  if (sa.jwksCa) args.push('--sa-jwks-ca', sa.jwksCa);
+  if (sa.jwksTokenFile) args.push('--sa-jwks-token-file', sa.jwksTokenFile);
+  return args;
+}
 
 /** `vigil-collector serve` from dist/ (npm run build), checked to know the streaming options. */
 function collectorCommand(): string[] {
@@ -132,19 +164,24 @@ async function processCollector(a: CollectorArgs, cmd: string[]): Promise<Collec
   let proc: ChildProcess | undefined;
   let out = '';
   const base = `http://127.0.0.1:${httpPort}`;
+  const auth: Record<string, string> = a.tokens ? { authorization: `Bearer ${a.tokens.read}` } : {};
   const get = async (path: string): Promise<unknown> => {
-    const res = await fetch(base + path);
+    const res = await fetch(base + path, { headers: auth });
     if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
     return res.json();
   };
   return {
     kind: 'process',
     grpcAddr: `127.0.0.1:${grpcPort}`,
+    httpUrl: base,
     async start() {
-      const args = [...cmd, '--data-dir', a.dataDir, '--http-listen', `127.0.0.1:${httpPort}`, '--no-auth',
+      const args = [...cmd, '--data-dir', a.dataDir, '--http-listen', `127.0.0.1:${httpPort}`,
+        ...(a.tokens ? ['--tokens', a.tokens.file] : ['--no-auth']),
         '--grpc-listen', `127.0.0.1:${grpcPort}`, '--tls-ca', a.pki.ca, '--tls-cert', a.pki.server.cert, '--tls-key', a.pki.server.key];
       if (a.natsUrl) args.push('--nats-url', a.natsUrl);
       if (a.grpcMaxMessageBytes) args.push('--grpc-max-message-bytes', String(a.grpcMaxMessageBytes));
+      if (a.serviceAccounts) args.push(...serviceAccountArgs(a.serviceAccounts));
+      args.push(...(a.extra ?? []));
       proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, VIGIL_LOG_LEVEL: 'info' } });
       proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
       const p = proc;
@@ -159,7 +196,7 @@ async function processCollector(a: CollectorArgs, cmd: string[]): Promise<Collec
         const page = await get(`/api/v1/findings?node=${encodeURIComponent(node)}&limit=1000${status}`) as { items: Array<Record<string, unknown>> };
         for (const f of page.items) {
           items.push({ id: f.id as string, checkId: f.checkId as string, status: f.status as string,
-            evidence: f.evidence as Record<string, unknown>, resolved: f.resolvedAt != null });
+            evidence: f.evidence as Record<string, unknown>, resolved: f.resolvedAt != null, resource: f.resource as Record<string, unknown> });
         }
       }
       return items;
@@ -175,12 +212,16 @@ async function processCollector(a: CollectorArgs, cmd: string[]): Promise<Collec
       return n.lastSeq ?? undefined;
     },
     async lastReport(node) {
-      const res = await fetch(`${base}/api/v1/nodes/${encodeURIComponent(node)}`);
+      const res = await fetch(`${base}/api/v1/nodes/${encodeURIComponent(node)}`, { headers: auth });
       if (res.status === 404) return undefined;
       return Date.parse(((await res.json()) as { lastReport: string }).lastReport);
     },
+    async node(node) {
+      const res = await fetch(`${base}/api/v1/nodes/${encodeURIComponent(node)}`, { headers: auth });
+      return res.status === 404 ? undefined : (await res.json()) as Record<string, unknown>;
+    },
     output: () => out,
-    metricsText: async () => (await fetch(`${base}/metrics`)).text(),
+    metricsText: async () => (await fetch(`${base}/metrics`, { headers: auth })).text(),
     async cleanup() { if (proc) await stopChild(proc, 'SIGTERM'); },
   };
 }
@@ -189,6 +230,7 @@ async function inProcessCollector(a: CollectorArgs): Promise<CollectorUnderTest>
   const { SqliteStore } = await import('../../../collector/store/sqlite.js');
   const { BatchingIngestor } = await import('../../../collector/ingest/ingestor.js');
   const { startTransports } = await import('../../../collector/ingest/transports/index.js');
+  const { ServiceAccountVerifier } = await import('../../../collector/ingest/service-accounts.js');
   const grpcPort = await freePort();
   let out = '';
   const sink = new Writable({ write(chunk, _enc, cb) { out += chunk.toString(); cb(); } });
@@ -199,12 +241,16 @@ async function inProcessCollector(a: CollectorArgs): Promise<CollectorUnderTest>
   const c: CollectorUnderTest = {
     kind: 'in-process',
     grpcAddr: `127.0.0.1:${grpcPort}`,
+    httpUrl: '',
     async start() {
       store = new SqliteStore(a.dataDir);
       await store.migrate();
       const ingestor = new BatchingIngestor(store);
+      const sa = a.serviceAccounts;
+      const serviceAccounts = sa ? new ServiceAccountVerifier({ ...sa, audience: 'vigil', subjects: ['system:serviceaccount:vigil:vigil-agent'], log }) : undefined;
+      await serviceAccounts?.start();
       close = await startTransports({ grpcListen: `127.0.0.1:${grpcPort}`, natsUrl: a.natsUrl, tlsCa: a.pki.ca,
-        tlsCert: a.pki.server.cert, tlsKey: a.pki.server.key, grpcMaxMessageBytes: a.grpcMaxMessageBytes }, ingestor, log);
+        tlsCert: a.pki.server.cert, tlsKey: a.pki.server.key, grpcMaxMessageBytes: a.grpcMaxMessageBytes }, ingestor, log, undefined, { serviceAccounts });
     },
     async kill() {
       await close?.();
@@ -215,13 +261,14 @@ async function inProcessCollector(a: CollectorArgs): Promise<CollectorUnderTest>
     async findings(node) {
       const page = await open().findings({ node, sort: 'recent', limit: 1000, status: ['pass', 'fail', 'warn', 'skip', 'error', 'resolved'] });
       return page.items.map((s) => ({ id: s.finding.id, checkId: s.finding.checkId, status: s.finding.status,
-        evidence: s.finding.evidence as Record<string, unknown>, resolved: s.resolvedAt !== null }));
+        evidence: s.finding.evidence as Record<string, unknown>, resolved: s.resolvedAt !== null, resource: s.finding.resource }));
     },
     async events(node, findingId) {
       return (await open().findingEvents(node, 10_000, findingId)).sort((x, y) => x.at - y.at).map((e) => e.event);
     },
     lastSeq: (node) => open().lastSeq(node),
     lastReport: async (node) => (await open().node(node))?.lastReport,
+    node: async (node) => (await open().node(node)) as unknown as Record<string, unknown> | undefined,
     output: () => out,
     metricsText: () => register.metrics(),
     async cleanup() { await c.kill(); },

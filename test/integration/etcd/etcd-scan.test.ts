@@ -39,10 +39,11 @@ describeWithDaemons('real etcd: discovery, CIS 2.x, data dir, exposed port, weak
       peerTls: { certFile: files.cert, keyFile: files.key, trustedCaFile: files.ca },
     }, dir);
     // Other suites on this shared machine may briefly run an etcd of their own (or a process whose rewritten
-    // title ends in "etcd"); discovery keeps the lowest pid, so scan again until the etcd judged is this test's.
+    // title ends in "etcd"); two etcds are reported as ambiguous and not judged, so scan again until this
+    // test's etcd is the only one.
     for (let attempt = 0; attempt < 15; attempt++) {
       ({ report, snapshot } = await scanNode({ hostRoot: '/', procRoot: '/proc' }));
-      if (snapshot.components.etcd?.pid === etcd.pid) break;
+      if (snapshot.components.etcd?.pid === etcd.pid && !snapshot.components.etcd.candidates) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
   }, 60_000);

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { summarize, type Finding, type NodeReport } from '../../../proto/report.js';
+import { SqliteStore } from '../../../collector/store/sqlite.js';
 import { locateBuiltCli } from '../../harness/built-cli.js';
 import { describeWithDaemons, findBinary, tempDir } from '../../harness/integration.js';
 import {
@@ -181,6 +182,34 @@ describeWithDaemons('a full disk (a small real tmpfs)', { mount: findBinary('mou
       expect((await post(c, report('node-after', 200))).status).toBe(200);
     } finally {
       await c.stop();
+    }
+  }, 60_000);
+
+  it('a trend sample (the dashboard\'s write) on a full disk is a disk-full fault too: not ready until a write works again', async () => {
+    rmSync(join(mnt, 'data'), { recursive: true, force: true });
+    const store = new SqliteStore(join(mnt, 'trend'), { synchronous: 'NORMAL' });
+    const filler = join(mnt, 'filler');
+    try {
+      await store.migrate();
+      const H = 3_600_000;
+      const sample = (at: number) => ({ at, failing: { critical: 1, high: 0, medium: 0, low: 0, info: 0 }, open: { pass: 3, fail: 1, warn: 0, skip: 0, error: 0 } });
+      await store.recordTrend(sample(0));
+      // Fill the file system to the last byte.
+      const fd = openSync(filler, 'w');
+      for (const size of [MB, 4096, 512]) {
+        const chunk = Buffer.alloc(size);
+        try { for (;;) writeSync(fd, chunk); } catch (err) { expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC'); }
+      }
+      closeSync(fd);
+      await expect(store.recordTrend(sample(H))).rejects.toMatchObject({ name: 'StoreUnavailableError', fault: 'disk-full' });
+      await expect(store.ping()).rejects.toMatchObject({ fault: 'disk-full' });
+      rmSync(filler);
+      await store.ping();
+      await store.recordTrend(sample(H));
+      expect((await store.trend(0)).map((p) => p.at)).toEqual([0, H]);
+    } finally {
+      rmSync(filler, { force: true });
+      await store.close();
     }
   }, 60_000);
 }, { needsRoot: true });

@@ -1,6 +1,6 @@
 // Starts a real collector (SQLite in a temp dir, loopback HTTP on a free port) for REST tests.
 import pino from 'pino';
-import { startCollector, type RunningCollector } from '../../../collector/app/start.js';
+import { startCollector, type RunningCollector, type StartDeps } from '../../../collector/app/start.js';
 import type { CollectorOptions } from '../../../collector/app/options.js';
 import { loadTokens } from '../../../collector/serve/auth.js';
 import { tempDir } from '../../harness/integration.js';
@@ -16,7 +16,8 @@ export interface TestCollector extends RunningCollector {
   stop(): Promise<void>;
 }
 
-export async function startTestCollector(overrides: Partial<CollectorOptions> = {}): Promise<TestCollector> {
+export async function startTestCollector(overrides: Partial<CollectorOptions> = {},
+  deps: Pick<StartDeps, 'live' | 'dashboardDir'> = {}): Promise<TestCollector> {
   const dir = tempDir('collector');
   const clock = { now: Date.now() };
   const options: CollectorOptions = {
@@ -32,7 +33,7 @@ export async function startTestCollector(overrides: Partial<CollectorOptions> = 
     ...overrides,
   };
   // Every response is checked against its schema: a field the OpenAPI document does not declare fails the test.
-  const c = await startCollector(options, { log: pino({ level: 'silent' }), now: () => clock.now, checkResponses: true });
+  const c = await startCollector(options, { log: pino({ level: 'silent' }), now: () => clock.now, checkResponses: true, ...deps });
   const request = async (method: string, path: string, token?: string, body?: string, contentType = 'application/json') => {
     const headers: Record<string, string> = {};
     if (token) headers.authorization = `Bearer ${token}`;

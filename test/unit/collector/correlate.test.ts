@@ -12,7 +12,7 @@ const NOW = T0 + 60_000;
 
 function node(name: string, roles: string[], lastReport = NOW - 1000): NodeRecord {
   return { name, roles, agentVersion: '0.1.0', info: {}, firstSeen: T0, lastReport, lastScan: lastReport, lastSeq: null,
-    summary: { pass: 0, fail: 0, warn: 0, skip: 0, error: 0 } };
+    summary: { pass: 0, fail: 0, warn: 0, skip: 0, error: 0 }, failingBySeverity: { critical: 0, high: 0, medium: 0, low: 0, info: 0 } };
 }
 
 const stored = (n: string, f: Finding): StoredFinding => ({ node: n, finding: f, firstSeen: T0, lastSeen: NOW, changedAt: T0, resolvedAt: null });
@@ -70,6 +70,18 @@ describe('drift', () => {
     const cs = correlate(state([node('w1', ['worker']), node('w2', ['worker']), node('cp', ['control-plane'])],
       [stored('w1', a), stored('w2', b), stored('cp', anon(true)), stored('w1', anon(false))]));
     expect(rules(cs, 'drift-setting')).toEqual([]);
+  });
+
+  it('names the role compared and its baseline: the majority value, or the status for a check without a value', () => {
+    const facts = [stored('w1', anon(false)), stored('w2', anon(false)), stored('w3', anon(true)), stored('cp', anon(true))];
+    const [c] = rules(correlate(state([node('w1', ['worker']), node('w2', ['worker']), node('w3', ['worker']), node('cp', ['control-plane'])], facts)), 'drift-setting');
+    expect(c).toMatchObject({ role: 'worker', baseline: { value: false, nodes: 2, of: 3 } });
+    const noValue = (status: 'pass' | 'fail') => finding({ checkId: 'cis-1.1.1', status, severity: 'medium', component: 'kube-apiserver',
+      evidence: { source: 'file', path: '/etc/kubernetes/manifests/kube-apiserver.yaml' } });
+    const [byStatus] = rules(correlate(state(['a', 'b', 'c'].map((n) => node(n, ['control-plane', 'etcd'])),
+      [stored('a', noValue('pass')), stored('b', noValue('pass')), stored('c', noValue('fail'))])), 'drift-setting');
+    expect(byStatus).toMatchObject({ role: 'control-plane,etcd', baseline: { status: 'pass', nodes: 2, of: 3 }, nodes: ['c'] });
+    expect(byStatus.baseline).not.toHaveProperty('value');
   });
 
   it('reports a node drifting towards the secure side as low severity', () => {

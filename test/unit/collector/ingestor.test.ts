@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BatchingIngestor, DeliveryIngestor, deliveryMetrics, type Sender } from '../../../collector/ingest/ingestor.js';
 import { SqliteStore } from '../../../collector/store/sqlite.js';
 import type { Envelope } from '../../../proto/wire.js';
+import { MAX_CLOCK_SKEW_MS, SEQ_WINDOW } from '../../../collector/store/sequence.js';
+import type { CallerIdentity } from '../../../collector/ingest/identity.js';
 import { tempDir } from '../../harness/integration.js';
 import { IngestValidationError, type IngestMessage, type IngestResult } from '../../../collector/ingest/types.js';
 import type { Store } from '../../../collector/store/types.js';
@@ -159,5 +161,103 @@ describe('DeliveryIngestor', () => {
     ]));
     await store.close();
     expect(await delivery.receive(envelope('node-a', 2, 'full'), grpc)).toEqual({ kind: 'retry', afterMs: 1_000, reason: 'store unavailable' });
+  });
+
+  // ---- identity and the (epoch, seq) order ----
+
+  const agentOf = (node: string): Sender => ({ transport: 'grpc', canResync: true, identity: {
+    kind: 'service-account', subject: 'system:serviceaccount:vigil:vigil-agent', bound: true, nodes: [node],
+    detail: { pod: `agent-${node}`, node } } });
+  const at = (e: Envelope, epoch: string, scannedAt?: string): Envelope => {
+    const out = { ...e, epoch };
+    if (scannedAt && out.payload.kind === 'full') out.payload = { kind: 'full', report: { ...out.payload.report, scannedAt } };
+    if (scannedAt && out.payload.kind === 'delta') out.payload = { kind: 'delta', delta: { ...out.payload.delta, scannedAt } };
+    return out;
+  };
+  const iso = (ms: number): string => new Date(ms).toISOString();
+
+  it('refuses a seq more than the window past the stored one (not stored, dropped by the agent), and counts it', async () => {
+    const { delivery, store, registry } = await setup();
+    const t = Date.now() - 60_000;
+    expect(await delivery.receive(at(envelope('node-a', 10, 'full'), 'e1', iso(t)), agentOf('node-a'))).toMatchObject({ kind: 'ack', seq: 10 });
+    const forged = at(envelope('node-a', Number.MAX_SAFE_INTEGER, 'delta', 'fail'), 'e1', iso(t + 1000));
+    expect(await delivery.receive(forged, agentOf('node-a'))).toMatchObject({ kind: 'reject', reason: expect.stringMatching(/more than/) });
+    expect(await delivery.receive(at(envelope('node-a', 10 + SEQ_WINDOW + 1, 'delta'), 'e1', iso(t + 1000)), agentOf('node-a')))
+      .toMatchObject({ kind: 'reject' });
+    expect(await store.lastSeq('node-a')).toBe(10);
+    // The genuine next message is stored.
+    expect(await delivery.receive(at(envelope('node-a', 11, 'delta', 'fail'), 'e1', iso(t + 2000)), agentOf('node-a')))
+      .toEqual({ kind: 'ack', seq: 11, duplicate: false });
+    expect(await counters(registry)).toContain('vigil_collector_refused_reports_total{transport="grpc",reason="seq-window"} 2');
+  });
+
+  it('starts a new epoch on a newer full snapshot; later messages of the old epoch are ignored (newer ones get a resync request)', async () => {
+    const { delivery, store } = await setup();
+    const t = Date.now() - 60_000;
+    const a = agentOf('node-a');
+    await delivery.receive(at(envelope('node-a', 100, 'full'), 'run-1', iso(t)), a);
+    await delivery.receive(at(envelope('node-a', 101, 'delta', 'fail'), 'run-1', iso(t + 1000)), a);
+    // The agent restarted: a new epoch, its first full snapshot.
+    expect(await delivery.receive(at(envelope('node-a', 102, 'full'), 'run-2', iso(t + 2000)), a)).toEqual({ kind: 'ack', seq: 102, duplicate: false });
+    expect(await store.position('node-a')).toMatchObject({ epoch: 'run-2', seq: 102 });
+    // A late copy of the old run's messages (another transport, a redelivery) changes nothing.
+    expect(await delivery.receive(at(envelope('node-a', 100, 'full', 'fail'), 'run-1', iso(t)), a)).toMatchObject({ kind: 'ack', duplicate: true });
+    expect(await delivery.receive(at(envelope('node-a', 101, 'delta', 'fail'), 'run-1', iso(t + 1000)), a))
+      .toEqual({ kind: 'ack', seq: 101, duplicate: true });
+    // A newer message of the old epoch: its sender has not seen the node move on, so it is asked for a snapshot.
+    expect(await delivery.receive(at(envelope('node-a', 103, 'delta', 'fail'), 'run-1', iso(t + 5000)), a))
+      .toEqual({ kind: 'ack', seq: 103, duplicate: true, resync: 'collector follows another epoch of node-a' });
+    expect(await store.position('node-a')).toMatchObject({ epoch: 'run-2', seq: 102 });
+    expect((await store.findings({ node: 'node-a', sort: 'severity', limit: 10 })).items[0].finding.status).toBe('pass');
+  });
+
+  it("has a redeliverable new run's first snapshot wait for the last run's messages (the seq goes on across runs)", async () => {
+    const { delivery, store } = await setup();
+    const t = Date.now() - 60_000;
+    const nats = (count: number): Sender => ({ ...agentOf('node-a'), transport: 'nats', canResync: false, redelivery: { count, maxWaitMs: 2_000 } });
+    await delivery.receive(at(envelope('node-a', 10, 'full'), 'run-1', iso(t)), nats(1));
+    // Run 2's snapshot (seq 13) comes before run 1's last deltas (11, 12), which another transport still holds.
+    expect(await delivery.receive(at(envelope('node-a', 13, 'full'), 'run-2', iso(t + 3000)), nats(1))).toMatchObject({ kind: 'retry' });
+    await delivery.receive(at(envelope('node-a', 11, 'delta', 'fail'), 'run-1', iso(t + 1000)), agentOf('node-a'));
+    await delivery.receive(at(envelope('node-a', 12, 'delta', 'pass'), 'run-1', iso(t + 2000)), agentOf('node-a'));
+    expect(await delivery.receive(at(envelope('node-a', 13, 'full'), 'run-2', iso(t + 3000)), nats(2))).toEqual({ kind: 'ack', seq: 13, duplicate: false });
+    expect(await store.findingEvents('node-a', 10)).toHaveLength(2);
+    // A number past the window does not wait at all.
+    expect(await delivery.receive(at(envelope('node-a', 13 + SEQ_WINDOW + 5, 'full'), 'run-3', iso(t + 4000)), nats(1))).toMatchObject({ kind: 'ack' });
+  });
+
+  it('a forged snapshot with a huge seq does not freeze the node: the genuine agent\'s next newer snapshot restarts the order', async () => {
+    const { delivery, store } = await setup();
+    const t = Date.now() - 60_000;
+    const a = agentOf('node-a');
+    await delivery.receive(at(envelope('node-a', 5, 'full'), 'genuine', iso(t)), a);
+    // Someone with the node's token: a full snapshot in an epoch of its own, numbered at the end of the range.
+    await delivery.receive(at(envelope('node-a', Number.MAX_SAFE_INTEGER, 'full', 'fail'), 'forged', iso(t + 1000)), a);
+    expect(await store.lastSeq('node-a')).toBe(Number.MAX_SAFE_INTEGER);
+    // The genuine agent's deltas are of an epoch the node has left: ignored, and it is asked for a snapshot.
+    expect(await delivery.receive(at(envelope('node-a', 6, 'delta'), 'genuine', iso(t + 2000)), a)).toMatchObject({ duplicate: true, resync: expect.any(String) });
+    // Its next snapshot is newer than the forged one: it is stored, and the order is the genuine agent's again.
+    expect(await delivery.receive(at(envelope('node-a', 7, 'full'), 'genuine', iso(t + 3000)), a)).toEqual({ kind: 'ack', seq: 7, duplicate: false });
+    expect(await delivery.receive(at(envelope('node-a', 8, 'delta', 'fail'), 'genuine', iso(t + 4000)), a)).toEqual({ kind: 'ack', seq: 8, duplicate: false });
+    expect(await store.position('node-a')).toMatchObject({ epoch: 'genuine', seq: 8 });
+    // In the same epoch too: a newer snapshot below the stored seq restarts the order (a forged in-window seq cannot stall it).
+    await delivery.receive(at(envelope('node-a', 8 + SEQ_WINDOW, 'delta'), 'genuine', iso(t + 5000)), a);
+    expect(await delivery.receive(at(envelope('node-a', 9, 'full'), 'genuine', iso(t + 6000)), a)).toEqual({ kind: 'ack', seq: 9, duplicate: false });
+    // A snapshot claiming to be scanned far in the future counts as scanned a few minutes from now, no later.
+    await delivery.receive(at(envelope('node-a', Number.MAX_SAFE_INTEGER, 'full'), 'future', iso(Date.now() + 86_400_000)), a);
+    expect((await store.position('node-a'))!.scan).toBeLessThanOrEqual(Date.now() + MAX_CLOCK_SKEW_MS);
+  });
+
+  it('keeps a node that reports with its own identity from unbound writers; an import token may write it', async () => {
+    const { delivery, store, registry } = await setup();
+    const untrusted: Sender = { transport: 'nats', nodes: ['node-a'], cluster: 'c' };
+    // Nobody bound node-a yet: the subject is taken on trust.
+    expect(await delivery.receive(envelope('node-a', 1, 'full'), untrusted)).toMatchObject({ kind: 'ack', duplicate: false });
+    expect(await delivery.receive(at(envelope('node-a', 2, 'full'), 'e'), agentOf('node-a'))).toMatchObject({ kind: 'ack', duplicate: false });
+    expect((await store.node('node-a'))).toMatchObject({ identity: { kind: 'service-account' }, boundAt: expect.any(Number) });
+    expect(await delivery.receive(envelope('node-a', 3, 'full'), untrusted)).toMatchObject({ kind: 'refuse', reason: expect.stringMatching(/own identity/) });
+    const importer: CallerIdentity = { kind: 'token', subject: 'importer', bound: false, anyNode: true };
+    expect(await delivery.receive(at(envelope('node-a', 4, 'full'), 'e'), { transport: 'grpc', identity: importer })).toMatchObject({ kind: 'ack' });
+    expect(await counters(registry)).toContain('vigil_collector_refused_reports_total{transport="nats",reason="bound-node"} 1');
   });
 });

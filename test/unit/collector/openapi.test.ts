@@ -24,7 +24,7 @@ describe('OpenAPI document', () => {
   afterAll(async () => { await c?.stop(); });
 
   it('gives every response of every route a described JSON (or text) schema', () => {
-    expect(operations().length).toBe(13);
+    expect(operations().length).toBe(18);
     for (const [name, op] of operations()) {
       expect(Object.keys(op.responses), name).toContain('200');
       for (const [code, response] of Object.entries(op.responses)) {
@@ -38,6 +38,9 @@ describe('OpenAPI document', () => {
     const finding = (doc.paths['/api/v1/findings'].get.responses['200'].content!['application/json'].schema as any).properties.items.items;
     expect(Object.keys(finding.properties)).toEqual(expect.arrayContaining(['id', 'checkId', 'status', 'node', 'firstSeen', 'resolvedAt']));
     expect(Object.keys(doc.paths['/metrics'].get.responses['200'].content!)[0]).toMatch(/^text\/plain/);
+    expect(Object.keys(doc.paths['/api/v1/events'].get.responses['200'].content!)).toEqual(['text/event-stream']);
+    // The dashboard's files are the page, not the API: left out of the document.
+    expect(Object.keys(doc.paths).filter((p) => !p.startsWith('/api/v1/') && !['/healthz', '/readyz', '/metrics'].includes(p))).toEqual([]);
   });
 
   it('describes every parameter and documents the report body by reference', () => {

@@ -1,6 +1,6 @@
 // The one Store suite: run against SQLite (unit) and a real PostgreSQL (integration) with the same expectations.
 import { beforeEach, afterEach, expect, it } from 'vitest';
-import type { LifecycleStatus, Store } from '../../../collector/store/types.js';
+import type { ChangeKey, HistoryKey, LifecycleStatus, Store, StoredChanges } from '../../../collector/store/types.js';
 import { SCHEMA_VERSION } from '../../../collector/store/migrations.js';
 import { finding, full, iso, report, T0 } from './helpers.js';
 
@@ -279,5 +279,166 @@ export function defineStoreSuite(open: () => Promise<StoreHandle>): void {
     await store.recordClusterScore(T0, { passRate: 0.5 });
     await store.recordClusterScore(T0 + 1, { passRate: 0.75 });
     expect(await store.clusterScores(10)).toEqual([{ at: T0 + 1, score: { passRate: 0.75 } }, { at: T0, score: { passRate: 0.5 } }]);
+  });
+
+  it('keeps each node\'s open failures by severity', async () => {
+    await store.applyBatch([full(report('w1', [anon(true), authz('AlwaysAllow'), etcdCert, podFinding('p', 'privileged', 'pass')],
+      { scannedAt: iso(T0) }))], T0);
+    expect((await store.node('w1'))?.failingBySeverity).toEqual({ critical: 1, high: 2, medium: 0, low: 0, info: 0 });
+    await store.applyBatch([full(report('w1', [anon(false), authz('AlwaysAllow'), podFinding('p', 'privileged')], { scannedAt: iso(T0 + 1000) }))], T0 + 1000);
+    const [listed] = (await store.nodes({ limit: 10 })).items;
+    expect(listed.failingBySeverity).toEqual({ critical: 1, high: 0, medium: 0, low: 1, info: 0 });
+    expect((await store.allNodes())[0].failingBySeverity).toEqual(listed.failingBySeverity);
+  });
+
+  it('a delta keeps the node\'s counts (by status, failures by severity) from its stored ones, and its change feed', async () => {
+    const heard: StoredChanges[] = [];
+    store.observe((c) => heard.push(c));
+    const f = (n: number, status: 'pass' | 'fail' | 'warn', severity: 'critical' | 'high' | 'medium' | 'low' | 'info') =>
+      finding({ checkId: `chk-${n}`, status, severity, resource: { kind: 'file', path: `/etc/f-${n}` } });
+    // What the node's open findings say, counted from the findings themselves.
+    const recount = async () => {
+      const open = (await store.findings({ node: 'w1', sort: 'node', limit: 1000 })).items;
+      const summary = { pass: 0, fail: 0, warn: 0, skip: 0, error: 0 };
+      const failing = { critical: 0, high: 0, medium: 0, low: 0, info: 0 };
+      for (const { finding: x } of open) {
+        summary[x.status]++;
+        if (x.status === 'fail') failing[x.severity]++;
+      }
+      return { summary, failingBySeverity: failing };
+    };
+    await store.applyBatch([full(report('w1', [f(1, 'fail', 'high'), f(2, 'fail', 'medium'), f(3, 'pass', 'low'), f(4, 'warn', 'info'),
+      f(5, 'fail', 'low')], { scannedAt: iso(T0) }), 1)], T0);
+    const deltas = [
+      // A failure's severity changes; a failure passes; a pass fails.
+      { upserts: [f(1, 'fail', 'critical'), f(2, 'pass', 'medium'), f(3, 'fail', 'low')], resolved: [] },
+      // A failure resolved, a new one, an unknown id, an unchanged open failure sent again.
+      { upserts: [f(6, 'fail', 'info'), f(1, 'fail', 'critical')], resolved: [f(5, 'fail', 'low').id, 'no-such-id'] },
+      // Resolved again (already resolved), and reopened in the same delta as a new resolution.
+      { upserts: [f(5, 'fail', 'high')], resolved: [f(5, 'fail', 'low').id, f(4, 'warn', 'info').id] },
+    ];
+    for (const [i, d] of deltas.entries()) {
+      await store.applyBatch([{ kind: 'delta', node: 'w1', seq: i + 2, scannedAt: iso(T0 + (i + 1) * 1000), ...d }], T0 + (i + 1) * 1000);
+      const counted = await recount();
+      expect(await store.node('w1'), `after delta ${i + 1}`).toMatchObject(counted);
+      expect((await store.nodes({ limit: 10 })).items[0]).toMatchObject(counted);
+    }
+    expect((await store.node('w1'))?.failingBySeverity).toEqual({ critical: 1, high: 1, medium: 0, low: 1, info: 1 });
+    // The cluster's counts (what the trend samples) agree with the node's.
+    const failing = { critical: 0, high: 0, medium: 0, low: 0, info: 0 };
+    for (const c of await store.openCounts()) if (c.status === 'fail') failing[c.severity] += Number(c.n);
+    expect(failing).toEqual((await store.node('w1'))?.failingBySeverity);
+    expect(heard.slice(1)).toEqual([
+      { nodes: ['w1'], truncated: false, opened: 0, changed: 3, resolved: 0 },
+      { nodes: ['w1'], truncated: false, opened: 1, changed: 0, resolved: 1 },
+      { nodes: ['w1'], truncated: false, opened: 1, changed: 0, resolved: 1 },
+    ]);
+    const feed = (await store.changes({ since: T0 + 1, node: 'w1', limit: 100 })).items.map((c) => [c.at - T0, c.checkId, c.event, c.status]);
+    expect(feed).toEqual(expect.arrayContaining([
+      [1000, 'chk-2', 'changed', 'pass'], [1000, 'chk-3', 'changed', 'fail'], [2000, 'chk-5', 'resolved', 'resolved'],
+      [2000, 'chk-6', 'new', 'fail'], [3000, 'chk-5', 'reopened', 'fail'], [3000, 'chk-4', 'resolved', 'resolved'],
+    ]));
+    expect(feed).toHaveLength(6);
+  });
+
+  it('tells its observers what each committed transaction changed, and nothing when nothing did', async () => {
+    const heard: StoredChanges[] = [];
+    store.observe((c) => heard.push(c));
+    await store.applyBatch([full(report('w1', [anon(false), authz('Webhook')], { scannedAt: iso(T0) }), 1),
+      full(report('w2', [], { scannedAt: iso(T0) }), 1)], T0);
+    expect(heard).toEqual([{ nodes: ['w1', 'w2'], truncated: false, opened: 2, changed: 0, resolved: 0 }]);
+    // The same findings again: stored (lastSeen moves) but nothing changed.
+    await store.applyBatch([full(report('w1', [anon(false), authz('Webhook')], { scannedAt: iso(T0 + 1000) }), 2)], T0 + 1000);
+    await store.applyBatch([full(report('w1', [anon(false), authz('Webhook')], { scannedAt: iso(T0 + 1000) }), 2)], T0 + 1000);
+    expect(heard).toHaveLength(1);
+    await store.applyBatch([{ kind: 'delta', node: 'w1', seq: 3, scannedAt: iso(T0 + 2000), upserts: [anon(true)], resolved: [authz('Webhook').id] }], T0 + 2000);
+    expect(heard[1]).toEqual({ nodes: ['w1'], truncated: false, opened: 0, changed: 1, resolved: 1 });
+    await store.applyBatch([full(report('w1', [anon(true), authz('Webhook')], { scannedAt: iso(T0 + 3000) }), 4)], T0 + 3000);
+    expect(heard[2]).toMatchObject({ opened: 1, changed: 0, resolved: 0 });
+    // Many nodes at once: at most 100 named.
+    await store.applyBatch(Array.from({ length: 120 }, (_, i) => full(report(`n${i}`, [anon(true)], { scannedAt: iso(T0) }))), T0 + 4000);
+    expect(heard[3].nodes).toHaveLength(100);
+    expect(heard[3]).toMatchObject({ truncated: true, opened: 120 });
+  });
+
+  it('keeps one trend point per hour, the last sample of the hour, and prunes old ones', async () => {
+    const H = 3_600_000;
+    const sample = (at: number, critical: number) => ({
+      at, failing: { critical, high: 1, medium: 0, low: 0, info: 0 }, open: { pass: 5, fail: critical + 1, warn: 0, skip: 0, error: 0 } });
+    await store.recordTrend(sample(T0, 3));
+    await store.recordTrend(sample(T0 + H, 2));
+    await store.recordTrend(sample(T0 + H, 1));
+    await store.recordTrend(sample(T0 + 2 * H, 0));
+    expect(await store.trend(T0 + 30 * 60_000)).toEqual([sample(T0, 3), sample(T0 + H, 1), sample(T0 + 2 * H, 0)]);
+    expect((await store.trend(T0 + 2 * H)).map((p) => p.at)).toEqual([T0 + 2 * H]);
+    await store.pruneTrend(T0 + H);
+    expect((await store.trend(0)).map((p) => p.at)).toEqual([T0 + H, T0 + 2 * H]);
+  });
+
+  it('lists changes across the cluster newest first: first statuses and events, by node, paged', async () => {
+    const a = anon(false);
+    const b = authz('Webhook');
+    await store.applyBatch([full(report('w1', [a, b], { scannedAt: iso(T0) }))], T0);
+    await store.applyBatch([full(report('w2', [a], { scannedAt: iso(T0 + 1000) }))], T0 + 1000);
+    await store.applyBatch([full(report('w1', [anon(true)], { scannedAt: iso(T0 + 2000) }))], T0 + 2000);
+    await store.applyBatch([full(report('w1', [anon(true), b], { scannedAt: iso(T0 + 3000) }))], T0 + 3000);
+    const all = await store.changes({ since: T0, limit: 100 });
+    const seen = all.items.map((c) => [c.at - T0, c.node, c.checkId, c.event, c.status]);
+    expect(seen).toEqual([
+      [3000, 'w1', 'cis-4.2.2', 'reopened', 'pass'],
+      [2000, 'w1', 'cis-4.2.2', 'resolved', 'resolved'],
+      [2000, 'w1', 'cis-4.2.1', 'changed', 'fail'],
+      [1000, 'w2', 'cis-4.2.1', 'new', 'pass'],
+      [0, 'w1', 'cis-4.2.2', 'new', 'pass'],
+      [0, 'w1', 'cis-4.2.1', 'new', 'pass'],
+    ]);
+    expect(all.items[0].finding).toEqual(b);
+    expect(all.nextAfter).toBeNull();
+    expect((await store.changes({ since: T0 + 1500, limit: 100 })).items).toHaveLength(3);
+    expect((await store.changes({ since: T0, node: 'w2', limit: 100 })).items.map((c) => c.event)).toEqual(['new']);
+    const paged: string[] = [];
+    let after: ChangeKey | undefined;
+    for (let i = 0; i < 10; i++) {
+      const page = await store.changes({ since: T0, limit: 2, after });
+      paged.push(...page.items.map((c) => `${c.at}/${c.node}/${c.findingId}/${c.event}`));
+      if (!page.nextAfter) break;
+      after = page.nextAfter as ChangeKey;
+    }
+    expect(paged).toEqual(all.items.map((c) => `${c.at}/${c.node}/${c.findingId}/${c.event}`));
+  });
+
+  it('gives a node\'s history: when each finding last started failing, when it was resolved, its events', async () => {
+    const H = 3_600_000;
+    const ports = finding({ checkId: 'port-x', status: 'pass', severity: 'low', component: 'node',
+      resource: { kind: 'port', protocol: 'tcp', address: '0.0.0.0', port: 1 } });
+    await store.applyBatch([full(report('w1', [anon(true), authz('Webhook'), etcdCert, ports], { scannedAt: iso(T0) }))], T0);
+    await store.applyBatch([full(report('w1', [anon(false), authz('AlwaysAllow'), etcdCert], { scannedAt: iso(T0 + H) }))], T0 + H);
+    await store.applyBatch([full(report('w1', [anon(true), authz('AlwaysAllow')], { scannedAt: iso(T0 + 2 * H) }))], T0 + 2 * H);
+    const all = await store.nodeHistory('w1', { since: T0, limit: 100 });
+    const rows = all.items.map((h) => [h.finding.checkId, h.status, h.openedAt && h.openedAt - T0, h.resolvedAt && h.resolvedAt - T0,
+      h.events.map((e) => `${e.event}:${e.status}`).join(' ')]);
+    // Most recent activity first (cis-4.2.2 and port-x both last moved at T0 + H).
+    expect(rows.slice(0, 2)).toEqual([
+      ['cis-4.2.1', 'fail', 2 * H, null, 'changed:fail changed:pass new:fail'],
+      ['cis-2.2', 'resolved', 0, 2 * H, 'resolved:resolved new:fail'],
+    ]);
+    expect(rows.slice(2)).toEqual(expect.arrayContaining([
+      ['cis-4.2.2', 'fail', H, null, 'changed:fail new:pass'],
+      ['port-x', 'resolved', null, H, 'resolved:resolved new:pass'],
+    ]));
+    expect(all.items.map((h) => h.activity - T0)).toEqual([2 * H, 2 * H, H, H]);
+    // A window after the first report: a finding failing since before it is listed (failing now) without older events.
+    const later = await store.nodeHistory('w1', { since: T0 + 90 * 60_000, limit: 100 });
+    expect(later.items.map((h) => [h.finding.checkId, h.events.length])).toEqual([['cis-4.2.1', 1], ['cis-2.2', 1], ['cis-4.2.2', 0]]);
+    const paged: string[] = [];
+    let after: HistoryKey | undefined;
+    for (let i = 0; i < 10; i++) {
+      const page = await store.nodeHistory('w1', { since: T0, limit: 3, after });
+      paged.push(...page.items.map((h) => h.finding.id));
+      if (!page.nextAfter) break;
+      after = page.nextAfter as HistoryKey;
+    }
+    expect(paged).toEqual(all.items.map((h) => h.finding.id));
+    expect((await store.nodeHistory('nobody', { since: T0, limit: 10 })).items).toEqual([]);
   });
 }

@@ -169,6 +169,19 @@ describe('Dockerfile.collector native addon', () => {
   });
 });
 
+describe('Dockerfile.collector dashboard', () => {
+  it('builds the dashboard into dist/ in the build stage and ships it with dist/', () => {
+    const df = load('Dockerfile.collector');
+    const build = df.stages.find((s) => s.name === 'build')!;
+    const runtime = df.stages.at(-1)!;
+    // `npm run build` runs build.mjs after tsc: it writes dist/dashboard, which the collector serves beside dist/collector.
+    expect(runs(build)).toMatch(/^npm run build$/m);
+    expect(pkgScripts.build).toMatch(/tsc -p tsconfig\.build\.json && node collector\/dashboard\/build\.mjs\b/);
+    expect(of(build, 'COPY').map((c) => c.args)).toContain('collector ./collector');
+    expect(of(runtime, 'COPY').map((c) => c.args)).toContain('--from=build /src/dist ./dist');
+  });
+});
+
 describe('.dockerignore', () => {
   const lines = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
   it.each(['node_modules', '.git', 'test', 'dist', '*.log'])('excludes %s', (entry) => {

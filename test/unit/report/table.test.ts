@@ -1,10 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { renderReport } from '../../../agent/report/index.js';
-import { truncate, truncateLeft, visible } from '../../../agent/report/table.js';
+import { truncate, truncateLeft, visible, wrap } from '../../../agent/report/table.js';
 import { formatValue } from '../../../proto/finding-text.js';
 import { controlPlaneReport, noKubernetesReport } from './sample-report.js';
 
 const ESC = '\x1b';
+/** Where the title column starts (after the indent, STATUS, SEVERITY and CIS columns). */
+const TITLE_AT = 26;
+
+/** The title of the finding on line `at`, joined from its wrapped lines (the header line says where RESOURCE starts). */
+function titleText(lines: string[], at: number): string {
+  const header = lines.find((l) => l.startsWith('  STATUS'))!;
+  const end = header.indexOf('RESOURCE');
+  const parts = [lines[at].slice(TITLE_AT, end).trim()];
+  for (let i = at + 1; i < lines.length && /^ {26}\S/.test(lines[i]) && !lines[i].slice(TITLE_AT).startsWith('fix: '); i++) {
+    parts.push(lines[i].slice(TITLE_AT, end).trim());
+  }
+  return parts.filter(Boolean).join(' ');
+}
 
 describe('table format', () => {
   it('groups findings by component, one line per finding, with a summary line', () => {
@@ -27,12 +40,14 @@ describe('table format', () => {
     expect(file).toContain('…/kube-apiserver.yaml');
   });
 
-  it('keeps every line within 120 columns and truncates long titles with an ellipsis', () => {
+  it('keeps every line within 120 columns and wraps long titles instead of cutting them (issue 13)', () => {
     const out = renderReport('table', controlPlaneReport());
     for (const line of out.split('\n')) expect([...line].length).toBeLessThanOrEqual(120);
-    const long = out.split('\n').find((l) => l.includes('1.2.1 '))!;
-    expect(long).toContain('…');
-    expect(long).not.toContain('force truncation');
+    const lines = out.split('\n');
+    const at = lines.findIndex((l) => l.includes('1.2.1 '));
+    expect(lines[at]).not.toContain('force truncation');
+    const title = controlPlaneReport().findings.find((f) => f.cis === '1.2.1')!.title;
+    expect(titleText(lines, at)).toBe(title);
   });
 
   it('uses no ANSI colour unless asked, and colours statuses when asked', () => {
@@ -100,5 +115,79 @@ describe('table text helpers', () => {
   });
   it('escapes C0 and C1 controls', () => {
     expect(visible('a\u0000b\u009bc\td')).toBe('a\\x00b\\x9bc\\x09d');
+  });
+});
+
+describe('table layout (issue 13)', () => {
+  const rows = (out: string): string[] => out.split('\n').filter((l) => /^ {2}(PASS|FAIL|WARN|SKIP|ERROR)/.test(l));
+  /** A component's group: its heading line to the blank line after it. */
+  const group = (out: string, component: string): string => {
+    const lines = out.split('\n');
+    const from = lines.findIndex((l) => l.startsWith(`${component}  (`));
+    const to = lines.indexOf('', from);
+    return lines.slice(from, to).join('\n');
+  };
+
+  it('has column headers', () => {
+    for (const width of [80, 200]) {
+      const header = renderReport('table', controlPlaneReport(), { width }).split('\n').find((l) => l.startsWith('  STATUS'))!;
+      expect(header).toMatch(/^ {2}STATUS +SEVERITY +CIS +CHECK/);
+      expect(header).toContain('RESOURCE');
+      expect(header).toContain('EVIDENCE');
+    }
+  });
+
+  it('at 80 columns: nothing cut, every line within 80, evidence and resource under the title', () => {
+    const out = renderReport('table', controlPlaneReport(), { width: 80 });
+    for (const line of out.split('\n')) expect([...line].length).toBeLessThanOrEqual(80);
+    expect(out).not.toContain('…');
+    const flat = out.replace(/\n +/g, ' ');
+    for (const f of controlPlaneReport().findings) {
+      if (f.status === 'skip') continue;
+      expect(flat).toContain(f.title.replace('\u0007', '\\x07'));
+    }
+    expect(flat).toContain('/etc/kubernetes/manifests/kube-apiserver.yaml: 600, want 600 or tighter');
+  });
+
+  it('at 200 columns: titles, resources and evidence whole, on one line each', () => {
+    const out = renderReport('table', controlPlaneReport(), { width: 200 });
+    for (const line of out.split('\n')) expect([...line].length).toBeLessThanOrEqual(200);
+    expect(out).not.toContain('…');
+    const file = out.split('\n').find((l) => l.includes('1.1.1 '))!;
+    expect(file).toMatch(/API server static-pod manifest mode 600 or tighter +\/etc\/kubernetes\/manifests\/kube-apiserver\.yaml +600, want 600 or tighter$/);
+    const port = out.split('\n').find((l) => l.includes('Port open on all addresses'))!;
+    expect(port).toContain('0.0.0.0:10250, want loopback or node address');
+  });
+
+  it('orders each group: failures by severity, then errors, warnings, passes, and one line for the skips', () => {
+    const r = controlPlaneReport();
+    const low = { ...r.findings[1], id: 'low-fail', cis: '1.2.9', severity: 'low' as const, title: 'A low failure' };
+    r.findings.splice(0, 0, low);
+    const out = renderReport('table', r, { width: 200 });
+    const apiserver = group(out, 'kube-apiserver');
+    expect(rows(apiserver).map((l) => l.trim().split(/\s+/).slice(0, 3).join(' '))).toEqual([
+      'FAIL high 1.2.1', 'FAIL low 1.2.9', 'WARN low 1.2.10', 'PASS medium 1.1.1', 'SKIP 1 not',
+    ]);
+    expect(apiserver).toMatch(/SKIP +1 not applicable here \(flag removed in this version\): 1\.2\.2/);
+    const node = group(out, 'node');
+    expect(rows(node).map((l) => l.trim().split(/\s+/)[0])).toEqual(['FAIL', 'ERROR']);
+  });
+
+  it('shows the remediation of every failure, and with --details of warnings too, with the evidence source', () => {
+    const out = renderReport('table', controlPlaneReport(), { width: 120 });
+    expect(out).toContain('fix: Set --anonymous-auth=false in <kube-apiserver.yaml> & restart "it".');
+    expect(out).toContain('fix: Fix cis.4.2.1.');
+    expect(out).not.toContain('fix: Fix cis.1.2.10.');
+    const details = renderReport('table', controlPlaneReport(), { width: 120, details: true });
+    expect(details).toContain('fix: Fix cis.1.2.10.');
+    expect(details).toContain('path: /var/lib/kubelet/config.yaml');
+    expect(details).toContain('key: authentication.anonymous.enabled');
+    // --details lists the skipped checks one by one
+    expect(rows(details).some((l) => /^ {2}SKIP +medium +1\.2\.2 +Token auth file is not used/.test(l))).toBe(true);
+  });
+
+  it('wraps a long word (a path) inside its column instead of overflowing', () => {
+    expect(wrap('a /very/long/path/without/spaces b', 10)).toEqual(['a', '/very/long', '/path/with', 'out/spaces', 'b']);
+    expect(wrap('', 10)).toEqual(['']);
   });
 });

@@ -21,12 +21,12 @@ const report = (status: Finding['status']): NodeReport => ({
 const dirs: Array<{ cleanup(): void }> = [];
 afterEach(() => { while (dirs.length) dirs.pop()!.cleanup(); });
 
-function setup(fullIntervalMs: number): { outbox: Outbox; emitter: OutboxEmitter; metrics: AgentMetrics } {
+function setup(fullIntervalMs: number, now?: () => number): { outbox: Outbox; emitter: OutboxEmitter; metrics: AgentMetrics } {
   const dir = tempDir('emitter');
   dirs.push(dir);
   const outbox = Outbox.open({ dir: dir.path, node: 'node-a', cluster: 'c', transports: ['grpc'] });
   const metrics = new AgentMetrics(() => outbox);
-  const emitter = new OutboxEmitter({ outbox, metrics, log: pino({ level: 'silent' }), fullIntervalMs }, report('pass'));
+  const emitter = new OutboxEmitter({ outbox, metrics, log: pino({ level: 'silent' }), fullIntervalMs, now }, report('pass'));
   return { outbox, emitter, metrics };
 }
 const kinds = (outbox: Outbox): string[] => outbox.pending('grpc').map((e) => e.payload.kind);
@@ -46,9 +46,10 @@ describe('OutboxEmitter', () => {
   });
 
   it('sends a full snapshot from an interval scan once the full interval has passed, and on a resync request', async () => {
-    const { outbox, emitter } = setup(20);
+    let clock = 1_000_000;
+    const { outbox, emitter } = setup(20, () => clock);
     emitter.full();
-    await new Promise((r) => setTimeout(r, 30));
+    clock += 30;
     emitter.scanned(report('pass'), 'watch', []);
     expect(kinds(outbox)).toEqual(['full']);
     emitter.scanned(report('fail'), 'interval', []);

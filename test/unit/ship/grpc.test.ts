@@ -7,7 +7,7 @@ import type { NodeReport } from '../../../proto/report.js';
 import { Backoff } from '../../../common/backoff.js';
 import { GrpcSender } from '../../../agent/ship/grpc-client.js';
 import { Outbox } from '../../../agent/ship/outbox.js';
-import { startGrpcIngestServer, type GrpcIngestServer } from '../../../collector/ingest/transports/grpc.js';
+import { GrpcReceiver } from '../../../collector/ingest/transports/grpc.js';
 import { deliveryMetrics } from '../../../collector/ingest/transports/index.js';
 import { IngestValidationError, type IngestMessage, type IngestResult, type Ingestor } from '../../../collector/ingest/types.js';
 import { tempDir } from '../../harness/integration.js';
@@ -26,6 +26,14 @@ class MemoryIngestor implements Ingestor {
     return { applied: true, duplicate: false, lastSeq: m.seq };
   }
   async lastSeq(node: string): Promise<number | undefined> { return this.last.get(node); }
+  async position(node: string) { const seq = this.last.get(node); return seq === undefined ? undefined : { epoch: null, seq, scan: null }; }
+}
+
+/** A started gRPC receiver (the collector's side). */
+async function startGrpcIngestServer(opts: ConstructorParameters<typeof GrpcReceiver>[0]): Promise<GrpcReceiver> {
+  const server = new GrpcReceiver(opts);
+  await server.start();
+  return server;
 }
 
 const log = pino({ level: 'silent' });
@@ -41,7 +49,7 @@ const finding = (status: string) => ({
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => { while (cleanups.length) await cleanups.pop()!(); });
 
-async function setup(maxMessageBytes?: number): Promise<{ ingestor: MemoryIngestor; outbox: Outbox; server: GrpcIngestServer; sender: GrpcSender; events: { rejected: number[]; resyncs: string[] } }> {
+async function setup(maxMessageBytes?: number): Promise<{ ingestor: MemoryIngestor; outbox: Outbox; server: GrpcReceiver; sender: GrpcSender; events: { rejected: number[]; resyncs: string[] } }> {
   const ingestor = new MemoryIngestor();
   const server = await startGrpcIngestServer({ listen: '127.0.0.1:0', insecure: true, ingestor, log, metrics: deliveryMetrics(new Registry()) });
   cleanups.push(() => server.close());

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NodeReport } from '../../../proto/report.js';
@@ -83,5 +83,18 @@ describe('Outbox', () => {
     expect(again.warnings.join()).toContain('unreadable');
     expect(existsSync(join(dir, `${String(e.seq + 1).padStart(16, '0')}.json`))).toBe(false);
     expect(warnings).toEqual([]);
+  });
+
+  it('numbers each run in a new epoch, kept in its state; messages of an earlier run keep theirs', () => {
+    const { box, dir } = open();
+    const first = box.append(delta(), report);
+    expect(first.epoch).toBe(box.epoch);
+    expect(box.epoch).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    const again = open(['grpc'], undefined, dir).box;
+    expect(again.epoch).not.toBe(box.epoch);
+    expect(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')).epoch).toBe(again.epoch);
+    const second = again.append(delta(), report);
+    expect(again.pending('grpc').map((e) => [e.seq, e.epoch])).toEqual([[first.seq, box.epoch], [second.seq, again.epoch]]);
+    expect(second.seq).toBe(first.seq + 1);
   });
 });

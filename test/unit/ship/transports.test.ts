@@ -69,7 +69,7 @@ describe('collector transports', () => {
   const serve = (args: string[]): Record<string, unknown> =>
     addTransportOptions(new Command('serve').exitOverride().configureOutput({ writeErr: () => undefined }))
       .parse(args, { from: 'user' }).opts();
-  const ingestor: Ingestor = { ingest: async () => ({ applied: true, duplicate: false }), lastSeq: async () => undefined };
+  const ingestor: Ingestor = { ingest: async () => ({ applied: true, duplicate: false }), lastSeq: async () => undefined, position: async () => undefined };
   const log = pino({ level: 'silent' });
 
   it('are listed once and bring their own serve options', () => {

@@ -46,6 +46,10 @@ export function impactOf(c: Correlation): string {
     case 'etcd-secrets-readable': return 'Every Secret of the cluster, read straight from etcd';
     case 'pod-node-takeover': return `Root on ${node}${pod ? ` from pod ${pod}` : ''}: the container runtime obeys the pod`;
     case 'host-root-secrets': return `Cluster secrets (etcd data, control-plane keys) read from pod ${pod ?? 'on the node'}`;
+    // Paths that join the node's facts with the Kubernetes API's (RBAC, NetworkPolicies): evidence on node `cluster`.
+    case 'privileged-pod-rbac-escalation': return `Root on ${node} from pod ${pod ?? '?'}, then beyond it: its ServiceAccount token creates pods, binds roles or reads Secrets`;
+    case 'exposed-pod-port-no-network-policy': return `Pod ${pod ?? '?'} reachable by anything that reaches ${node}: no NetworkPolicy in its namespace`;
+    case 'secret-env-broad-secret-readers': return `The secret in pod ${pod ?? '?'}'s environment, and every Secret of its namespace, to many subjects`;
     default: return c.title;
   }
 }

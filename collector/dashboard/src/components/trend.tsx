@@ -7,16 +7,41 @@ import type { Severity, Trend } from '../types.js';
 
 const DASH: Record<Severity, number[]> = { critical: [], high: [8, 3], medium: [2, 3], low: [10, 3, 2, 3], info: [1, 5] };
 
-const cssVar = (el: Element, name: string): string => getComputedStyle(el).getPropertyValue(name).trim() || '#888';
+/**
+ * A colour custom property as the canvas needs it: resolved through a real property, because a custom property reads
+ * back as written (`light-dark(#e7eaee, #262b34)`), which a canvas does not understand and draws black.
+ */
+function cssVar(el: Element, name: string): string {
+  const probe = document.createElement('span');
+  probe.style.display = 'none';
+  probe.style.color = `var(${name}, #888)`;
+  el.appendChild(probe);
+  const color = getComputedStyle(probe).color;
+  probe.remove();
+  return color || '#888';
+}
 
 export function TrendChart({ trend }: { trend: Trend }): JSX.Element {
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = host.current;
     if (!el) return;
-    const xs = trend.points.map((p) => Date.parse(p.at) / 1000);
     const shown = SEVERITY_ORDER.filter((s) => s !== 'info' || trend.points.some((p) => p.failing.info > 0));
-    const data: uPlot.AlignedData = [xs, ...shown.map((s) => trend.points.map((p) => p.failing[s] ?? 0))];
+    // An hour without a point (the collector was down) is a gap in the lines, not a slope across it.
+    const step = trend.step === '1d' ? 86_400 : 3_600;
+    const xs: number[] = [];
+    const ys: Array<Array<number | null>> = shown.map(() => []);
+    for (const p of trend.points) {
+      const x = Date.parse(p.at) / 1000;
+      const prev = xs[xs.length - 1];
+      if (prev !== undefined && x - prev > 1.5 * step) {
+        xs.push(prev + step);
+        for (const y of ys) y.push(null);
+      }
+      xs.push(x);
+      shown.forEach((s, i) => ys[i].push(p.failing[s] ?? 0));
+    }
+    const data: uPlot.AlignedData = [xs, ...ys];
     const axis = { stroke: cssVar(el, '--muted'), grid: { stroke: cssVar(el, '--grid'), width: 1 }, ticks: { stroke: cssVar(el, '--grid') } };
     let plot: uPlot | undefined;
     const make = (): void => {

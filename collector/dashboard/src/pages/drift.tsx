@@ -3,7 +3,7 @@
 import type { JSX } from 'preact';
 import { get } from '../api.js';
 import { useData } from '../data.js';
-import { formatValue, fmtNumber, SEVERITY_ORDER } from '../format.js';
+import { compareNames, formatValue, fmtNumber, SEVERITY_ORDER } from '../format.js';
 import { nodeHref } from '../router.js';
 import type { CheckItem, Correlation, Correlations, Severity } from '../types.js';
 import { Empty, Panel, SeverityBadge, Show } from '../components/ui.js';
@@ -22,7 +22,10 @@ const show = (v: unknown): string => (v === undefined ? 'no value' : formatValue
 
 /** "worker-2 has true; 4 of 5 worker nodes have false" → 4 of 5 (older collectors put it only in the text). */
 function baselineFromDetail(c: Correlation): Setting['baseline'] {
-  if (c.baseline) return { value: show(c.baseline.value), nodes: c.baseline.nodes, of: c.baseline.of };
+  if (c.baseline) {
+    const value = c.baseline.status !== undefined && c.baseline.value === undefined ? `status ${c.baseline.status}` : show(c.baseline.value);
+    return { value, nodes: c.baseline.nodes, of: c.baseline.of };
+  }
   const m = / (\d+) of (\d+) .* have (.*)$/.exec(c.detail ?? '');
   const agreeing = c.evidence[1];
   if (!m) return undefined;
@@ -54,7 +57,7 @@ function driftMatrices(items: Correlation[], titles: Map<string, string>): RoleM
     const oddCount = new Map<string, number>();
     for (const s of list) for (const [n, cell] of s.cells) oddCount.set(n, (oddCount.get(n) ?? 0) + (cell.odd ? 1 : 0));
     // The odd nodes first (most drifted first), then the nodes shown for comparison.
-    const nodes = [...oddCount.keys()].sort((a, b) => (oddCount.get(b)! - oddCount.get(a)!) || a.localeCompare(b, 'en', { numeric: true }));
+    const nodes = [...oddCount.keys()].sort((a, b) => (oddCount.get(b)! - oddCount.get(a)!) || compareNames(a, b));
     return { role, nodes, settings: list };
   }).sort((a, b) => a.role.localeCompare(b.role));
 }

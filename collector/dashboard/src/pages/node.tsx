@@ -3,7 +3,7 @@
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, enc, get, hasRoute } from '../api.js';
-import { useData } from '../data.js';
+import { useData, type Loadable } from '../data.js';
 import { fmtAgo, fmtNumber, fmtPercent, fmtTime, formatValue, resourceName, SEVERITY_ORDER } from '../format.js';
 import { href, nodeHref, type Route } from '../router.js';
 import type { Correlations, HistoryItem, NodeDetail, Page, Status, StoredFinding } from '../types.js';
@@ -88,11 +88,18 @@ function Groups({ n, openId }: { n: NodeDetail; openId?: string }): JSX.Element 
   );
 }
 
-function FileChanges({ n }: { n: NodeDetail }): JSX.Element {
-  const files = n.findings
-    .filter((f) => f.resource.kind === 'file' || f.resource.kind === 'certificate')
-    .sort((a, b) => b.changedAt.localeCompare(a.changedAt));
-  if (files.length === 0) return <Empty title="No sensitive file watched on this node">Kubeconfigs, manifests, PKI keys and certificates appear here when the node has them.</Empty>;
+const isFile = (r: StoredFinding['resource']): boolean => r.kind === 'file' || r.kind === 'certificate';
+
+/** The node's files and certificates now, and those resolved in the history window (gone, or no longer judged). */
+function FileChanges({ n, history }: { n: NodeDetail; history: Loadable<HistoryItem[]> }): JSX.Element {
+  const files = n.findings.filter((f) => isFile(f.resource)).sort((a, b) => b.changedAt.localeCompare(a.changedAt));
+  const current = new Set(files.map((f) => f.id));
+  const gone = history.state === 'ok'
+    ? history.data.filter((h) => isFile(h.resource) && h.resolvedAt && !current.has(h.findingId))
+    : [];
+  if (files.length === 0 && gone.length === 0) {
+    return <Empty title="No sensitive file watched on this node">Kubeconfigs, manifests, PKI keys and certificates appear here when the node has them.</Empty>;
+  }
   return (
     <div class="table-wrap">
       <table class="compact-table">
@@ -106,6 +113,15 @@ function FileChanges({ n }: { n: NodeDetail }): JSX.Element {
               <td><StatusBadge status={f.status} /></td>
               <td class="mono">{f.evidence.value === undefined ? '–' : formatValue(f.evidence.value)}</td>
               <td>{f.changedAt !== f.firstSeen ? <><b>changed</b> <Time iso={f.changedAt} relative={fmtAgo(f.changedAt)} /></> : <span class="muted">unchanged since {fmtTime(f.firstSeen)}</span>}</td>
+            </tr>
+          ))}
+          {gone.map((h) => (
+            <tr key={h.findingId} class="changed">
+              <td class="mono">{resourceName(h.resource)}</td>
+              <td>{h.title}</td>
+              <td><StatusBadge status="resolved" /></td>
+              <td class="mono">–</td>
+              <td><b>resolved</b> <Time iso={h.resolvedAt!} relative={fmtAgo(h.resolvedAt!)} /></td>
             </tr>
           ))}
         </tbody>
@@ -138,8 +154,7 @@ async function loadHistory(n: NodeDetail, signal: AbortSignal): Promise<HistoryI
     .sort((a, b) => (b.resolvedAt ?? b.openedAt ?? '').localeCompare(a.resolvedAt ?? a.openedAt ?? ''));
 }
 
-function History({ n }: { n: NodeDetail }): JSX.Element {
-  const data = useData((sig) => loadHistory(n, sig), ['history', n.name, n.lastReport]);
+function History({ name, data }: { name: string; data: Loadable<HistoryItem[]> }): JSX.Element {
   return (
     <Show data={data}>{(items) => (items.length === 0
       ? <Empty title="No failure opened or resolved yet" />
@@ -151,7 +166,7 @@ function History({ n }: { n: NodeDetail }): JSX.Element {
             <tbody>
               {items.map((h) => (
                 <tr key={h.findingId}>
-                  <td><a href={nodeHref(n.name, h.findingId)}>{h.title}</a><div class="sub mono">{resourceName(h.resource)}</div></td>
+                  <td><a href={nodeHref(name, h.findingId)}>{h.title}</a><div class="sub mono">{resourceName(h.resource)}</div></td>
                   <td><SeverityBadge severity={h.severity} /></td>
                   <td><StatusBadge status={h.status} /></td>
                   <td>{h.openedAt ? fmtTime(h.openedAt) : '–'}</td>
@@ -206,7 +221,12 @@ export function NodePage({ route }: { route: Route }): JSX.Element {
       </div>
     );
   }
-  const n = node.data;
+  return <NodeView n={node.data} openId={openId} />;
+}
+
+function NodeView({ n, openId }: { n: NodeDetail; openId?: string }): JSX.Element {
+  // One read of the history feeds two panels: the history table, and the files resolved in the window.
+  const history = useData((sig) => loadHistory(n, sig), ['history', n.name, n.lastReport]);
   return (
     <div class="page node-page">
       <nav class="crumbs" aria-label="Breadcrumb"><a href="#/">Overview</a> <span aria-hidden="true">/</span> <span aria-current="page">{n.name}</span></nav>
@@ -220,8 +240,8 @@ export function NodePage({ route }: { route: Route }): JSX.Element {
         <Panel id="node-correlations" title="Attack paths and drift"><NodeCorrelations name={n.name} /></Panel>
       </div>
       <Panel id="node-findings" title="Findings by component"><Groups n={n} openId={openId} /></Panel>
-      <Panel id="files" title="Sensitive files"><FileChanges n={n} /></Panel>
-      <Panel id="history" title="History"><History n={n} /></Panel>
+      <Panel id="files" title="Sensitive files"><FileChanges n={n} history={history} /></Panel>
+      <Panel id="history" title="History"><History name={n.name} data={history} /></Panel>
     </div>
   );
 }

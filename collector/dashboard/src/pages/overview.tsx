@@ -3,7 +3,7 @@
 import type { JSX } from 'preact';
 import { get, hasRoute } from '../api.js';
 import { useData } from '../data.js';
-import { compareCis, fmtAgo, fmtNumber, fmtPercent, SEVERITY_LABEL, SEVERITY_ORDER, worstSeverity } from '../format.js';
+import { compareCis, compareNames, fmtAgo, fmtNumber, fmtPercent, SEVERITY_LABEL, SEVERITY_ORDER, worstSeverity } from '../format.js';
 import { href, nodeHref } from '../router.js';
 import type { Change, ClusterSummary, Correlations, NodeItem, Page, Severity, StoredFinding, Trend } from '../types.js';
 import { TrendChart } from '../components/trend.js';
@@ -98,7 +98,7 @@ function NodeGrid({ tiles }: { tiles: NodeTile[] }): JSX.Element {
   }
   const compact = tiles.length > COMPACT_GRID;
   const order = (t: NodeTile): number => (t.worst ? SEVERITY_ORDER.indexOf(t.worst) : t.summary.fail > 0 ? 5 : 6);
-  const sorted = [...tiles].sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name, 'en', { numeric: true }));
+  const sorted = [...tiles].sort((a, b) => order(a) - order(b) || compareNames(a.name, b.name));
   return (
     <>
       <ul class="legend" aria-label="Legend">

@@ -1,0 +1,134 @@
+// The fast path's probe (pid list and listener set, hashed) and targeted re-gathers merged into a snapshot.
+import { appendFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HostAccess } from '../../../agent/gather/host.js';
+import { gatherSnapshot } from '../../../agent/gather/index.js';
+import { probe, probeChanges, regather } from '../../../agent/gather/probe.js';
+import { buildHost, type BuiltHost } from '../../fixtures/build.js';
+import { hardenedWorkerFiles, hardenedWorkerProcs, WORKER_PIDS } from '../../fixtures/hosts/hardened-worker.js';
+import { containerdHost, containerId, containerProc, ociSpec, sandboxId, STATE, type FakeContainer } from '../containers/fixtures.js';
+
+const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+const tcpLine = (local: string, st: string, inode: number, remote = '00000000:0000'): string =>
+  `   0: ${local} ${remote} ${st} 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 100 0 0 10 0\n`;
+
+let built: BuiltHost | undefined;
+let server: Server | undefined;
+afterEach(async () => {
+  built?.cleanup();
+  built = undefined;
+  if (server) await new Promise<void>((done) => server!.close(() => done()));
+  server = undefined;
+});
+
+function writeProc(pid: number, argv: string[]): void {
+  const dir = join(built!.procRoot, String(pid));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'cmdline'), argv.map((a) => `${a}\0`).join(''));
+}
+
+describe('probe', () => {
+  it('changes with the pid list and the listeners, not with established connections', () => {
+    built = buildHost({ procs: [{ pid: 10, argv: ['init'] }], procFiles: { 'net/tcp': HEADER + tcpLine('00000000:1F90', '0A', 7001) } });
+    const host = new HostAccess(built);
+    const first = probe(host);
+    expect(first).toMatchObject({ pidCount: 1, listenerCount: 1 });
+    appendFileSync(join(built.procRoot, 'net/tcp'), tcpLine('0100007F:9C40', '01', 7002, '0100007F:1F90'));
+    expect(probeChanges(first, probe(host))).toEqual({ processes: false, listeners: false });
+    appendFileSync(join(built.procRoot, 'net/tcp'), tcpLine('00000000:2382', '0A', 7003));
+    const second = probe(host);
+    expect(probeChanges(first, second)).toEqual({ processes: false, listeners: true });
+    writeProc(11, ['sleep', '1']);
+    expect(probeChanges(second, probe(host))).toEqual({ processes: true, listeners: false });
+  });
+
+  it('sees a real listener opened on this machine', async () => {
+    const host = new HostAccess({ hostRoot: '/', procRoot: '/proc' });
+    const before = probe(host);
+    server = createServer();
+    await new Promise<void>((done) => server!.listen(0, '0.0.0.0', () => done()));
+    expect(probeChanges(before, probe(host)).listeners).toBe(true);
+  });
+});
+
+describe('regather', () => {
+  it('processes: nothing changed gives the same snapshot; a kubelet restarted with new flags is re-read', async () => {
+    built = buildHost({ files: hardenedWorkerFiles(), procs: hardenedWorkerProcs() });
+    const opts = { hostRoot: built.hostRoot, procRoot: built.procRoot };
+    const snapshot = await gatherSnapshot(opts);
+    expect(snapshot.kubelet?.settings.readOnlyPort).toMatchObject({ value: 0, source: 'config-file' });
+    const same = await regather(snapshot, { processes: true }, opts);
+    expect(same.snapshot).toBe(snapshot);
+    expect(same.changed.components).toEqual([]);
+
+    const kubelet = hardenedWorkerProcs().find((p) => p.pid === WORKER_PIDS.kubelet)!;
+    rmSync(join(built.procRoot, String(WORKER_PIDS.kubelet)), { recursive: true });
+    writeProc(4242, [...(kubelet.argv as string[]), '--read-only-port=10255']);
+    const r = await regather(snapshot, { processes: true }, opts);
+    expect(r.changed.components).toEqual(['kubelet']);
+    expect(r.snapshot.components.kubelet?.pid).toBe(4242);
+    expect(r.snapshot.kubelet?.settings.readOnlyPort).toMatchObject({ value: 10255, source: 'flag' });
+    expect(r.snapshot.containers).toBe(snapshot.containers); // untouched parts are shared
+  });
+
+  it('processes: a new control-plane process is found', async () => {
+    built = buildHost({ files: hardenedWorkerFiles(), procs: hardenedWorkerProcs() });
+    const opts = { hostRoot: built.hostRoot, procRoot: built.procRoot };
+    const snapshot = await gatherSnapshot(opts);
+    writeProc(5000, ['kube-apiserver', '--profiling=false']);
+    const r = await regather(snapshot, { processes: true }, opts);
+    expect(r.changed.components).toEqual(['kube-apiserver']);
+    expect(r.snapshot.components['kube-apiserver']?.settings.profiling).toMatchObject({ value: 'false', source: 'flag' });
+  });
+
+  it('containers: one container by id (with its sandbox) is re-read; a removed one is dropped; others are kept', async () => {
+    const pod = (n: number, privileged = false): FakeContainer[] => [
+      { id: sandboxId(n), type: 'sandbox', pod: `p${n}`, namespace: 'ns', pid: 1000 + n * 10 },
+      { id: containerId(n), sandboxId: sandboxId(n), pod: `p${n}`, namespace: 'ns', name: 'app', pid: 1001 + n * 10, privileged },
+    ];
+    built = buildHost(containerdHost([...pod(1), ...pod(2)]));
+    const opts = { hostRoot: built.hostRoot, procRoot: built.procRoot };
+    const host = new HostAccess(opts);
+    const snapshot = await gatherSnapshot(opts);
+    expect(snapshot.containers.items).toHaveLength(4);
+
+    // Pod 3 starts (privileged); pod 2's app container is deleted.
+    const [sb3, app3] = pod(3, true);
+    for (const c of [sb3, app3]) {
+      const dir = join(built.hostRoot, STATE, 'io.containerd.runtime.v2.task/k8s.io', c.id);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'config.json'), JSON.stringify(ociSpec(c)));
+      writeFileSync(join(dir, 'init.pid'), String(c.pid));
+      const p = containerProc(c)!;
+      const pdir = join(built.procRoot, String(p.pid));
+      mkdirSync(join(pdir, 'ns'), { recursive: true });
+      writeFileSync(join(pdir, 'status'), p.status!);
+      writeFileSync(join(pdir, 'cgroup'), p.files!.cgroup);
+    }
+    rmSync(join(built.hostRoot, STATE, 'io.containerd.runtime.v2.task/k8s.io', containerId(2)), { recursive: true });
+
+    const r = await regather(snapshot, { containers: [containerId(3), containerId(2)] }, opts, host);
+    expect(r.changed.containers).toEqual([containerId(2), containerId(3), sandboxId(3)].sort());
+    const ids = r.snapshot.containers.items.map((c) => c.id);
+    expect(ids).toEqual([sandboxId(1), containerId(1), sandboxId(2), sandboxId(3), containerId(3)].sort());
+    expect(r.snapshot.containers.items.find((c) => c.id === containerId(3))).toMatchObject({ pod: 'p3', declared: { privileged: true } });
+    // Unchanged containers are the very same facts.
+    expect(r.snapshot.containers.items.find((c) => c.id === containerId(1))).toBe(snapshot.containers.items.find((c) => c.id === containerId(1)));
+    host.close();
+  });
+
+  it('sockets: a new listener is added with its owner', async () => {
+    built = buildHost({ procs: [{ pid: 10, argv: ['app'], comm: 'app' }], procFiles: { 'net/tcp': HEADER + tcpLine('00000000:1F90', '0A', 7001) } });
+    const opts = { hostRoot: built.hostRoot, procRoot: built.procRoot };
+    const snapshot = await gatherSnapshot(opts);
+    expect(snapshot.sockets.map((s) => s.port)).toEqual([8080]);
+    appendFileSync(join(built.procRoot, 'net/tcp'), tcpLine('00000000:2382', '0A', 7003));
+    mkdirSync(join(built.procRoot, '10/fd'), { recursive: true });
+    symlinkSync('socket:[7003]', join(built.procRoot, '10/fd/5'));
+    const r = await regather(snapshot, { sockets: true }, opts);
+    expect(r.changed.sockets).toBe(true);
+    expect(r.snapshot.sockets.find((s) => s.port === 9090)).toMatchObject({ pid: 10, process: 'app' });
+  });
+});

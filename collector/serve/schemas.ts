@@ -233,7 +233,11 @@ export const NodeHistoryPage = z.object({
   nextCursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last page'),
 });
 
-export const HealthBody = z.object({ status: z.literal('ok') });
+export const HealthBody = z.object({
+  status: z.literal('ok'),
+  replica: z.string().optional().describe("this replica's id"),
+  leader: z.boolean().optional().describe('whether this replica leads: correlation, the cluster reader, retention'),
+});
 
 export const ReadyBody = z.object({ status: z.literal('ready'), store: z.enum(['sqlite', 'postgres']) });
 

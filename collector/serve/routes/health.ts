@@ -16,7 +16,10 @@ export const healthRoutes: RoutePlugin = async (app, { ctx }) => {
       querystring: NO_PARAMS,
       response: { 200: HealthBody.describe('alive'), ...OPEN_ROUTE_ERRORS },
     },
-  }, async () => ({ status: 'ok' as const }));
+  }, async () => ({
+    status: 'ok' as const,
+    ...(ctx.leadership ? { replica: ctx.leadership.replica, leader: ctx.leadership.leader } : {}),
+  }));
 
   app.get('/readyz', {
     config: { role: null },

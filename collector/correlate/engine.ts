@@ -45,6 +45,8 @@ interface EngineOptions {
 
 export class CorrelationEngine {
   private latest: CorrelationSnapshot | undefined;
+  /** When `latest` was computed, on the monotonic clock: how often to recompute is a matter of real time. */
+  private latestAt = -Infinity;
   private dirty = true;
   private running: Promise<CorrelationSnapshot> | undefined;
   private lastScorePoint = 0;
@@ -112,12 +114,19 @@ export class CorrelationEngine {
     await this.follow();
   }
 
+  /** Whether the result in hand may be served: not older than maxAgeMs, and nothing changed or it is younger than the least interval. */
+  private isFresh(): boolean {
+    const latest = this.latest;
+    if (!latest) return false;
+    // A computation that takes T ms runs at most every 5 T: correlation never eats more than a fifth of the CPU.
+    const minInterval = Math.max(this.opts.minIntervalMs, 5 * latest.ms);
+    return this.now() - latest.computedAt < this.opts.maxAgeMs && (!this.dirty || performance.now() - this.latestAt < minInterval);
+  }
+
   private async tick(): Promise<void> {
     if (!this.leading || this.running) return;
-    const age = this.latest ? this.now() - this.latest.computedAt : Infinity;
-    const minInterval = Math.max(this.opts.minIntervalMs, 5 * (this.latest?.ms ?? 0));
     const repairDue = this.now() - this.lastRepair >= (this.opts.repairIntervalMs ?? DEFAULT_REPAIR_INTERVAL_MS);
-    if ((this.dirty && age >= minInterval) || age >= this.opts.maxAgeMs || repairDue) {
+    if (!this.isFresh() || repairDue) {
       await this.refreshNow().catch(() => undefined);
     }
   }
@@ -137,11 +146,7 @@ export class CorrelationEngine {
       // No leader has stored a result yet: a stand-in computed here (not stored) until one has.
     }
     const latest = this.latest;
-    const age = latest ? this.now() - latest.computedAt : Infinity;
-    // A computation that takes T ms runs at most every 5 T: correlation never eats more than a fifth of the CPU.
-    const minInterval = Math.max(this.opts.minIntervalMs, 5 * (latest?.ms ?? 0));
-    const fresh = latest && age < this.opts.maxAgeMs && (!this.dirty || age < minInterval);
-    if (fresh) return latest;
+    if (latest && this.isFresh()) return latest;
     const running = this.refreshNow();
     // On a large cluster, answer with the previous result (its computedAt says how old) while the next one runs.
     if (latest && latest.ms > SLOW_COMPUTE_MS) return latest;
@@ -188,6 +193,7 @@ export class CorrelationEngine {
     const snapshot: CorrelationSnapshot = { computedAt: now, ms: Math.round(performance.now() - started), ...result };
     await this.publish(snapshot);
     this.latest = snapshot;
+    this.latestAt = performance.now();
     this.opts.onComputed?.(snapshot);
     this.opts.log?.debug({ correlations: snapshot.items.length, ms: snapshot.ms, repair, touched: touched.size }, 'correlations computed');
     if (this.leading && snapshot.score.nodes.length > 0 && now - this.lastScorePoint >= this.opts.scoreHistoryIntervalMs) {

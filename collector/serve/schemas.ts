@@ -233,10 +233,12 @@ export const NodeHistoryPage = z.object({
   nextCursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last page'),
 });
 
-export const HealthBody = z.object({
-  status: z.literal('ok'),
-  replica: z.string().optional().describe("this replica's id"),
-  leader: z.boolean().optional().describe('whether this replica leads: correlation, the cluster reader, retention'),
+export const HealthBody = z.object({ status: z.literal('ok') });
+
+export const ReplicaBody = z.object({
+  replica: z.string().describe("this replica's id (host name and process id)"),
+  leader: z.boolean().describe('whether this replica leads: correlation, the cluster reader, retention'),
+  store: z.enum(['sqlite', 'postgres']),
 });
 
 export const ReadyBody = z.object({ status: z.literal('ready'), store: z.enum(['sqlite', 'postgres']) });

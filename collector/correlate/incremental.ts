@@ -197,7 +197,8 @@ export class IncrementalCorrelator {
 
   private result(now: number): CorrelationResult {
     const nodes = [...this.nodes.values()];
-    const facts = [...this.facts.values()].flat();
+    // In node order, then id order: as the full read gives them (rules list nodes in the order they meet them).
+    const facts = [...this.facts.keys()].sort().flatMap((name) => this.facts.get(name)!);
     const global = CLUSTER_RULES.flatMap((r) => r.evaluate(this.state({ nodes, facts, settings: [] }, now)));
     const items = sortCorrelations([...[...this.driftResults.values()].flat(), ...[...this.nodeResults.values()].flat(), ...global]);
     return { items, score: computeScore(nodes, this.checks) };

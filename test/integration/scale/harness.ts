@@ -105,26 +105,38 @@ export async function replica(a: ReplicaArgs): Promise<Replica> {
       }
       await waitForPort(grpcPort);
     },
-    async kill() { await stopChild(proc, 'SIGKILL'); },
-    async terminate() { await stopChild(proc, 'SIGTERM', 15_000); },
+    async kill() {
+      if (process.env.VIGIL_SCALE_DEBUG) console.log(`${new Date().toISOString()} kill ${a.index}`);
+      await stopChild(proc, 'SIGKILL');
+    },
+    async terminate() {
+      if (process.env.VIGIL_SCALE_DEBUG) console.log(`${new Date().toISOString()} terminate ${a.index}`);
+      await stopChild(proc, 'SIGTERM', 15_000);
+      if (process.env.VIGIL_SCALE_DEBUG) console.log(`${new Date().toISOString()} terminated ${a.index}`);
+    },
     output: () => out,
   };
   return r;
 }
 
 export interface Forwarder {
-  port: number;
+  /** One port per agent: grpc-js shares one connection between clients of the same target in a process, and real
+   * agents on different nodes each have their own. */
+  ports: number[];
   /** Connections made so far, by the replica they reached. */
   connections: Map<number, number>;
+  /** Connections open now, by replica. */
+  open: Map<number, number>;
   close(): Promise<void>;
 }
 
-/** Accepts on a port of its own and pipes each connection to the next replica (round-robin) that accepts it. */
-export async function forwarder(replicas: () => Replica[]): Promise<Forwarder> {
+/** Accepts on `count` ports and pipes each connection to the next replica (round-robin) that accepts it. */
+export async function forwarder(replicas: () => Replica[], count: number): Promise<Forwarder> {
   const sockets = new Set<Socket>();
   const connections = new Map<number, number>();
+  const open = new Map<number, number>();
   let next = 0;
-  const server: Server = createServer((client) => {
+  const accept = (client: Socket): void => {
     sockets.add(client);
     client.on('close', () => sockets.delete(client));
     client.on('error', () => client.destroy());
@@ -138,7 +150,9 @@ export async function forwarder(replicas: () => Replica[]): Promise<Forwarder> {
       sockets.add(upstream);
       upstream.on('close', () => {
         sockets.delete(upstream);
-        if (connected) client.destroy();
+        if (!connected) return;
+        open.set(target.index, (open.get(target.index) ?? 1) - 1);
+        client.destroy();
       });
       upstream.on('error', () => {
         upstream.destroy();
@@ -147,6 +161,8 @@ export async function forwarder(replicas: () => Replica[]): Promise<Forwarder> {
       upstream.once('connect', () => {
         connected = true;
         connections.set(target.index, (connections.get(target.index) ?? 0) + 1);
+        open.set(target.index, (open.get(target.index) ?? 0) + 1);
+        if (process.env.VIGIL_SCALE_DEBUG) console.log(`${new Date().toISOString()} forwarder -> replica ${target.index}`);
         client.on('close', () => upstream.destroy());
         client.pipe(upstream);
         upstream.pipe(client);
@@ -154,17 +170,24 @@ export async function forwarder(replicas: () => Replica[]): Promise<Forwarder> {
       });
     };
     attempt(0);
-  });
-  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => {
-    const addr = server.address();
-    resolve(typeof addr === 'object' && addr ? addr.port : 0);
-  }));
+  };
+  const servers: Server[] = [];
+  const ports: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const server = createServer(accept);
+    servers.push(server);
+    ports.push(await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => {
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : 0);
+    })));
+  }
   return {
-    port,
+    ports,
     connections,
+    open,
     async close() {
       for (const s of sockets) s.destroy();
-      await new Promise((r) => server.close(r));
+      await Promise.all(servers.map((server) => new Promise((r) => server.close(r))));
     },
   };
 }

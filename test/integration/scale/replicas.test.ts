@@ -73,7 +73,7 @@ describeWithDaemons('collector replicas under kill (real PostgreSQL, 3-node NATS
       for (let i = 0; i < 3; i++) replicas.push(await replica({ cli: cli.cli, databaseUrl, natsUrl: nats.url, index: i }));
       // One at a time: the first creates the stream and the durable consumer, the others find them.
       for (const r of replicas) await r.start();
-      fwd = await forwarder(() => replicas.filter((r) => r.running));
+      fwd = await forwarder(() => replicas.filter((r) => r.running), AGENTS.grpc.length);
     }, 90_000);
 
     afterAll(async () => {
@@ -109,7 +109,7 @@ describeWithDaemons('collector replicas under kill (real PostgreSQL, 3-node NATS
       const outbox = Outbox.open({ dir: join(dir.path, node), node, cluster: 'test', transports: [transport] });
       const common = { outbox, node, cluster: 'test', log: silent };
       const sender = transport === 'grpc'
-        ? new GrpcSender({ ...common, target: `127.0.0.1:${fwd!.port}`, insecure: true, ackTimeoutMs: 5_000 })
+        ? new GrpcSender({ ...common, target: `127.0.0.1:${fwd!.ports[AGENTS.grpc.indexOf(node)]}`, insecure: true, ackTimeoutMs: 5_000 })
         : new NatsPublisher({ ...common, nats: { url: nats!.url, name: `agent-${node}` } });
       outbox.append({ kind: 'full', report: baseReport(node, 0) }, () => baseReport(node, 0));
       sender.start();
@@ -157,7 +157,8 @@ describeWithDaemons('collector replicas under kill (real PostgreSQL, 3-node NATS
         await new Promise((r) => setTimeout(r, 500));
         await follower.start();
       }
-      const drained = replicas.find((r) => (fwd!.connections.get(r.index) ?? 0) > 0 && r.running) ?? replicas[2];
+      // The replica holding the most gRPC streams now.
+      const drained = [...replicas].filter((r) => r.running).sort((a, b) => (fwd!.open.get(b.index) ?? 0) - (fwd!.open.get(a.index) ?? 0))[0];
       await drained.terminate();
       await drained.start();
       const [second] = await leaders();
@@ -203,6 +204,7 @@ describeWithDaemons('collector replicas under kill (real PostgreSQL, 3-node NATS
 
       // Leadership: taken over within 10 s, one leader at a time (each term starts after the previous one ended or
       // was last seen holding the lease: a killed holder's lease ends with its connection), one leader now.
+      if (process.env.VIGIL_SCALE_DEBUG) console.log({ takeovers, connections: [...fwd!.connections], terms: (await db!.query("SELECT * FROM leader_terms ORDER BY term")).rows });
       expect(takeovers.every((ms) => ms < 10_000)).toBe(true);
       const { rows: terms } = await db!.query<{ term: string; replica: string; started_at: string; last_seen: string; ended_at: string | null }>(
         'SELECT * FROM leader_terms ORDER BY term');

@@ -8,9 +8,9 @@ import type { Logger } from 'pino';
 import type { LeaderLease, Store } from '../store/types.js';
 
 /** How often a follower tries to take the lease, and the leader confirms it holds it (≤ 3 s). */
-export const TRY_EVERY_MS = 2_000;
+const TRY_EVERY_MS = 2_000;
 
-export interface LeaderWork {
+interface LeaderWork {
   /** Starts the leader's work for this term. */
   lead(term: number): Promise<void>;
   /** Stops it; resolves when none of it runs any more. */

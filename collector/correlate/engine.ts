@@ -23,7 +23,7 @@ export interface CorrelationSnapshot {
 const SLOW_COMPUTE_MS = 500;
 /** A follower looks for a newer stored result at most this often. */
 const FOLLOWER_CHECK_MS = 500;
-export const DEFAULT_REPAIR_INTERVAL_MS = 10 * 60 * 1000;
+const DEFAULT_REPAIR_INTERVAL_MS = 10 * 60 * 1000;
 
 interface EngineOptions {
   silentAfterMs: number;

@@ -33,12 +33,12 @@ const settingKey = (r: SettingRow): string => `${r.checkId}\u0000${r.status}\u00
 const factKey = (f: StoredFinding): string => JSON.stringify(f.finding);
 const groupKey = (role: string, findingId: string): string => `${role}\u0000${findingId}`;
 
-export interface CorrelationResult {
+interface CorrelationResult {
   items: Correlation[];
   score: ClusterScore;
 }
 
-export interface CorrelatorOptions {
+interface CorrelatorOptions {
   silentAfterMs: number;
   cluster?: () => ClusterSnapshot | undefined;
 }

@@ -47,7 +47,7 @@ interface StreamState {
 }
 
 /** How long a draining collector keeps acking what its streams already received before it ends them. */
-export const GRPC_DRAIN_BUDGET_MS = 3_000;
+const GRPC_DRAIN_BUDGET_MS = 3_000;
 
 /** Why a caller was not let in: the gRPC status it gets, the metrics reason, what the log says. */
 interface Unidentified { code: grpc.status; reason: string; detail: string; extra?: Record<string, unknown> }

@@ -69,7 +69,7 @@ export interface Replica {
   output(): string;
 }
 
-export interface ReplicaArgs {
+interface ReplicaArgs {
   cli: string;
   databaseUrl: string;
   natsUrl: string;

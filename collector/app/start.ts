@@ -2,6 +2,7 @@
 // way). It opens the store, wires ingest, correlation and metrics, serves HTTP and starts the streaming
 // transports; close() stops them in the reverse order, so nothing is cut off from what it writes to.
 import type { Server } from 'node:https';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -55,7 +56,7 @@ export interface StartDeps {
   live?: Partial<Pick<LiveEventsOptions, 'maxClients' | 'heartbeatMs' | 'coalesceMs' | 'watchMs' | 'retryMs'>>;
   /** Tests: where the built dashboard is (default: dist/dashboard beside the compiled collector). */
   dashboardDir?: string;
-  /** Tests: this replica's id (default: host name and process id). */
+  /** Tests: this replica's id (default: host name, process id, random suffix). */
   replica?: string;
   /** Tests: how often leadership is tried and confirmed. */
   leaderEveryMs?: number;
@@ -108,7 +109,8 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
       ...LIVE_DEFAULTS, ...deps.live, version: VIGIL_VERSION, silentAfterMs, recomputeAfterMs: options.correlateIntervalMs, now,
       log: log.child({ component: 'live' }),
     });
-    const replica = deps.replica ?? `${hostname()}-${process.pid}`;
+    // The pod's name (its host name), the process, and a few random bytes: unique even for collectors in one process.
+    const replica = deps.replica ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     const engine = new CorrelationEngine(store, {
       silentAfterMs, minIntervalMs: options.correlateIntervalMs, maxAgeMs: Math.max(options.correlateIntervalMs, 30_000),
       scoreHistoryIntervalMs: Math.max(options.reportIntervalMs, 60_000), repairIntervalMs: options.correlateRepairIntervalMs,

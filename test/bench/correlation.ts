@@ -122,8 +122,8 @@ function render(results: Result[], skipped: string[]): string {
   lines.push(`${NODES.toLocaleString('en')} simulated nodes × ${PER_NODE} findings (the collector benchmark's cluster: 2% of the nodes `
     + `drifted), then ${REPORTS} reports, each a delta changing one or two findings of one node (status and value). Per report, `
     + 'the leader re-correlates what the report touched (`IncrementalCorrelator.update`: the touched node\'s record, facts and '
-    + 'settings, every node\'s last report and role set, the check table; the node rules of that node, the drift groups whose rows '
-    + 'changed, the cluster rules and the score), then stores the correlations that changed for the other replicas (fenced by its '
+    + 'settings, the check table, and at most once a second every node\'s last report and role set; the node rules of that node, '
+    + 'the drift groups whose rows changed, unmonitored peers when listeners changed, silent nodes and the score), then stores the correlations that changed for the other replicas (fenced by its '
     + 'term). The full recompute (every input read again, every rule: at leadership start and every `--correlate-repair-interval`) '
     + `is timed ${FULL_RUNS} times. Machine: ${cpus().length} cores, Node ${process.version}, load average `
     + `${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end (the machine is shared). Command: \`npm run bench correlation\`.`);

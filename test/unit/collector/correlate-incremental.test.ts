@@ -91,7 +91,7 @@ describe('incremental correlation', () => {
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
       const touched = new Set<string>();
       store.observe((changes) => { for (const n of changes.nodes) touched.add(n); });
-      const incremental = new IncrementalCorrelator(store, { silentAfterMs: SILENT_AFTER });
+      const incremental = new IncrementalCorrelator(store, { silentAfterMs: SILENT_AFTER, headsEveryMs: 0 });
       const seqs = new Map<string, number>();
       const current = new Map<string, Finding[]>();
       const roles = new Map<string, string[]>();

@@ -95,6 +95,7 @@ export class CorrelationEngine {
     this.full = true;
     this.dirty = true;
     const tickMs = Math.max(50, Math.min(this.opts.minIntervalMs, 1_000));
+    clearInterval(this.ticker);
     this.ticker = setInterval(() => { void this.tick(); }, tickMs);
     this.ticker.unref();
     void this.refreshNow().catch(() => undefined);

@@ -11,7 +11,9 @@ import { computeScore } from '../../../collector/correlate/score.js';
 import type { IngestMessage } from '../../../collector/store/messages.js';
 import { SqliteStore } from '../../../collector/store/sqlite.js';
 import type { SettingRow, StoredFinding } from '../../../collector/store/types.js';
+import type { ClusterSnapshot } from '../../../collector/cluster/model.js';
 import { tempDir } from '../../harness/integration.js';
+import { clusterRole, clusterRoleBinding, namespace, pod, sa, serviceAccount, snapshot } from '../cluster/fixtures.js';
 import { finding, iso, report, T0 } from './helpers.js';
 
 /** A small seeded PRNG (mulberry32): every run of a seed is the same sequence. */
@@ -46,6 +48,9 @@ function templates(node: string, pick: <T>(xs: readonly T[]) => T): Finding[] {
       status: pick(['pass', 'fail']) }),
     finding({ checkId: 'container-privileged', component: 'container', status: 'fail', pss: 'privileged',
       resource: { kind: 'container', id: `${pod}-priv`, namespace: 'apps', pod, container: 'c' }, evidence: { source: 'oci', key: 'privileged', value: true } }),
+    finding({ checkId: 'container-kernel-drift', component: 'container', status: 'pass',
+      resource: { kind: 'container', id: `${pod}-priv`, namespace: 'apps', pod, container: 'c' },
+      evidence: { source: 'proc', key: 'kernel', value: { capEff: pick([['SYS_ADMIN'], ['NET_BIND_SERVICE']]), sharedWithHost: [] } } }),
     finding({ checkId: 'container-host-path', component: 'container', status: 'fail', pss: 'hostPathVolumes',
       resource: { kind: 'container', id: `${pod}-hp`, namespace: 'apps', pod, container: 'c' },
       evidence: { source: 'oci', key: 'hostPath', value: [pick(['/', '/run/containerd/containerd.sock', '/var/log'])] } }),
@@ -55,6 +60,17 @@ function templates(node: string, pick: <T>(xs: readonly T[]) => T): Finding[] {
   ];
   return all.filter(() => pick([true, true, false]));
 }
+
+/** The Kubernetes API's picture: the pods the containers run in, and a ServiceAccount that may create pods (or not). */
+const picture = (escalates: boolean) => snapshot({
+  Namespace: [namespace('apps')],
+  ServiceAccount: [serviceAccount('apps', 'deployer')],
+  Pod: ['api', 'db', 'agent'].map((p) => pod('apps', p, { serviceAccountName: 'deployer' })),
+  ...(escalates ? {
+    ClusterRole: [clusterRole('pod-maker', [{ verbs: ['create'], resources: ['pods'] }])],
+    ClusterRoleBinding: [clusterRoleBinding('deployer', 'pod-maker', [sa('apps', 'deployer')])],
+  } : {}),
+});
 
 describe('incremental correlation', () => {
   let dir: ReturnType<typeof tempDir>;
@@ -71,7 +87,7 @@ describe('incremental correlation', () => {
   });
 
   /** correlate() and computeScore() over one fresh read, in the order the correlator reads its inputs. */
-  async function plain(now: number): Promise<unknown> {
+  async function plain(now: number, cluster?: ClusterSnapshot): Promise<unknown> {
     const byNodeThenId = (a: { node: string; id: string }, b: { node: string; id: string }): number =>
       (a.node < b.node ? -1 : a.node > b.node ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
     const [nodes, facts, settings, checks] = await Promise.all([
@@ -81,22 +97,25 @@ describe('incremental correlation', () => {
     const sortedSettings = [...settings].sort((a: SettingRow, b: SettingRow) =>
       byNodeThenId({ node: a.node, id: a.findingId }, { node: b.node, id: b.findingId }));
     const items = correlate({ now, silentAfterMs: SILENT_AFTER, nodes, facts: sortedFacts, settings: sortedSettings,
-      checkTitles: new Map(checks.map((c) => [c.checkId, c.title])) });
+      checkTitles: new Map(checks.map((c) => [c.checkId, c.title])), ...(cluster ? { cluster } : {}) });
     return { items, score: computeScore(nodes, checks) };
   }
 
-  for (const seed of [1, 2, 3, 4, 5, 6]) {
-    it(`gives what a full recompute gives after every report (seed ${seed})`, async () => {
+  for (const [seed, withPicture] of [[1, false], [2, false], [3, false], [4, false], [5, true], [6, true], [7, true]] as const) {
+    it(`gives what a full recompute gives after every report (seed ${seed}${withPicture ? ', with the API\'s picture' : ''})`, async () => {
+      let current: ClusterSnapshot | undefined = withPicture ? picture(true) : undefined;
+      const cluster = (): ClusterSnapshot | undefined => current;
       const random = prng(seed);
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
       const touched = new Set<string>();
       store.observe((changes) => { for (const n of changes.nodes) touched.add(n); });
-      const incremental = new IncrementalCorrelator(store, { silentAfterMs: SILENT_AFTER, headsEveryMs: 0 });
+      const incremental = new IncrementalCorrelator(store, { silentAfterMs: SILENT_AFTER, headsEveryMs: 0, cluster });
       const seqs = new Map<string, number>();
-      const current = new Map<string, Finding[]>();
+      const held = new Map<string, Finding[]>();
       const roles = new Map<string, string[]>();
       let now = T0;
       let correlations = 0;
+      let escalations = 0;
       await incremental.refresh(now);
       for (let step = 0; step < 60; step++) {
         now += Math.floor(random() * 20_000);
@@ -105,7 +124,7 @@ describe('incremental correlation', () => {
         seqs.set(node, seq);
         if (!roles.has(node) || random() < 0.05) roles.set(node, pick([['worker'], ['control-plane', 'etcd'], ['worker']]));
         let message: IngestMessage;
-        const before = current.get(node);
+        const before = held.get(node);
         if (before && random() < 0.35) {
           // A delta: one finding changes, one may go.
           const fresh = templates(node, pick);
@@ -114,25 +133,29 @@ describe('incremental correlation', () => {
           const next = new Map(before.map((f) => [f.id, f]));
           for (const id of resolved) next.delete(id);
           for (const f of upserts) next.set(f.id, f);
-          current.set(node, [...next.values()]);
+          held.set(node, [...next.values()]);
           message = { kind: 'delta', node, seq, scannedAt: iso(now), upserts, resolved };
         } else {
           // A full report: new findings, or (sometimes) the same ones again, which changes only the node's last report.
           const findings = before && random() < 0.2 ? before : templates(node, pick);
-          current.set(node, findings);
+          held.set(node, findings);
           message = { kind: 'full', node, seq, report: report(node, findings, { roles: roles.get(node), scannedAt: iso(now) }) };
         }
         await store.applyBatch([message], now);
+        // The API's picture changes now and then (the ServiceAccount loses or gains its grant).
+        if (withPicture && step % 20 === 19) current = picture(step % 40 !== 19);
         const nodes = [...touched];
         touched.clear();
         const got = await incremental.update(nodes, now);
-        const full = await new IncrementalCorrelator(store, { silentAfterMs: SILENT_AFTER }).refresh(now);
+        const full = await new IncrementalCorrelator(store, { silentAfterMs: SILENT_AFTER, cluster }).refresh(now);
         expect(got).toEqual(full);
-        expect(got).toEqual(await plain(now));
+        expect(got).toEqual(await plain(now, current));
+        escalations += got.items.filter((c) => c.rule === 'privileged-pod-rbac-escalation').length;
         correlations += got.items.length;
       }
       // The sequence exercised the rules (not 60 empty results).
       expect(correlations).toBeGreaterThan(60);
+      if (withPicture) expect(escalations).toBeGreaterThan(0);
     });
   }
 });

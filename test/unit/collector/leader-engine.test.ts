@@ -34,9 +34,12 @@ describe('correlation leader and followers (SQLite)', () => {
     await leader.lead(term);
     expect((await leader.current()).items).toEqual([]);
     await store.applyBatch([full(report('w1', [anon(false)])), full(report('w2', [anon(false)])), full(report('w3', [anon(true)]))], T0);
-    // Past the least interval between two runs (5× the last run's duration).
-    await new Promise((r) => setTimeout(r, 50));
-    const led = await leader.current();
+    // Asked again until past the least interval between two runs (5× the last run's duration, longer under load).
+    let led = await leader.current();
+    for (const deadline = Date.now() + 5_000; led.items.length === 0 && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 20));
+      led = await leader.current();
+    }
     expect(led.items.map((c) => c.id)).toEqual([expect.stringMatching(/^drift:worker:cis-4\.2\.1:.*:w3$/)]);
     const followed = await follower.current();
     expect(followed).toEqual(led);

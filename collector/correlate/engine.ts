@@ -47,6 +47,8 @@ export class CorrelationEngine {
   private latest: CorrelationSnapshot | undefined;
   /** When `latest` was computed, on the monotonic clock: how often to recompute is a matter of real time. */
   private latestAt = -Infinity;
+  /** The pass a new leader starts with does not hold back the next one (it ran before anyone asked). */
+  private unthrottled = false;
   private dirty = true;
   private running: Promise<CorrelationSnapshot> | undefined;
   private lastScorePoint = 0;
@@ -96,6 +98,7 @@ export class CorrelationEngine {
     this.dirty = true;
     const tickMs = Math.max(50, Math.min(this.opts.minIntervalMs, 1_000));
     clearInterval(this.ticker);
+    this.unthrottled = true;
     this.ticker = setInterval(() => { void this.tick(); }, tickMs);
     this.ticker.unref();
     void this.refreshNow().catch(() => undefined);
@@ -194,7 +197,8 @@ export class CorrelationEngine {
     const snapshot: CorrelationSnapshot = { computedAt: now, ms: Math.round(performance.now() - started), ...result };
     await this.publish(snapshot);
     this.latest = snapshot;
-    this.latestAt = performance.now();
+    this.latestAt = this.unthrottled ? -Infinity : performance.now();
+    this.unthrottled = false;
     this.opts.onComputed?.(snapshot);
     this.opts.log?.debug({ correlations: snapshot.items.length, ms: snapshot.ms, repair, touched: touched.size }, 'correlations computed');
     if (this.leading && snapshot.score.nodes.length > 0 && now - this.lastScorePoint >= this.opts.scoreHistoryIntervalMs) {

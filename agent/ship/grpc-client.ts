@@ -214,7 +214,12 @@ export class GrpcSender implements Transport {
         call.on('data', onData);
         call.on('error', (err: grpc.ServiceError) => {
           if (err.code === grpc.status.CANCELLED && (this.abort.signal.aborted || rotating)) resolve();
-          else reject(new Error(`${grpc.status[err.code] ?? err.code}: ${err.details || err.message}`));
+          else if (err.code === grpc.status.UNAVAILABLE && acked) {
+            // A replica draining (GOAWAY, then UNAVAILABLE) or gone after serving us: reconnect at once (the Service
+            // picks another replica) and resend what it did not ack.
+            log.info({ details: err.details }, 'collector ended the stream; reconnecting');
+            resolve();
+          } else reject(new Error(`${grpc.status[err.code] ?? err.code}: ${err.details || err.message}`));
         });
         call.on('end', () => resolve());
         heartbeat();

@@ -1,5 +1,6 @@
-// The store's upkeep while the collector runs: resolved findings past --retention are deleted hourly, the query
-// planner's statistics are refreshed as the data grows, and the trend gets a sample every few minutes.
+// The store's upkeep while the collector runs: resolved findings past --retention are deleted hourly and the trend
+// gets a sample every few minutes (both by the leader only: lead()/follow()), and every replica refreshes its query
+// planner's statistics as the data grows.
 import type { Logger } from 'pino';
 import type { CorrelationEngine } from '../correlate/engine.js';
 import { TREND_KEEP_MS, trendSampleOf } from '../store/trend.js';
@@ -26,8 +27,10 @@ export class Housekeeping {
     private readonly opts: { retentionMs: number; now: () => number },
   ) {}
 
-  /** Sweeps once now, then every hour; samples the trend now, then every TREND_SAMPLE_MS. */
+  /** The leader's part: sweeps once now, then every hour; samples the trend now, then every TREND_SAMPLE_MS. */
   async start(): Promise<void> {
+    clearInterval(this.timer);
+    clearInterval(this.trendTimer);
     await this.sweep();
     this.timer = setInterval(() => { void this.sweep(); }, RETENTION_SWEEP_MS);
     this.timer.unref();
@@ -42,13 +45,20 @@ export class Housekeeping {
     if (this.findingsSinceOptimize >= OPTIMIZE_EVERY) this.optimize();
   }
 
-  /** Stops the timer and waits for a sweep or refresh in progress, so the store can be closed. */
-  async stop(): Promise<void> {
+  /** Stops the leader's part: the timers, and waits for a sweep or sample in progress. */
+  async follow(): Promise<void> {
     clearInterval(this.timer);
     clearInterval(this.trendTimer);
+    this.timer = undefined;
+    this.trendTimer = undefined;
     await this.sweeping;
-    await this.optimizing;
     await this.sampling;
+  }
+
+  /** Stops everything and waits for work in progress, so the store can be closed. */
+  async stop(): Promise<void> {
+    await this.follow();
+    await this.optimizing;
   }
 
   /** The open findings now, as this hour's trend point; points older than 30 days (or --retention) are deleted. */

@@ -26,6 +26,8 @@ export interface CollectorOptions {
   maxReportBytes: number;
   /** Shortest time between two correlation computations while reports keep arriving. */
   correlateIntervalMs: number;
+  /** How often the leader recomputes correlations from a full read (repair of the incremental result); default 10m. */
+  correlateRepairIntervalMs?: number;
   logLevel: string;
   sqliteSynchronous: 'FULL' | 'NORMAL';
   /** gRPC and NATS ingest; none when absent (the REST ingest route is always there). */
@@ -67,6 +69,7 @@ export interface RawServeOptions {
   reportInterval: string;
   maxReportSize: string;
   correlateInterval: string;
+  correlateRepairInterval?: string;
   logLevel: string;
   sqliteSync: string;
   kubeconfig?: string;
@@ -97,6 +100,7 @@ export function addServeOptions(cmd: Command): Command {
     .option('--report-interval <duration>', "the agents' report interval; silent after 3 missed", '5m')
     .option('--max-report-size <size>', `largest report body POST /api/v1/reports accepts (a byte count, 8Mi, 16MB); the default fits ${REPORT_SIZE_FITS.toLocaleString('en')} findings`, DEFAULT_MAX_REPORT_SIZE)
     .option('--correlate-interval <duration>', 'least time between correlation runs while reports arrive', '5s')
+    .option('--correlate-repair-interval <duration>', 'how often the leader recomputes every correlation from a full read (each report re-correlates only what it touched)', '10m')
     .addOption(new Option('--sqlite-sync <mode>', 'SQLite synchronous mode').choices(['FULL', 'NORMAL']).default('FULL'))
     .option('--kubeconfig <file>', 'read the Kubernetes API with this kubeconfig (default: the in-cluster config, when in a pod)')
     .option('--kube-context <name>', 'the kubeconfig context to use (default: its current-context)')
@@ -159,6 +163,7 @@ export function resolveServeOptions(raw: RawServeOptions & TransportOptions): Co
     reportIntervalMs: parsed('--report-interval', raw.reportInterval, parseDuration),
     maxReportBytes: parsed('--max-report-size', raw.maxReportSize, parseSize),
     correlateIntervalMs: parsed('--correlate-interval', raw.correlateInterval, parseDuration),
+    correlateRepairIntervalMs: parsed('--correlate-repair-interval', raw.correlateRepairInterval ?? '10m', parseDuration),
     logLevel: raw.logLevel,
     sqliteSynchronous: sync,
     // Checked by startTransports, which owns them.

@@ -2,6 +2,8 @@
 // way). It opens the store, wires ingest, correlation and metrics, serves HTTP and starts the streaming
 // transports; close() stops them in the reverse order, so nothing is cut off from what it writes to.
 import type { Server } from 'node:https';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { VIGIL_VERSION } from '../../proto/version.js';
@@ -21,6 +23,7 @@ import { CollectorMetrics } from '../serve/metrics.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { Housekeeping } from './housekeeping.js';
+import { Leadership } from './leadership.js';
 import { readTlsPair, TlsReloader } from './http-tls.js';
 import { SILENT_AFTER_INTERVALS, type CollectorOptions } from './options.js';
 
@@ -34,8 +37,10 @@ export interface RunningCollector {
   app: HttpApp;
   /** Base URL of the REST API, e.g. http://127.0.0.1:8080. */
   httpUrl: string;
-  /** Reads the Kubernetes API into cluster findings; undefined when the collector does not (see options.kube). */
+  /** Reads the Kubernetes API into cluster findings while this replica leads; undefined otherwise (see options.kube). */
   cluster?: ClusterSource;
+  /** Which replica leads (correlation, the cluster reader, retention): with SQLite always this one. */
+  leadership: Leadership;
   /** Stops the transports, then HTTP, stores what is queued, closes the store. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -51,6 +56,10 @@ export interface StartDeps {
   live?: Partial<Pick<LiveEventsOptions, 'maxClients' | 'heartbeatMs' | 'coalesceMs' | 'watchMs' | 'retryMs'>>;
   /** Tests: where the built dashboard is (default: dist/dashboard beside the compiled collector). */
   dashboardDir?: string;
+  /** Tests: this replica's id (default: host name, process id, random suffix). */
+  replica?: string;
+  /** Tests: how often leadership is tried and confirmed. */
+  leaderEveryMs?: number;
   /** Tests: the cluster source's timing (debounce, settle, backoff). */
   cluster?: Pick<ClusterSourceOptions, 'debounceMs' | 'maxDelayMs' | 'nodeViewDelayMs' | 'settleTimeoutMs' | 'reflector'>;
 }
@@ -100,11 +109,18 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
       ...LIVE_DEFAULTS, ...deps.live, version: VIGIL_VERSION, silentAfterMs, recomputeAfterMs: options.correlateIntervalMs, now,
       log: log.child({ component: 'live' }),
     });
-    store.observe((changes) => events.stored(changes));
+    // The pod's name (its host name), the process, and a few random bytes: unique even for collectors in one process.
+    const replica = deps.replica ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     const engine = new CorrelationEngine(store, {
       silentAfterMs, minIntervalMs: options.correlateIntervalMs, maxAgeMs: Math.max(options.correlateIntervalMs, 30_000),
-      scoreHistoryIntervalMs: Math.max(options.reportIntervalMs, 60_000), now, log, onComputed: (snapshot) => events.computed(snapshot),
+      scoreHistoryIntervalMs: Math.max(options.reportIntervalMs, 60_000), repairIntervalMs: options.correlateRepairIntervalMs,
+      replica, now, log, onComputed: (snapshot) => events.computed(snapshot),
       cluster: () => cluster?.snapshot(),
+    });
+    // Every replica's commits (PostgreSQL: through LISTEN/NOTIFY) reach the live feed and the correlation engine.
+    store.observe((changes) => {
+      events.stored(changes);
+      engine.stored(changes);
     });
     const metrics = new CollectorMetrics({
       async nodes() {
@@ -116,6 +132,7 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
         for (const c of (await engine.current()).items) counts[c.kind]++;
         return counts;
       },
+      leader: () => (leadership.leader ? 1 : 0),
     });
     const housekeeping = new Housekeeping(store, engine, log, { retentionMs: options.retentionMs, now });
     const ingestor = new BatchingIngestor(store, {
@@ -143,22 +160,45 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
     });
     stops.push('queued ingest', () => ingestor.flush());
 
-    await housekeeping.start();
     stops.push('housekeeping', () => housekeeping.stop());
+    stops.push('correlation', () => engine.stop());
 
-    if (kubeConfig) {
+    const startCluster = (): void => {
+      if (!kubeConfig) return;
       cluster = new ClusterSource({
         kubeConfig, log, now, fullIntervalMs: options.reportIntervalMs, ...deps.cluster,
         sink: { ingest: (m) => ingestor.ingestOwn(m), lastSeq: (node) => ingestor.lastSeq(node) },
         nodeView: async () => nodeViewFrom(await store.facts(NODE_VIEW_SELECTOR)),
         onEvaluated: () => engine.markDirty(),
       });
-    }
+      cluster.start();
+      log.info({ server: apiServer(kubeConfig), config: options.kube?.source }, 'reading the Kubernetes API');
+    };
+    // The leader's work: correlation (stored for every replica), the cluster reader, retention and the trend.
+    const leadership = new Leadership(store, {
+      replica, log, now, everyMs: deps.leaderEveryMs,
+      work: {
+        async lead(term) {
+          startCluster();
+          await housekeeping.start();
+          await engine.lead(term);
+        },
+        async follow() {
+          const source = cluster;
+          cluster = undefined;
+          await Promise.all([engine.follow(), housekeeping.follow(), source?.stop()]);
+        },
+      },
+    });
 
     const serviceAccounts = options.serviceAccounts ? new ServiceAccountVerifier({ ...options.serviceAccounts, log }) : undefined;
     await serviceAccounts?.start();
     const tls = options.httpTls ? readTlsPair(options.httpTls) : undefined;
-    const app = await buildHttpApp({ store, ingestor, engine, metrics, log, events, silentAfterMs, now, cluster, maxReportBytes: options.maxReportBytes }, {
+    await leadership.start();
+    stops.push('leadership', () => leadership.stop());
+    const clusterView = kubeConfig ? { snapshot: () => cluster?.snapshot() } : undefined;
+    const app = await buildHttpApp({ store, ingestor, engine, metrics, log, events, silentAfterMs, now, cluster: clusterView,
+      maxReportBytes: options.maxReportBytes, leadership }, {
       tokens: options.tokens, serviceAccounts, version: VIGIL_VERSION, checkResponses: deps.checkResponses, tls,
       dashboardDir: deps.dashboardDir,
     });
@@ -172,15 +212,8 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
     }
 
     stops.push('transports', await startTransports(options.transports ?? {}, ingestor, log, metrics.registry, { serviceAccounts }));
-    if (cluster && kubeConfig) {
-      cluster.start();
-      const source = cluster;
-      stops.push('cluster source', () => source.stop());
-      log.info({ server: apiServer(kubeConfig), config: options.kube?.source }, 'reading the Kubernetes API');
-    } else {
-      log.info('not reading the Kubernetes API (no in-cluster config and no --kubeconfig, or --no-kube): no cluster findings');
-    }
-    log.info({ url: address, store: store.kind, auth: options.tokens ? 'tokens' : 'none',
+    if (!kubeConfig) log.info('not reading the Kubernetes API (no in-cluster config and no --kubeconfig, or --no-kube): no cluster findings');
+    log.info({ url: address, store: store.kind, replica, leader: leadership.leader, auth: options.tokens ? 'tokens' : 'none',
       serviceAccounts: options.serviceAccounts ? { issuer: options.serviceAccounts.issuer, audience: options.serviceAccounts.audience,
         subjects: options.serviceAccounts.subjects } : 'none' }, 'collector listening');
 
@@ -189,7 +222,10 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
       closing ??= stops.run(log).then(() => log.info('collector stopped'));
       return closing;
     };
-    return { ingestor, store, engine, metrics, log, app, httpUrl, close, ...(cluster ? { cluster } : {}) };
+    return {
+      ingestor, store, engine, metrics, log, app, httpUrl, close, leadership,
+      get cluster() { return cluster; },
+    };
   } catch (err) {
     await stops.run(log).catch(() => undefined);
     throw err;

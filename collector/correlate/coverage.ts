@@ -74,3 +74,9 @@ const unmonitoredPeer: CorrelationRule = {
 };
 
 export const COVERAGE_RULES: CorrelationRule[] = [silentNode, unmonitoredPeer];
+
+/** The only facts unmonitored-peer reads: listeners (their addresses identify nodes) and settings naming other hosts. */
+export function isPeerInput(f: StoredFinding): boolean {
+  const key = f.finding.evidence.key;
+  return portOf(f.finding) !== undefined || (key !== undefined && (FACT_INPUTS.referenceKeys as readonly string[]).includes(key));
+}

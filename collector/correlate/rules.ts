@@ -10,7 +10,14 @@ export const RULES: CorrelationRule[] = [driftRule, ...ATTACK_PATH_RULES, ...CLU
 
 /** Pure: every rule over one state, most severe first. */
 export function correlate(state: ClusterState, rules: readonly CorrelationRule[] = RULES): Correlation[] {
-  const all = rules.flatMap((r) => r.evaluate(state));
+  return sortCorrelations(rules.flatMap((r) => r.evaluate(state)));
+}
+
+/** localeCompare's order (the default locale's collation), without building a collator per comparison. */
+const collator = new Intl.Collator();
+
+/** Most severe first, then by kind and id (ids are unique: the order does not depend on the rules' order). */
+export function sortCorrelations(all: Correlation[]): Correlation[] {
   return all.sort((a, b) => severityRank(b.severity) - severityRank(a.severity)
-    || a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
+    || collator.compare(a.kind, b.kind) || collator.compare(a.id, b.id));
 }

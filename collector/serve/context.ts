@@ -22,6 +22,8 @@ export interface ServeContext {
   /** The body limit of POST /api/v1/reports (--max-report-size); every other route takes small bodies only. */
   maxReportBytes: number;
   now(): number;
+  /** This replica's id and whether it leads (GET /healthz). */
+  leadership?: { readonly replica: string; readonly leader: boolean };
   /** The Kubernetes API's picture (RBAC, pods), when the collector reads it. */
   cluster?: { snapshot(): ClusterSnapshot | undefined };
 }

@@ -4,6 +4,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 interface GaugeSources {
   nodes(): Promise<{ reporting: number; silent: number }>;
   correlations(): Promise<Record<string, number>>;
+  /** 1 while this replica leads (correlation, the cluster reader, retention), else 0. */
+  leader?(): number;
 }
 
 export class CollectorMetrics {
@@ -46,6 +48,10 @@ export class CollectorMetrics {
       async collect() {
         for (const [kind, n] of Object.entries(await sources.correlations())) this.set({ kind }, n);
       },
+    });
+    new Gauge({
+      name: 'vigil_collector_leader', help: 'Whether this replica leads (correlation, the cluster reader, retention): 1 or 0', registers,
+      collect() { this.set(sources.leader?.() ?? 1); },
     });
   }
 }

@@ -235,6 +235,12 @@ export const NodeHistoryPage = z.object({
 
 export const HealthBody = z.object({ status: z.literal('ok') });
 
+export const ReplicaBody = z.object({
+  replica: z.string().describe("this replica's id (host name, process id, a random suffix)"),
+  leader: z.boolean().describe('whether this replica leads: correlation, the cluster reader, retention'),
+  store: z.enum(['sqlite', 'postgres']),
+});
+
 export const ReadyBody = z.object({ status: z.literal('ready'), store: z.enum(['sqlite', 'postgres']) });
 
 export const NotReadyBody = z.union([

@@ -155,16 +155,49 @@ function problemsFirstAndProbeV4(d: Dialect): string[] {
   ];
 }
 
+/**
+ * Several replicas: the leader's terms (one row per time a replica became the leader: who, since when, last seen
+ * holding it, when it stepped down) and the correlation result the leader stores for every replica to serve (one
+ * row per correlation, and one row for the result as a whole: its version, time, score and the term that wrote it).
+ */
+function replicasV5(d: Dialect): string[] {
+  const big = d === 'postgres' ? 'BIGINT' : 'INTEGER';
+  return [
+    `CREATE TABLE leader_terms (
+      term ${big} PRIMARY KEY,
+      replica TEXT NOT NULL,
+      started_at ${big} NOT NULL,
+      last_seen ${big} NOT NULL,
+      ended_at ${big}
+    )`,
+    `CREATE TABLE correlation_items (
+      id TEXT PRIMARY KEY,
+      body TEXT NOT NULL
+    )`,
+    `CREATE TABLE correlation_state (
+      id INTEGER PRIMARY KEY,
+      version ${big} NOT NULL,
+      computed_at ${big} NOT NULL,
+      ms INTEGER NOT NULL,
+      score TEXT,
+      term ${big} NOT NULL,
+      replica TEXT
+    )`,
+    'INSERT INTO correlation_state (id, version, computed_at, ms, score, term, replica) VALUES (1, 0, 0, 0, NULL, 0, NULL)',
+  ];
+}
+
 export function migrations(d: Dialect): Migration[] {
   return [
     { version: 1, name: 'initial schema', statements: schemaV1(d) },
     { version: 2, name: 'failures by severity per node, trend, change feed', statements: schemaV2(d) },
     { version: 3, name: 'node identity and sequence epochs', statements: nodeIdentityV3(d) },
     { version: 4, name: 'problems-first order and the readiness probe', statements: problemsFirstAndProbeV4(d) },
+    { version: 5, name: 'leader terms and the stored correlation result', statements: replicasV5(d) },
   ];
 }
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** What the runner needs of a database: one connection (so BEGIN … COMMIT spans the statements between them). */
 export interface MigrationConnection {

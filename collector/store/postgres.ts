@@ -20,6 +20,9 @@ import {
 } from './sql.js';
 import { hourOf } from './trend.js';
 import type {
+  CorrelationHead, CorrelationWrite, LeaderLease, LeaderTerm, NodeHead, StoredCorrelationResult,
+} from './types.js';
+import type {
   ChangeKey, ChangeRecord, ChangesQuery, CheckRecord, FactSelector, OpenCount, FindingEvent, FindingQuery, HistoryQuery,
   HistoryRecord, NodeQuery, NodeRecord, Page, ScorePoint, SeqPosition, SettingRow, Store, StoredChanges, StoredFinding,
   TrendSample,
@@ -495,5 +498,195 @@ export class PostgresStore implements Store {
     this.listener = undefined;
     await listener?.end().catch(() => undefined);
     await this.pool.end();
+  }
+
+  // ---- several replicas: leadership, the stored correlation result, correlation inputs of some nodes ----
+
+  async nodesNamed(names: readonly string[]): Promise<NodeRecord[]> {
+    if (names.length === 0) return [];
+    return this.health.read(async () => {
+      const { rows } = await this.pool.query<NodeRowOut>('SELECT * FROM nodes WHERE name = ANY($1::text[]) ORDER BY name', [names]);
+      return rows.map(toNodeRecord);
+    });
+  }
+
+  async nodeHeads(): Promise<NodeHead[]> {
+    return this.health.read(async () => {
+      const { rows } = await this.pool.query<NodeHead>(
+        'SELECT name, last_report AS "lastReport", role_key AS "roleKey" FROM nodes ORDER BY name');
+      return rows;
+    });
+  }
+
+  async factsOf(selector: FactSelector, nodes: readonly string[]): Promise<StoredFinding[]> {
+    if (nodes.length === 0) return [];
+    return this.health.read(async () => {
+      const { text, values } = factsQuery('postgres', selector);
+      const { rows } = await this.pool.query<FindingRowOut>(`${text} AND f.node = ANY($${values.length + 1}::text[])`, [...values, nodes]);
+      return rows.map(toStoredFinding);
+    });
+  }
+
+  async settingsOf(resourceKinds: string[], nodes: readonly string[]): Promise<SettingRow[]> {
+    if (nodes.length === 0) return [];
+    return this.health.read(async () => {
+      const { rows } = await this.pool.query<SettingRow>(
+        `SELECT node, fid AS "findingId", check_id AS "checkId", status, severity, value_key AS "valueKey" FROM findings
+          WHERE resolved_at IS NULL AND resource_kind = ANY($1::text[]) AND node = ANY($2::text[])`, [resourceKinds, nodes]);
+      return rows;
+    });
+  }
+
+  leaderLease(replica: string): LeaderLease {
+    return new PostgresLeaderLease(this.connectionString, replica);
+  }
+
+  async leaderTerms(): Promise<LeaderTerm[]> {
+    return this.health.read(async () => {
+      const { rows } = await this.pool.query<LeaderTerm>(`SELECT term, replica, started_at AS "startedAt", last_seen AS "lastSeen",
+        ended_at AS "endedAt" FROM leader_terms ORDER BY term`);
+      return rows;
+    });
+  }
+
+  async saveCorrelations(term: number, result: CorrelationWrite): Promise<boolean> {
+    return this.health.write(async () => {
+      const c = await this.pool.connect();
+      try {
+        await c.query('BEGIN');
+        // The state row's lock orders this write against a new term's start (PostgresLeaderLease.tryAcquire takes it too).
+        await c.query('SELECT version FROM correlation_state WHERE id = 1 FOR UPDATE');
+        const { rows } = await c.query<{ term: number | null }>('SELECT MAX(term) AS term FROM leader_terms');
+        if (rows[0]?.term !== term) {
+          await c.query('ROLLBACK');
+          return false;
+        }
+        for (const part of chunks(result.upserts)) {
+          await c.query(`INSERT INTO correlation_items (id, body) SELECT * FROM unnest($1::text[], $2::text[])
+            ON CONFLICT (id) DO UPDATE SET body = excluded.body`, [part.map((u) => u.id), part.map((u) => u.body)]);
+        }
+        for (const part of chunks(result.deletes)) await c.query('DELETE FROM correlation_items WHERE id = ANY($1::text[])', [part]);
+        await c.query(`UPDATE correlation_state SET version = version + 1, computed_at = $1, ms = $2, score = $3, term = $4, replica = $5
+          WHERE id = 1`, [result.computedAt, result.ms, JSON.stringify(result.score), term, result.replica]);
+        await c.query('COMMIT');
+        return true;
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        c.release();
+      }
+    });
+  }
+
+  async correlationHead(): Promise<CorrelationHead> {
+    return this.health.read(async () => {
+      const { rows } = await this.pool.query<CorrelationHead>(`SELECT version, computed_at AS "computedAt", ms, term, replica
+        FROM correlation_state WHERE id = 1`);
+      return rows[0];
+    });
+  }
+
+  async storedCorrelations(): Promise<StoredCorrelationResult> {
+    return this.health.read(async () => {
+      const c = await this.pool.connect();
+      try {
+        // One snapshot: the state row and the items it describes.
+        await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        const head = await c.query<CorrelationHead & { score: string | null }>(`SELECT version, computed_at AS "computedAt", ms, term,
+          replica, score FROM correlation_state WHERE id = 1`);
+        const items = await c.query<{ id: string; body: string }>('SELECT id, body FROM correlation_items');
+        await c.query('COMMIT');
+        const { score, ...rest } = head.rows[0];
+        return { ...rest, score: score === null ? null : JSON.parse(score) as unknown, items: items.rows };
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        c.release();
+      }
+    });
+  }
+}
+
+/** Arbitrary constant naming the leader's advisory lock. */
+const LEADER_LOCK = 0x76_69_67_6c;
+/** A renewal that takes longer than this counts as a lost connection. */
+const RENEW_TIMEOUT_MS = 2_000;
+/** The database's clock, in ms: every replica's terms are timed by one clock. */
+const DB_NOW = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+
+/**
+ * Leadership over PostgreSQL: a session advisory lock held on a connection of its own. The lock lives as long as
+ * that session: a replica that dies (or whose connection breaks) loses it at once and another one can take it.
+ */
+class PostgresLeaderLease implements LeaderLease {
+  private client: pg.Client | undefined;
+  private term: number | undefined;
+  private broken = false;
+
+  constructor(private readonly connectionString: string, private readonly replica: string) {}
+
+  private async connection(): Promise<pg.Client> {
+    if (this.client && !this.broken) return this.client;
+    await this.drop();
+    const client = new pg.Client({ connectionString: this.connectionString, types });
+    client.on('error', () => { this.broken = true; });
+    this.broken = false;
+    await client.connect();
+    this.client = client;
+    return client;
+  }
+
+  private async drop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.term = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  async tryAcquire(): Promise<number | undefined> {
+    try {
+      const c = await this.connection();
+      const { rows } = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [LEADER_LOCK]);
+      if (!rows[0]?.ok) return undefined;
+      await c.query('BEGIN');
+      await c.query('SELECT version FROM correlation_state WHERE id = 1 FOR UPDATE');
+      const term = await c.query<{ term: number }>(`INSERT INTO leader_terms (term, replica, started_at, last_seen)
+        SELECT COALESCE(MAX(term), 0) + 1, $1, ${DB_NOW}, ${DB_NOW} FROM leader_terms RETURNING term`, [this.replica]);
+      await c.query('COMMIT');
+      this.term = term.rows[0].term;
+      return this.term;
+    } catch (err) {
+      await this.drop();
+      throw err;
+    }
+  }
+
+  async renew(): Promise<boolean> {
+    const c = this.client;
+    if (!c || this.broken || this.term === undefined) return false;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${RENEW_TIMEOUT_MS} ms`)), RENEW_TIMEOUT_MS);
+      });
+      await Promise.race([c.query(`UPDATE leader_terms SET last_seen = ${DB_NOW} WHERE term = $1`, [this.term]), timeout]);
+      return !this.broken;
+    } catch {
+      await this.drop();
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async release(): Promise<void> {
+    const c = this.client;
+    if (c && !this.broken && this.term !== undefined) {
+      await c.query(`UPDATE leader_terms SET ended_at = ${DB_NOW}, last_seen = ${DB_NOW} WHERE term = $1`, [this.term]).catch(() => undefined);
+      await c.query('SELECT pg_advisory_unlock($1)', [LEADER_LOCK]).catch(() => undefined);
+    }
+    await this.drop();
   }
 }

@@ -22,6 +22,9 @@ import {
 } from './sql.js';
 import { hourOf } from './trend.js';
 import type {
+  CorrelationHead, CorrelationWrite, LeaderLease, LeaderTerm, NodeHead, StoredCorrelationResult,
+} from './types.js';
+import type {
   ChangeKey, ChangeRecord, ChangesQuery, CheckRecord, FactSelector, OpenCount, FindingEvent, FindingQuery, HistoryQuery,
   HistoryRecord, NodeQuery, NodeRecord, Page, ScorePoint, SeqPosition, SettingRow, Store, StoredChanges, StoredFinding,
   TrendSample,
@@ -590,5 +593,92 @@ export class SqliteStore implements Store {
       this.db.close();
       rmSync(join(this.dataDir, OPEN_MARKER), { force: true });
     }
+  }
+
+  // ---- several replicas: leadership, the stored correlation result, correlation inputs of some nodes ----
+  // One process owns the file: its lease is always granted; terms and the stored result work as on PostgreSQL.
+
+  async nodesNamed(names: readonly string[]): Promise<NodeRecord[]> {
+    return this.health.read(() => (this.statement('SELECT * FROM nodes WHERE name IN (SELECT value FROM json_each(?)) ORDER BY name')
+      .all(JSON.stringify(names)) as NodeRowOut[]).map(toNodeRecord));
+  }
+
+  async nodeHeads(): Promise<NodeHead[]> {
+    return this.health.read(() => this.statement('SELECT name, last_report AS lastReport, role_key AS roleKey FROM nodes ORDER BY name')
+      .all() as NodeHead[]);
+  }
+
+  async factsOf(selector: FactSelector, nodes: readonly string[]): Promise<StoredFinding[]> {
+    if (nodes.length === 0) return [];
+    return this.health.read(() => {
+      const { text, values } = factsQuery('sqlite', selector);
+      return (this.statement(`${text} AND f.node IN (SELECT value FROM json_each(?))`).all(...values, JSON.stringify(nodes)) as FindingRowOut[])
+        .map(toStoredFinding);
+    });
+  }
+
+  async settingsOf(resourceKinds: string[], nodes: readonly string[]): Promise<SettingRow[]> {
+    if (nodes.length === 0) return [];
+    return this.health.read(() => this.statement(`SELECT node, fid AS findingId, check_id AS checkId, status, severity, value_key AS valueKey
+      FROM findings WHERE resolved_at IS NULL AND resource_kind IN (SELECT value FROM json_each(?))
+        AND node IN (SELECT value FROM json_each(?))`).all(JSON.stringify(resourceKinds), JSON.stringify(nodes)) as SettingRow[]);
+  }
+
+  leaderLease(replica: string): LeaderLease {
+    let term: number | undefined;
+    return {
+      tryAcquire: (now) => this.exclusive(() => {
+        const row = this.db.prepare(`INSERT INTO leader_terms (term, replica, started_at, last_seen)
+          SELECT COALESCE(MAX(term), 0) + 1, ?, ?, ? FROM leader_terms RETURNING term`).get(replica, now, now) as { term: number };
+        term = row.term;
+        return term;
+      }),
+      renew: (now) => this.exclusive(() => {
+        if (term === undefined) return false;
+        this.db.prepare('UPDATE leader_terms SET last_seen = ? WHERE term = ?').run(now, term);
+        return true;
+      }),
+      release: async (now) => {
+        if (term === undefined) return;
+        const ended = term;
+        term = undefined;
+        await this.exclusive(() => { this.db.prepare('UPDATE leader_terms SET ended_at = ?, last_seen = ? WHERE term = ?').run(now, now, ended); });
+      },
+    };
+  }
+
+  async leaderTerms(): Promise<LeaderTerm[]> {
+    return this.health.read(() => this.statement(`SELECT term, replica, started_at AS startedAt, last_seen AS lastSeen, ended_at AS endedAt
+      FROM leader_terms ORDER BY term`).all() as LeaderTerm[]);
+  }
+
+  async saveCorrelations(term: number, result: CorrelationWrite): Promise<boolean> {
+    return this.exclusive(() => this.db.transaction(() => {
+      const newest = (this.db.prepare('SELECT MAX(term) AS term FROM leader_terms').get() as { term: number | null }).term;
+      if (newest !== term) return false;
+      const upsert = this.db.prepare('INSERT INTO correlation_items (id, body) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body');
+      for (const u of result.upserts) upsert.run(u.id, u.body);
+      const remove = this.db.prepare('DELETE FROM correlation_items WHERE id = ?');
+      for (const id of result.deletes) remove.run(id);
+      this.db.prepare(`UPDATE correlation_state SET version = version + 1, computed_at = ?, ms = ?, score = ?, term = ?, replica = ?
+        WHERE id = 1`).run(result.computedAt, result.ms, JSON.stringify(result.score), term, result.replica);
+      return true;
+    })());
+  }
+
+  async correlationHead(): Promise<CorrelationHead> {
+    return this.health.read(() => this.statement('SELECT version, computed_at AS computedAt, ms, term, replica FROM correlation_state WHERE id = 1')
+      .get() as CorrelationHead);
+  }
+
+  async storedCorrelations(): Promise<StoredCorrelationResult> {
+    return this.health.read(() => {
+      // Both reads in one turn of the event loop: no write commits between them.
+      const head = this.statement('SELECT version, computed_at AS computedAt, ms, term, replica, score FROM correlation_state WHERE id = 1')
+        .get() as CorrelationHead & { score: string | null };
+      const items = this.statement('SELECT id, body FROM correlation_items').all() as Array<{ id: string; body: string }>;
+      const { score, ...rest } = head;
+      return { ...rest, score: score === null ? null : JSON.parse(score) as unknown, items };
+    });
   }
 }

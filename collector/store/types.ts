@@ -274,4 +274,77 @@ export interface Store {
   /** Calls `listener` after every ingest transaction that changed stored findings or added a node, once committed. */
   observe(listener: (changes: StoredChanges) => void): void;
   close(): Promise<void>;
+
+  // ---- several replicas: leadership, the stored correlation result, correlation inputs of some nodes ----
+  /** The named nodes that exist, by name. */
+  nodesNamed(names: readonly string[]): Promise<NodeRecord[]>;
+  /** Every node's name, last report and role set: what changes without a finding changing. */
+  nodeHeads(): Promise<NodeHead[]>;
+  /** facts(), limited to these nodes. */
+  factsOf(selector: FactSelector, nodes: readonly string[]): Promise<StoredFinding[]>;
+  /** settings(), limited to these nodes. */
+  settingsOf(resourceKinds: string[], nodes: readonly string[]): Promise<SettingRow[]>;
+  /** The lease that makes one replica at a time the leader (PostgreSQL: a session advisory lock; SQLite: always granted). */
+  leaderLease(replica: string): LeaderLease;
+  /** Every leader term, oldest first. */
+  leaderTerms(): Promise<LeaderTerm[]>;
+  /**
+   * Stores the leader's correlation result: the correlations that changed (upserted by id), those gone, the result's
+   * time and score. Fenced: nothing is written (false) unless `term` is still the newest term.
+   */
+  saveCorrelations(term: number, result: CorrelationWrite): Promise<boolean>;
+  /** The stored result's version and time (cheap: one row); version 0 means none stored yet. */
+  correlationHead(): Promise<CorrelationHead>;
+  /** The stored result in full. */
+  storedCorrelations(): Promise<StoredCorrelationResult>;
+}
+
+export interface NodeHead {
+  name: string;
+  lastReport: number;
+  roleKey: string;
+}
+
+export interface LeaderTerm {
+  term: number;
+  replica: string;
+  startedAt: number;
+  /** Last time the holder confirmed it still held the lease. */
+  lastSeen: number;
+  /** When it stepped down; null when it died holding it (then lastSeen bounds it). */
+  endedAt: number | null;
+}
+
+export interface LeaderLease {
+  /** Tries to become the leader; the new term when it did, undefined when another replica leads. */
+  tryAcquire(now: number): Promise<number | undefined>;
+  /** Confirms the lease still holds (its connection answers) and records lastSeen; false when it is lost. */
+  renew(now: number): Promise<boolean>;
+  /** Steps down: records endedAt, releases the lease. */
+  release(now: number): Promise<void>;
+}
+
+export interface CorrelationHead {
+  version: number;
+  computedAt: number;
+  ms: number;
+  term: number;
+  replica: string | null;
+}
+
+export interface CorrelationWrite {
+  computedAt: number;
+  ms: number;
+  replica: string;
+  score: unknown;
+  /** Correlations new or changed since the last write: id and canonical JSON body. */
+  upserts: Array<{ id: string; body: string }>;
+  /** Ids of correlations gone since the last write. */
+  deletes: string[];
+}
+
+export interface StoredCorrelationResult extends CorrelationHead {
+  score: unknown;
+  /** Bodies (JSON) by id. */
+  items: Array<{ id: string; body: string }>;
 }

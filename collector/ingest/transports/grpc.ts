@@ -39,7 +39,15 @@ interface GrpcServerSettings {
 /** The settings, and the collector's DeliveryIngestor or an Ingestor and metrics to make one from. */
 type GrpcReceiverOptions = GrpcServerSettings & ({ delivery: DeliveryIngestor } | { ingestor: Ingestor; metrics: DeliveryMetrics });
 
-interface StreamState { chain: Promise<void>; closing: boolean }
+interface StreamState {
+  chain: Promise<void>;
+  closing: boolean;
+  /** Ends the stream with this status (the agent reconnects and resends what is unacknowledged). */
+  end(code: grpc.status, details: string): void;
+}
+
+/** How long a draining collector keeps acking what its streams already received before it ends them. */
+const GRPC_DRAIN_BUDGET_MS = 3_000;
 
 /** Why a caller was not let in: the gRPC status it gets, the metrics reason, what the log says. */
 interface Unidentified { code: grpc.status; reason: string; detail: string; extra?: Record<string, unknown> }
@@ -98,12 +106,19 @@ export class GrpcReceiver implements Receiver {
       serviceAccountTokens: this.opts.serviceAccounts !== undefined }, 'gRPC ingest listening');
   }
 
-  // Agent streams never end on their own: let each finish the message in hand, then cut them (the agents
-  // resend whatever was not acked).
+  // Draining (SIGTERM, a rolling update): no new connections or streams (GOAWAY to every agent connected), each stream
+  // finishes and acks the messages it already received (within GRPC_DRAIN_BUDGET_MS), then ends with UNAVAILABLE:
+  // its agent reconnects — through the Service, to another replica — and resends whatever was not acked.
   async close(): Promise<void> {
+    this.server.tryShutdown(() => undefined);
     for (const st of this.streams) st.closing = true;
-    const settled = Promise.allSettled([...this.streams].map((st) => st.chain));
-    await Promise.race([settled, new Promise((r) => setTimeout(r, 3_000))]);
+    const streams = [...this.streams];
+    this.opts.log.info({ streams: streams.length, budgetMs: GRPC_DRAIN_BUDGET_MS }, 'gRPC ingest draining');
+    const settled = Promise.allSettled(streams.map((st) => st.chain));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([settled, new Promise((r) => { timer = setTimeout(r, GRPC_DRAIN_BUDGET_MS); })]);
+    clearTimeout(timer);
+    for (const st of streams) st.end(grpc.status.UNAVAILABLE, 'collector draining; reconnect');
     this.server.forceShutdown();
     this.tlsFiles?.close();
   }
@@ -139,10 +154,10 @@ export class GrpcReceiver implements Receiver {
     const { log } = this.opts;
     const delivery = this.delivery;
     const from: Sender = { transport: 'grpc', label: 'gRPC', peer: call.getPeer(), canResync: true };
-    const state: StreamState = { chain: Promise.resolve(), closing: false };
-    this.streams.add(state);
     let closed = false;
     let expiry: NodeJS.Timeout | undefined;
+    const state: StreamState = { chain: Promise.resolve(), closing: false, end: (code, details) => fail(code, details) };
+    this.streams.add(state);
 
     const fail = (code: grpc.status, details: string): void => {
       if (closed) return;

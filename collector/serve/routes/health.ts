@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { StoreUnavailableError } from '../../store/errors.js';
 import type { RoutePlugin } from '../context.js';
 import { NO_PARAMS } from '../params.js';
-import { HealthBody, NotReadyBody, OPEN_ROUTE_ERRORS, OpenApiDocument, ReadyBody, tokenRouteErrors } from '../schemas.js';
+import { HealthBody, NotReadyBody, OPEN_ROUTE_ERRORS, OpenApiDocument, ReadyBody, ReplicaBody, tokenRouteErrors } from '../schemas.js';
 
 export const healthRoutes: RoutePlugin = async (app, { ctx }) => {
   let closing = false;
@@ -17,6 +17,15 @@ export const healthRoutes: RoutePlugin = async (app, { ctx }) => {
       response: { 200: HealthBody.describe('alive'), ...OPEN_ROUTE_ERRORS },
     },
   }, async () => ({ status: 'ok' as const }));
+
+  app.get('/api/v1/replica', {
+    config: { role: 'read' },
+    schema: {
+      summary: 'This replica: its id and whether it leads (correlation, the cluster reader, retention)',
+      querystring: NO_PARAMS,
+      response: { 200: ReplicaBody.describe('this replica'), ...tokenRouteErrors('read') },
+    },
+  }, async () => ({ replica: ctx.leadership?.replica ?? 'local', leader: ctx.leadership?.leader ?? true, store: ctx.store.kind }));
 
   app.get('/readyz', {
     config: { role: null },

@@ -119,7 +119,7 @@ export const serviceAccountsRoutes: RoutePlugin = async (app, { ctx }) => {
         200: PermissionsBody.describe('every grant, the security-relevant capabilities, the pods that run as it'),
         404: ErrorBody.describe('no such ServiceAccount, and no binding names it'),
         ...tokenRouteErrors('read'),
-        503: ErrorBody.describe('the collector does not read the Kubernetes API (--no-kube, no in-cluster config), or has not read RBAC yet'),
+        503: ErrorBody.describe('the collector does not read the Kubernetes API (--no-kube, no in-cluster config), or has not read RBAC yet, or another replica leads (only the leader reads it)'),
       },
     },
   }, async (req, reply) => {
@@ -127,6 +127,10 @@ export const serviceAccountsRoutes: RoutePlugin = async (app, { ctx }) => {
     const snapshot = ctx.cluster?.snapshot();
     if (!ctx.cluster) {
       return reply.code(503).send({ error: 'Service Unavailable', message: 'this collector does not read the Kubernetes API (start it in a pod or with --kubeconfig)' });
+    }
+    if (!snapshot && ctx.leadership && !ctx.leadership.leader) {
+      // Several replicas: only the leader reads the API (GET /api/v1/replica says which one this is).
+      return reply.code(503).send({ error: 'Service Unavailable', message: 'another replica leads and reads the Kubernetes API: ask it (GET /api/v1/replica on each says which)' });
     }
     const unread = snapshot ? RBAC_KINDS.filter((k) => !snapshot.kinds[k].listed) : [...RBAC_KINDS];
     if (!snapshot || unread.length) {

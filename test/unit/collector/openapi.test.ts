@@ -24,7 +24,7 @@ describe('OpenAPI document', () => {
   afterAll(async () => { await c?.stop(); });
 
   it('gives every response of every route a described JSON (or text) schema', () => {
-    expect(operations().length).toBe(18);
+    expect(operations().length).toBe(19);
     for (const [name, op] of operations()) {
       expect(Object.keys(op.responses), name).toContain('200');
       for (const [code, response] of Object.entries(op.responses)) {

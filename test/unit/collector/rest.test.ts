@@ -240,7 +240,7 @@ describe('REST API', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/api/v1/changes', '/api/v1/checks', '/api/v1/correlations', '/api/v1/correlations/rules', '/api/v1/events', '/api/v1/findings',
-      '/api/v1/nodes', '/api/v1/nodes/{name}', '/api/v1/nodes/{name}/history', '/api/v1/openapi.json', '/api/v1/reports',
+      '/api/v1/nodes', '/api/v1/nodes/{name}', '/api/v1/nodes/{name}/history', '/api/v1/openapi.json', '/api/v1/replica', '/api/v1/reports',
       '/api/v1/score', '/api/v1/serviceaccounts/{namespace}/{name}/permissions', '/api/v1/summary', '/api/v1/trend', '/healthz', '/metrics', '/readyz',
     ]);
     expect(doc.paths['/api/v1/findings'].get.parameters.map((p: any) => p.name)).toEqual(

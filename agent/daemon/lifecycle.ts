@@ -78,7 +78,7 @@ export async function startDaemon(opts: DaemonOptions & OptionValues, log: Logge
 
   let emitter: OutboxEmitter | undefined;
   const scheduler = new ScanScheduler({
-    scan: opts, host, sources: opts.sources ?? hostSources(opts), stateDir: opts.outboxDir,
+    scan: opts, host, sources: opts.sources ?? hostSources(opts, host), stateDir: opts.outboxDir,
     rescanIntervalMs: opts.rescanIntervalMs, fastIntervalMs: opts.fastIntervalMs ?? 1_000,
     containerWatch: opts.containerWatch ?? 'auto', debounceMs: opts.debounceMs, confirmDelayMs: opts.confirmDelayMs, metrics, log,
     onScanned: (trigger, paths) => emitter?.scanned(scheduler.report(), trigger, paths),

@@ -85,8 +85,8 @@ describe('a lean vigil-agent scan', () => {
     const r = await modules(['run', '--help'], 'run-help.txt');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('--collector <host:port>');
-    expect(r.stdout).toMatch(/--fast-interval <duration>[^]*?\(default: 1s\)/);
-    expect(r.stdout).toMatch(/--rescan-interval <duration>[^]*?\(default: 30s\)/);
+    expect(r.stdout).toMatch(/--fast-interval <duration>[^]*?\(default: 500ms\)/);
+    expect(r.stdout).toMatch(/--rescan-interval <duration>[^]*?\(default: 5m\)/);
     expect(r.stdout).toMatch(/--full-interval <duration>[^]*?\(default: 5m\)/);
     expect(r.stdout).toMatch(/--once-timeout <duration>[^]*?\(default: 2m\)/);
     expect(r.stdout).toMatch(/--outbox-max-bytes <size>[^]*?\(default: 64Mi\)/);

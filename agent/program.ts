@@ -11,8 +11,9 @@ import { LOG_LEVELS, log, setLogLevel } from './log.js';
 import { VIGIL_VERSION } from '../proto/version.js';
 import { formatDuration } from '../common/duration.js';
 import { formatSize } from '../common/size.js';
-import { hostPortArg, positiveDurationArg, positiveSizeArg } from '../common/cli.js';
+import { argParser, hostPortArg, positiveDurationArg, positiveSizeArg } from '../common/cli.js';
 import { DEFAULT_CLUSTER } from '../proto/nats.js';
+import { isNodeName, NODE_NAME_MAX_LENGTH, NODE_NAME_RULE } from '../proto/node-name.js';
 import { DEFAULT_OUTBOX_BYTES } from './ship/outbox.js';
 
 /** The command line was used wrongly: one plain line on stderr, exit 2, before anything else runs. */
@@ -42,6 +43,12 @@ function parseSeverity(value: string): Severity {
   return value as Severity;
 }
 
+/** An explicit node name must be one Kubernetes could have given the node: the collector refuses any other. */
+const nodeNameArg = argParser((text: string): string => {
+  if (!isNodeName(text)) throw new Error(`not a Kubernetes node name: it must be ${NODE_NAME_RULE}, at most ${NODE_NAME_MAX_LENGTH} characters`);
+  return text;
+});
+
 const durationOption = (flags: string, description: string, ms: number): Option =>
   new Option(flags, description).argParser(positiveDurationArg).default(ms, formatDuration(ms));
 
@@ -50,7 +57,7 @@ function addScanOptions(cmd: Command): Command {
   return cmd
     .option('--host-root <dir>', 'where the host filesystem is mounted', '/')
     .option('--proc-root <dir>', "the host's /proc", '/proc')
-    .option('--node-name <name>', 'node name (default: from the host)')
+    .option('--node-name <name>', "node name (default: the kubelet's: --hostname-override, else the host name, lowercased)", nodeNameArg)
     .option('--containerd-state-dir <dir>', 'containerd state dir (default: autodetected under the host root)')
     .option('--crio-state-dir <dir>', 'CRI-O state dir (default: autodetected under the host root)')
     .option('--cri-socket <path>', 'CRI socket to ask for container status (default: autodetected)')

@@ -31,6 +31,8 @@ function buildProgram(): Command {
       collector = await startCollector(options, { log });
     } catch (err) {
       log.error({ err }, 'collector failed to start');
+      // The log line is for machines; the operator at a terminal (or reading the pod's last words) gets one line.
+      process.stderr.write(`vigil-collector serve: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exitCode = 2;
       return;
     }

@@ -105,3 +105,60 @@ export const NodeReportSchema = z.object({
   summary: SummarySchema,
 });
 export type NodeReport = z.infer<typeof NodeReportSchema>;
+
+/**
+ * The most the collector takes of one report; collector/ingest/validate.ts enforces them on every transport, each
+ * breach a 400 (or a rejected message) naming the field. A real finding is about 400 characters of JSON and its
+ * evidence value a few dozen, so these leave a wide margin while keeping one finding's cost bounded.
+ */
+export const REPORT_LIMITS = {
+  /** Nesting of any JSON value in a report (an evidence value, an undeclared key's value). */
+  maxDepth: 16,
+  /** `evidence.value` as JSON, in characters. */
+  evidenceValueChars: 16 * 1024,
+  /** Keys an object carries beyond its schema's (kept for forward compatibility): how many, how long a name. */
+  extraKeys: 32,
+  keyChars: 128,
+  /** Those keys' values as JSON, in characters, in all. */
+  extraChars: 8 * 1024,
+  /** The node info (roles, components, …) as JSON, in characters. */
+  nodeInfoChars: 64 * 1024,
+  /** Components named in the node info. */
+  components: 256,
+} as const;
+
+/** Why a JSON value is over its limits. */
+export type JsonExtentProblem = 'deep' | 'large' | 'long-key';
+
+/**
+ * Measures a JSON value against a depth and a size (characters of its JSON text, keys included) without recursion,
+ * stopping at the first limit crossed: a hostile value 6,000 levels deep or 8 MB wide costs no more than the limit.
+ */
+export function jsonExtent(value: unknown, limits: { maxDepth: number; maxChars: number; keyChars?: number }): { chars: number; problem?: JsonExtentProblem } {
+  const stack: Array<{ v: unknown; depth: number }> = [{ v: value, depth: 0 }];
+  let chars = 0;
+  while (stack.length > 0) {
+    const { v, depth } = stack.pop()!;
+    if (typeof v === 'string') chars += v.length + 2;
+    else if (typeof v === 'number' || typeof v === 'boolean') chars += String(v).length;
+    else if (v === null) chars += 4;
+    else if (typeof v === 'object') {
+      if (depth >= limits.maxDepth) return { chars, problem: 'deep' };
+      chars += 2;
+      if (Array.isArray(v)) {
+        chars += v.length;
+        if (chars > limits.maxChars) return { chars, problem: 'large' };
+        for (const item of v) stack.push({ v: item, depth: depth + 1 });
+      } else {
+        for (const key of Object.keys(v)) {
+          if (limits.keyChars !== undefined && key.length > limits.keyChars) return { chars, problem: 'long-key' };
+          chars += key.length + 4;
+          if (chars > limits.maxChars) return { chars, problem: 'large' };
+          stack.push({ v: (v as Record<string, unknown>)[key], depth: depth + 1 });
+        }
+      }
+    }
+    if (chars > limits.maxChars) return { chars, problem: 'large' };
+  }
+  return { chars };
+}

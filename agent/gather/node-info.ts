@@ -21,18 +21,27 @@ export async function gatherNodeInfo(
   kubelet: KubeletConfigFact | undefined,
   nodeName?: string,
 ): Promise<Snapshot['node']> {
-  const override = kubelet?.settings.hostnameOverride?.value;
-  const hostname = host.readText('/etc/hostname', 4096);
-  const name = nodeName
-    ?? (typeof override === 'string' && override !== '' ? override : undefined)
-    ?? (hostname.ok ? hostname.text.trim().split('\n')[0] : undefined)
-    ?? 'unknown';
   return {
-    name: name.toLowerCase() || 'unknown',
+    name: nodeName || kubeletNodeName(host, kubelet) || 'unknown',
     roles: nodeRoles(components),
     os: readOsRelease(host),
     ...readHardware(),
   };
+}
+
+/**
+ * The name the kubelet registers its node under, so the name the API server, the node's ServiceAccount tokens and the
+ * collector know it by: --hostname-override, else the hostname, trimmed and lowercased (the kubelet's GetHostname).
+ * An explicit --node-name is taken as given (the command line refuses one that is not a node name).
+ */
+function kubeletNodeName(host: HostAccess, kubelet: KubeletConfigFact | undefined): string | undefined {
+  const override = kubelet?.settings.hostnameOverride?.value;
+  let name = typeof override === 'string' ? override.trim() : '';
+  if (name === '') {
+    const hostname = host.readText('/etc/hostname', 4096);
+    name = hostname.ok ? hostname.text.trim().split('\n')[0].trim() : '';
+  }
+  return name === '' ? undefined : name.toLowerCase();
 }
 
 function nodeRoles(components: Partial<Record<ComponentName, ComponentFact>>): string[] {

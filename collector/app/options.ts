@@ -10,11 +10,14 @@ import { inClusterAvailable } from '../cluster/kubeconfig.js';
 import type { ServiceAccountOptions } from '../ingest/service-accounts.js';
 import type { TransportOptions } from '../ingest/transports/index.js';
 import { loadTokens, type TokenSet } from '../serve/auth.js';
+import { readTlsPair, type HttpTlsFiles } from './http-tls.js';
 
 export interface CollectorOptions {
   dataDir?: string;
   databaseUrl?: string;
   http: { host: string; port: number };
+  /** HTTPS on the REST, metrics and health listener; the files are read again while running (see http-tls.ts). */
+  httpTls?: HttpTlsFiles;
   /** Undefined only with --no-auth (loopback only). */
   tokens?: TokenSet;
   retentionMs: number;
@@ -43,11 +46,21 @@ const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 export const SILENT_AFTER_INTERVALS = 3;
 
+/**
+ * The default --max-report-size: 5,000 findings of 1.6 KiB each as the agent prints them (pretty JSON), where a real
+ * finding takes 0.4 to 1.2 KiB. Larger nodes report over gRPC or NATS, or the operator raises it; a smaller limit also
+ * bounds what one parse of a hostile body can allocate.
+ */
+const REPORT_SIZE_FITS = 5_000;
+const DEFAULT_MAX_REPORT_SIZE = '8Mi';
+
 /** Raw values as commander hands them over. */
 export interface RawServeOptions {
   dataDir?: string;
   databaseUrl?: string;
   httpListen: string;
+  httpTlsCert?: string;
+  httpTlsKey?: string;
   tokens?: string;
   auth: boolean;
   retention: string;
@@ -76,11 +89,13 @@ export function addServeOptions(cmd: Command): Command {
     .option('--data-dir <dir>', 'SQLite store directory (the embedded default)')
     .option('--database-url <url>', 'PostgreSQL URL (postgres://user@host:port/db) instead of SQLite')
     .option('--http-listen <addr>', 'REST, metrics and health address (host:port)', '127.0.0.1:8080')
+    .option('--http-tls-cert <file>', 'serve --http-listen over HTTPS with this certificate (PEM; reloaded when the file changes)')
+    .option('--http-tls-key <file>', 'the key of --http-tls-cert (PEM)')
     .option('--tokens <file>', 'bearer tokens: one "<token> <roles>" per line, roles read and/or report')
     .option('--no-auth', 'serve without authentication (refused unless --http-listen is a loopback address)')
     .option('--retention <duration>', 'delete resolved findings after this long (e.g. 30d, 12h)', '30d')
     .option('--report-interval <duration>', "the agents' report interval; silent after 3 missed", '5m')
-    .option('--max-report-size <size>', 'largest accepted report body (a byte count, 32Mi, 64MB)', '32Mi')
+    .option('--max-report-size <size>', `largest report body POST /api/v1/reports accepts (a byte count, 8Mi, 16MB); the default fits ${REPORT_SIZE_FITS.toLocaleString('en')} findings`, DEFAULT_MAX_REPORT_SIZE)
     .option('--correlate-interval <duration>', 'least time between correlation runs while reports arrive', '5s')
     .addOption(new Option('--sqlite-sync <mode>', 'SQLite synchronous mode').choices(['FULL', 'NORMAL']).default('FULL'))
     .option('--kubeconfig <file>', 'read the Kubernetes API with this kubeconfig (default: the in-cluster config, when in a pod)')
@@ -116,6 +131,9 @@ export function resolveServeOptions(raw: RawServeOptions & TransportOptions): Co
   if (!raw.dataDir && !raw.databaseUrl) throw new Error('a store is needed: --data-dir DIR (SQLite) or --database-url URL (PostgreSQL)');
   if (raw.databaseUrl && !/^postgres(ql)?:\/\//.test(raw.databaseUrl)) throw new Error('--database-url must be a postgres:// URL');
   const http = parsed('--http-listen', raw.httpListen, listenAddress);
+  if (Boolean(raw.httpTlsCert) !== Boolean(raw.httpTlsKey)) throw new Error('--http-tls-cert and --http-tls-key go together');
+  const httpTls = raw.httpTlsCert && raw.httpTlsKey ? { certFile: raw.httpTlsCert, keyFile: raw.httpTlsKey } : undefined;
+  if (httpTls) readTlsPair(httpTls);
   let tokens: TokenSet | undefined;
   if (!raw.auth) {
     if (raw.tokens) throw new Error('--no-auth and --tokens contradict each other');
@@ -135,6 +153,7 @@ export function resolveServeOptions(raw: RawServeOptions & TransportOptions): Co
     dataDir: raw.dataDir,
     databaseUrl: raw.databaseUrl,
     http,
+    httpTls,
     tokens,
     retentionMs: parsed('--retention', raw.retention, parseDuration),
     reportIntervalMs: parsed('--report-interval', raw.reportInterval, parseDuration),

@@ -1,6 +1,7 @@
 // startCollector: the collector's one composition root (the CLI, the tests and the benchmarks start it the same
 // way). It opens the store, wires ingest, correlation and metrics, serves HTTP and starts the streaming
 // transports; close() stops them in the reverse order, so nothing is cut off from what it writes to.
+import type { Server } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { VIGIL_VERSION } from '../../proto/version.js';
@@ -20,6 +21,7 @@ import { CollectorMetrics } from '../serve/metrics.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { Housekeeping } from './housekeeping.js';
+import { readTlsPair, TlsReloader } from './http-tls.js';
 import { SILENT_AFTER_INTERVALS, type CollectorOptions } from './options.js';
 
 export interface RunningCollector {
@@ -43,6 +45,8 @@ export interface StartDeps {
   now?: () => number;
   /** Tests: every HTTP response is checked against its schema. */
   checkResponses?: boolean;
+  /** Tests: how often the HTTPS certificate files are read again. */
+  tlsReloadMs?: number;
   /** Tests: the live feed's limits and timings (GET /api/v1/events). */
   live?: Partial<Pick<LiveEventsOptions, 'maxClients' | 'heartbeatMs' | 'coalesceMs' | 'watchMs' | 'retryMs'>>;
   /** Tests: where the built dashboard is (default: dist/dashboard beside the compiled collector). */
@@ -153,13 +157,19 @@ export async function startCollector(options: CollectorOptions, deps: StartDeps 
 
     const serviceAccounts = options.serviceAccounts ? new ServiceAccountVerifier({ ...options.serviceAccounts, log }) : undefined;
     await serviceAccounts?.start();
-    const app = await buildHttpApp({ store, ingestor, engine, metrics, log, events, silentAfterMs, now, cluster }, {
-      tokens: options.tokens, serviceAccounts, version: VIGIL_VERSION, maxReportBytes: options.maxReportBytes, checkResponses: deps.checkResponses,
+    const tls = options.httpTls ? readTlsPair(options.httpTls) : undefined;
+    const app = await buildHttpApp({ store, ingestor, engine, metrics, log, events, silentAfterMs, now, cluster, maxReportBytes: options.maxReportBytes }, {
+      tokens: options.tokens, serviceAccounts, version: VIGIL_VERSION, checkResponses: deps.checkResponses, tls,
       dashboardDir: deps.dashboardDir,
     });
     stops.push('HTTP', () => app.close());
     const address = await app.listen({ host: options.http.host, port: options.http.port });
     const httpUrl = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]');
+    if (options.httpTls && tls) {
+      const reloader = new TlsReloader(options.httpTls, tls, app.server as Server, log, deps.tlsReloadMs);
+      reloader.start();
+      stops.push('HTTPS certificate reload', async () => reloader.stop());
+    }
 
     stops.push('transports', await startTransports(options.transports ?? {}, ingestor, log, metrics.registry, { serviceAccounts }));
     if (cluster && kubeConfig) {

@@ -7,7 +7,7 @@ import type { Envelope, HeartbeatEnvelope } from '../../proto/wire.js';
 import { SEQ_WINDOW } from '../store/sequence.js';
 import type { SeqPosition, Store } from '../store/types.js';
 import { untrustedCaller, writerOf, type CallerIdentity } from './identity.js';
-import { validateMessage } from './validate.js';
+import { OrderedValidation } from './validate.js';
 import { IngestValidationError, ReservedNodeError, type IngestMessage, type IngestResult, type Ingestor } from './types.js';
 
 interface IngestorOptions {
@@ -51,6 +51,7 @@ const findingCount = (m: IngestMessage): number => (m.kind === 'full' ? m.report
 
 export class BatchingIngestor implements Ingestor {
   private readonly queue: Pending[] = [];
+  private readonly validation = new OrderedValidation();
   private draining: Promise<void> | null = null;
   private readonly maxMessages: number;
   private readonly maxFindings: number;
@@ -60,16 +61,19 @@ export class BatchingIngestor implements Ingestor {
     this.maxFindings = opts.maxBatchFindings ?? 50_000;
   }
 
-  /** Validates (throws IngestValidationError) before anything is queued, so bad input never reaches the store. */
-  ingest(input: IngestMessage): Promise<IngestResult> {
-    let message: IngestMessage;
+  /**
+   * Validates (throws IngestValidationError) before anything is queued, so bad input never reaches the store; in
+   * arrival order, a large message a slice at a time (see OrderedValidation).
+   */
+  async ingest(input: IngestMessage): Promise<IngestResult> {
+    let queued: { stored: Promise<IngestResult> };
     try {
-      message = withOrder(validateMessage(input), input);
+      queued = await this.validation.then(input, (message) => ({ stored: this.enqueue(withOrder(message, input)) }));
     } catch (err) {
       this.opts.onInvalid?.(input, err);
-      return Promise.reject(err);
+      throw err;
     }
-    return this.enqueue(message);
+    return queued.stored;
   }
 
   /** For callers that already validated (the HTTP route validates the posted document itself). */
@@ -78,13 +82,10 @@ export class BatchingIngestor implements Ingestor {
     return this.queued(message);
   }
 
-  /** The collector's own sources: validated like any message, and allowed to write their reserved node. */
-  ingestOwn(input: IngestMessage): Promise<IngestResult> {
-    try {
-      return this.queued(validateMessage(input));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  /** The collector's own sources: validated like any message (same schema and limits), and allowed to write their reserved node. */
+  async ingestOwn(input: IngestMessage): Promise<IngestResult> {
+    const queued = await this.validation.then(input, (message) => ({ stored: this.queued(message) }));
+    return queued.stored;
   }
 
   private queued(message: IngestMessage): Promise<IngestResult> {
@@ -112,6 +113,7 @@ export class BatchingIngestor implements Ingestor {
 
   /** Resolves when everything queued so far is stored. */
   async flush(): Promise<void> {
+    await this.validation.idle();
     while (this.draining) await this.draining;
   }
 

@@ -13,12 +13,25 @@ export class InvalidBody extends Error {
   }
 }
 
+/** Body schemas that document a body its handler validates itself (a report: a slice at a time, see ingest/validate.ts). */
+const validatedByHandler = new WeakSet<z.ZodType>();
+
+export function documentedOnly<T extends z.ZodType>(schema: T): T {
+  validatedByHandler.add(schema);
+  return schema;
+}
+
 /** Query and path parameters fail as a BadParameter naming the parameter; a body as an InvalidBody. */
-export const validatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema, httpPart }) => (data) => {
+export const validatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema, httpPart }) => {
+  if (httpPart === 'body' && validatedByHandler.has(schema)) return (data) => ({ value: data });
+  return (data) => validate(schema, httpPart, data);
+};
+
+function validate(schema: z.ZodType, httpPart: string | undefined, data: unknown) {
   const result = schema.safeParse(data);
   if (result.success) return { value: result.data };
   return { error: httpPart === 'body' ? new InvalidBody(describeIssues(result.error)) : badParameter(schema, result.error) };
-};
+}
 
 /** Responses are built by handlers typed against their schemas: written as fastify writes them without schemas. */
 export const serializerCompiler: FastifySerializerCompiler<z.ZodType> = () => (data) => JSON.stringify(data);

@@ -19,6 +19,8 @@ export interface ServeContext {
   events: LiveEvents;
   /** A node is silent when its last report is older than this. */
   silentAfterMs: number;
+  /** The body limit of POST /api/v1/reports (--max-report-size); every other route takes small bodies only. */
+  maxReportBytes: number;
   now(): number;
   /** The Kubernetes API's picture (RBAC, pods), when the collector reads it. */
   cluster?: { snapshot(): ClusterSnapshot | undefined };

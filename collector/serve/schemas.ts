@@ -34,6 +34,7 @@ export const InvalidReportBody = z.object({
 
 const badParameter = BadParameterBody.describe('a bad or unknown query parameter (`parameter` names it)');
 const internalError = ErrorBody.describe('the collector could not answer; its log says why');
+const storeUnavailable = ErrorBody.describe('the store cannot answer: corrupt, unreadable, or its disk is full (`message` says which)');
 
 /** The error responses of an open route (health, the OpenAPI document). */
 export const OPEN_ROUTE_ERRORS = { 400: badParameter, 500: internalError };
@@ -45,6 +46,7 @@ export function tokenRouteErrors(role: Role) {
     401: ErrorBody.describe('no bearer token, or an unknown one'),
     403: ErrorBody.describe(`the token lacks the ${role} role`),
     500: internalError,
+    503: storeUnavailable,
   };
 }
 
@@ -95,7 +97,7 @@ export const NodesPage = z.object({
 export const NodeDetail = NodeView.extend({
   lastSeq: z.number().int().nullable(),
   info: z.record(z.string(), z.unknown()).describe('the node info of its last full report (os, kernel, components, …)'),
-  findings: z.array(FindingView).describe('current findings, most severe first'),
+  findings: z.array(FindingView).describe('current findings, problems first (fail, error, warn, pass, skip), each most severe first'),
   findingsTruncated: z.boolean(),
   history: z.object({
     events: z.array(z.object({
@@ -237,7 +239,11 @@ export const ReadyBody = z.object({ status: z.literal('ready'), store: z.enum(['
 
 export const NotReadyBody = z.union([
   z.object({ status: z.literal('closing') }),
-  z.object({ status: z.literal('store unavailable'), message: z.string() }),
+  z.object({
+    status: z.literal('store unavailable'),
+    message: z.string(),
+    fault: z.enum(['disk-full', 'corrupt', 'io']).optional().describe('what is wrong with the store, when known'),
+  }),
 ]);
 
 export const OpenApiDocument = z.looseObject({

@@ -1,7 +1,8 @@
 // The per-message write sequence both stores follow: order by (node, epoch, seq) and check the writer may
 // write the node, plan, then execute the plan.
 import type { IngestMessage, IngestResult } from './messages.js';
-import { countKey, planIngest, type CheckMeta, type ExistingFinding, type IngestPlan } from './plan.js';
+import type { CheckMeta, IngestPlan } from './plan.js';
+import type { Steps } from './slices.js';
 import { roleKey, sameSummary } from './rows.js';
 import { SEQ_WINDOW, sequence, type SeqPosition } from './sequence.js';
 import { MAX_CHANGED_NODES, type NodeIdentity, type NodeRecord, type StoredChanges } from './types.js';
@@ -78,8 +79,10 @@ export function nodeWrite(
   };
 }
 
-export function makePlan(existing: ExistingFinding[], message: IngestMessage): IngestPlan {
-  return planIngest(existing, message);
+/** The finding ids a delta touches: the only stored findings its plan needs. */
+export function touchedIds(message: IngestMessage): string[] {
+  if (message.kind === 'full') return [];
+  return [...new Set([...message.upserts.map((f) => f.id), ...message.resolved])];
 }
 
 function splitCountKey(key: string): [string, string, string] {
@@ -87,15 +90,23 @@ function splitCountKey(key: string): [string, string, string] {
   return [checkId, status, severity];
 }
 
+/** Entries handled between two points where the work may give the event loop a turn (see slices.ts). */
+const STEP = 512;
+
 /** Open-finding count changes summed over a whole batch: one write per (check, status, severity), not per message. */
 export class CountTotals {
   private readonly deltas = new Map<string, number>();
-  add(plan: IngestPlan): void {
-    for (const [key, d] of plan.countDeltas) this.deltas.set(key, (this.deltas.get(key) ?? 0) + d);
+  /** Adds a plan's changes, as steps: a report of 150,000 distinct checks has as many. */
+  *add(plan: IngestPlan): Steps<void> {
+    let n = 0;
+    for (const [key, d] of plan.countDeltas) {
+      this.deltas.set(key, (this.deltas.get(key) ?? 0) + d);
+      if (++n % STEP === 0) yield;
+    }
   }
-  /** Non-zero changes as [checkId, status, severity, delta]. */
-  rows(): Array<[string, string, string, number]> {
-    return [...this.deltas].filter(([, d]) => d !== 0).map(([key, d]) => [...splitCountKey(key), d]);
+  /** Non-zero changes as [checkId, status, severity, delta], one at a time. */
+  *rows(): Generator<[string, string, string, number]> {
+    for (const [key, d] of this.deltas) if (d !== 0) yield [...splitCountKey(key), d];
   }
 }
 
@@ -143,15 +154,13 @@ export class Observers {
 /** Remembers check metadata already written, so steady-state reports do not rewrite the checks table. */
 export class CheckMetaCache {
   private readonly known = new Map<string, string>();
-  changed(checks: Iterable<CheckMeta>): CheckMeta[] {
-    const out: CheckMeta[] = [];
-    for (const c of checks) {
-      const key = `${c.cis ?? ''}\u0000${c.title}\u0000${c.component}\u0000${c.severity}`;
-      if (this.known.get(c.checkId) !== key) { out.push(c); this.known.set(c.checkId, key); }
-    }
-    return out;
+  /** Whether the check's metadata must be written (and from now on it counts as written). */
+  isNew(c: CheckMeta): boolean {
+    const key = `${c.cis ?? ''}\u0000${c.title}\u0000${c.component}\u0000${c.severity}`;
+    if (this.known.get(c.checkId) === key) return false;
+    this.known.set(c.checkId, key);
+    return true;
   }
   /** After a rollback nothing is known to be written. */
   clear(): void { this.known.clear(); }
 }
-

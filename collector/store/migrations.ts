@@ -140,15 +140,31 @@ function nodeIdentityV3(d: Dialect): string[] {
   ];
 }
 
+/**
+ * The default findings order, problems first (status rank, then severity, then recency), with its index; and the
+ * one-row table readiness writes to when a write has failed (a full disk), to see whether writes work again.
+ */
+function problemsFirstAndProbeV4(d: Dialect): string[] {
+  const big = d === 'postgres' ? 'BIGINT' : 'INTEGER';
+  return [
+    'ALTER TABLE findings ADD COLUMN status_rank INTEGER NOT NULL DEFAULT 0',
+    `UPDATE findings SET status_rank = CASE status WHEN 'fail' THEN 4 WHEN 'error' THEN 3 WHEN 'warn' THEN 2 WHEN 'pass' THEN 1 ELSE 0 END`,
+    `CREATE INDEX findings_open_problems ON findings (status_rank, sev_rank, changed_at, node, fid, status, check_id)
+      WHERE resolved_at IS NULL`,
+    `CREATE TABLE store_probe (id INTEGER PRIMARY KEY, at ${big} NOT NULL)`,
+  ];
+}
+
 export function migrations(d: Dialect): Migration[] {
   return [
     { version: 1, name: 'initial schema', statements: schemaV1(d) },
     { version: 2, name: 'failures by severity per node, trend, change feed', statements: schemaV2(d) },
     { version: 3, name: 'node identity and sequence epochs', statements: nodeIdentityV3(d) },
+    { version: 4, name: 'problems-first order and the readiness probe', statements: problemsFirstAndProbeV4(d) },
   ];
 }
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** What the runner needs of a database: one connection (so BEGIN … COMMIT spans the statements between them). */
 export interface MigrationConnection {

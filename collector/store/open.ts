@@ -15,7 +15,9 @@ export async function openStore(config: StoreConfig, log?: Logger): Promise<Stor
   if (config.databaseUrl) {
     store = new PostgresStore(config.databaseUrl, { onPoolError: (err) => log?.warn({ err }, 'postgres connection error') });
   } else if (config.dataDir) {
-    store = new SqliteStore(config.dataDir, { synchronous: config.sqliteSynchronous });
+    const sqlite = new SqliteStore(config.dataDir, { synchronous: config.sqliteSynchronous });
+    for (const note of sqlite.startupNotes) log?.[note.level]({ dataDir: config.dataDir }, note.message);
+    store = sqlite;
   } else {
     throw new Error('a store needs --data-dir or --database-url');
   }

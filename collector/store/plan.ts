@@ -1,5 +1,5 @@
 // What one message does to one node's findings, decided in pure code so both stores execute the same plan.
-import type { Finding, Status, Summary } from '../../proto/report.js';
+import { SEVERITIES, STATUSES, type Finding, type Status, type Summary } from '../../proto/report.js';
 import type { IngestMessage } from './messages.js';
 import { emptySeverityCounts, emptySummary, findingColumns, type FindingColumns } from './rows.js';
 import type { FindingEvent, SeverityCounts } from './types.js';
@@ -42,41 +42,75 @@ export interface IngestPlan {
   counts: { opened: number; changed: number; resolved: number };
 }
 
-export const countKey = (checkId: string, status: string, severity: string): string => `${checkId}\u0000${status}\u0000${severity}`;
+const countKey = (checkId: string, status: string, severity: string): string => `${checkId}\u0000${status}\u0000${severity}`;
 
 function bump(map: Map<string, number>, key: string, by: number): void {
   const next = (map.get(key) ?? 0) + by;
   if (next === 0) map.delete(key); else map.set(key, next);
 }
 
-export function planIngest(existing: readonly ExistingFinding[], message: IngestMessage): IngestPlan {
-  const byId = new Map(existing.map((e) => [e.fid, e]));
+/** Findings handled between two points where the planner may be interrupted. */
+const STEP = 512;
+
+/** The node's stored counts of open findings: by status, and its failures by severity. */
+interface OpenBefore {
+  summary: Summary;
+  failing: SeverityCounts;
+}
+
+/**
+ * Plans one message as steps (see slices.ts). `existing` is every stored finding of the node for a full report; for
+ * a delta it needs only the findings the delta names, and `before` (the node's stored counts) carries the rest, so a
+ * delta costs time in proportion to itself, not to the node.
+ */
+export function* planSteps(existing: readonly ExistingFinding[], message: IngestMessage, before?: OpenBefore): Generator<void, IngestPlan> {
+  const byId = new Map<string, ExistingFinding>();
+  const open = new Map<string, { checkId: string; status: Status; severity: Finding['severity'] }>();
+  for (const e of existing) {
+    byId.set(e.fid, e);
+    if (e.resolvedAt === null) open.set(e.fid, { checkId: e.checkId, status: e.status, severity: e.severity });
+    if (byId.size % STEP === 0) yield;
+  }
   const incoming = new Map<string, Finding>();
-  for (const f of message.kind === 'full' ? message.report.findings : message.upserts) incoming.set(f.id, f);
+  for (const f of message.kind === 'full' ? message.report.findings : message.upserts) {
+    incoming.set(f.id, f);
+    if (incoming.size % STEP === 0) yield;
+  }
 
   const plan: IngestPlan = {
     upserts: [], resolve: [], events: [], countDeltas: new Map(), checks: new Map(), summary: emptySummary(),
     failing: emptySeverityCounts(), counts: { opened: 0, changed: 0, resolved: 0 },
   };
-  const open = new Map<string, { checkId: string; status: Status; severity: Finding['severity'] }>();
-  for (const e of existing) if (e.resolvedAt === null) open.set(e.fid, { checkId: e.checkId, status: e.status, severity: e.severity });
+  const statusDeltas = emptySummary();
+  const failingDeltas = emptySeverityCounts();
+  const change = (checkId: string, status: Status, severity: Finding['severity'], by: number): void => {
+    bump(plan.countDeltas, countKey(checkId, status, severity), by);
+    statusDeltas[status] += by;
+    if (status === 'fail') failingDeltas[severity] += by;
+  };
 
   const resolveOne = (fid: string): void => {
     const cur = open.get(fid);
     if (!cur) return;
     plan.resolve.push(fid);
     plan.events.push({ findingId: fid, checkId: cur.checkId, status: 'resolved', event: 'resolved' });
-    bump(plan.countDeltas, countKey(cur.checkId, cur.status, cur.severity), -1);
+    change(cur.checkId, cur.status, cur.severity, -1);
     open.delete(fid);
   };
 
   if (message.kind === 'full') {
-    for (const fid of [...open.keys()]) if (!incoming.has(fid)) resolveOne(fid);
+    let n = 0;
+    for (const fid of [...open.keys()]) {
+      if (!incoming.has(fid)) resolveOne(fid);
+      if (++n % STEP === 0) yield;
+    }
   } else {
     for (const fid of message.resolved) if (!incoming.has(fid)) resolveOne(fid);
   }
 
+  let n = 0;
   for (const f of incoming.values()) {
+    if (++n % STEP === 0) yield;
     if (!plan.checks.has(f.checkId)) {
       plan.checks.set(f.checkId, { checkId: f.checkId, cis: f.cis, title: f.title, component: f.component, severity: f.severity });
     }
@@ -95,14 +129,19 @@ export function planIngest(existing: readonly ExistingFinding[], message: Ingest
       if (prev.status !== f.status) plan.events.push({ findingId: f.id, checkId: f.checkId, status: f.status, event: 'changed' });
       plan.counts.changed++;
     }
-    if (wasOpen) bump(plan.countDeltas, countKey(wasOpen.checkId, wasOpen.status, wasOpen.severity), -1);
-    bump(plan.countDeltas, countKey(f.checkId, f.status, f.severity), +1);
+    if (wasOpen) change(wasOpen.checkId, wasOpen.status, wasOpen.severity, -1);
+    change(f.checkId, f.status, f.severity, +1);
     open.set(f.id, { checkId: f.checkId, status: f.status, severity: f.severity });
   }
 
-  for (const { status, severity } of open.values()) {
-    plan.summary[status]++;
-    if (status === 'fail') plan.failing[severity]++;
+  if (message.kind === 'delta' && before) {
+    for (const status of STATUSES) plan.summary[status] = Math.max(0, before.summary[status] + statusDeltas[status]);
+    for (const severity of SEVERITIES) plan.failing[severity] = Math.max(0, before.failing[severity] + failingDeltas[severity]);
+  } else {
+    for (const { status, severity } of open.values()) {
+      plan.summary[status]++;
+      if (status === 'fail') plan.failing[severity]++;
+    }
   }
   plan.counts.resolved = plan.resolve.length;
   return plan;

@@ -6,7 +6,7 @@ import type { IdentityKind } from './messages.js';
 import type {
   ChangeRecord, CheckRecord, FindingEventKind, LifecycleStatus, NodeRecord, SeverityCounts, StoredFinding, TrendSample,
 } from './types.js';
-import type { ChangeRowOut, FindingRowOut } from './sql.js';
+import { STATUS_RANK, type ChangeRowOut, type FindingRowOut } from './sql.js';
 
 export interface FindingColumns {
   fid: string;
@@ -14,6 +14,7 @@ export interface FindingColumns {
   status: Status;
   severity: Severity;
   sevRank: number;
+  statusRank: number;
   resourceKind: string;
   namespace: string | null;
   pod: string | null;
@@ -47,6 +48,7 @@ export function findingColumns(f: Finding): FindingColumns {
     status: f.status,
     severity: f.severity,
     sevRank: severityRank(f.severity),
+    statusRank: STATUS_RANK[f.status],
     resourceKind: f.resource.kind,
     namespace: container?.namespace ?? null,
     pod: container?.pod ?? null,

@@ -19,6 +19,11 @@ export class Params {
 
 /** Sort keys per order: all in one direction so a cursor is one row-value comparison. */
 export const SORT_KEYS: Record<FindingSort, { columns: string[]; types: Array<'number' | 'string'>; dir: 'DESC' | 'ASC' }> = {
+  problems: {
+    columns: ['f.status_rank', 'f.sev_rank', 'f.changed_at', 'f.node', 'f.fid'],
+    types: ['number', 'number', 'number', 'string', 'string'],
+    dir: 'DESC',
+  },
   severity: { columns: ['f.sev_rank', 'f.changed_at', 'f.node', 'f.fid'], types: ['number', 'number', 'string', 'string'], dir: 'DESC' },
   recent: { columns: ['f.changed_at', 'f.node', 'f.fid'], types: ['number', 'string', 'string'], dir: 'DESC' },
   node: { columns: ['f.node', 'f.fid'], types: ['string', 'string'], dir: 'ASC' },
@@ -27,12 +32,23 @@ export const SORT_KEYS: Record<FindingSort, { columns: string[]; types: Array<'n
 const likeEscape = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 const FINDING_COLUMNS =
-  'f.node, f.fid, f.body, f.sev_rank, f.first_seen, f.changed_at, f.last_seen, f.resolved_at, n.last_scan';
+  'f.node, f.fid, f.body, f.sev_rank, f.status_rank, f.first_seen, f.changed_at, f.last_seen, f.resolved_at, n.last_scan';
+
+/** Sorts a check-filtered query serves by merging (check, status) slices of the check index. */
+export const ORDERED_BY_CHECK_ARMS: ReadonlySet<FindingSort> = new Set(['severity', 'problems']);
+
+/** Problems first: fail, then error (a fact that could not be read may hide a failure), warn, pass, skip. */
+export const STATUS_RANK: Readonly<Record<string, number>> = { fail: 4, error: 3, warn: 2, pass: 1, skip: 0 };
 
 /** At most this many (check, status) arms in one statement; beyond, an IN list and a sort. */
 const MAX_ARMS = 500;
 
-interface Arm { checkId: string; status: string }
+interface Arm {
+  checkId: string;
+  status: string;
+  /** In problems order the status rank is the same for the whole arm: the index gives the rest of the order. */
+  rank?: number;
+}
 
 interface QueryHints {
   /** SQLite: many findings match the check filter, so walk the sort order and filter (unary + keeps the check index out). */
@@ -46,7 +62,10 @@ function findingConditions(p: Params, q: FindingQuery, checkIds: readonly string
   const resolved = statuses.includes('resolved');
   if (arm) where.push(`f.resolved_at IS NULL AND f.check_id = ${p.add(arm.checkId)} AND f.status = ${p.add(arm.status)}`);
   else if (statuses.length === 0) where.push('f.resolved_at IS NULL');
-  else if (!resolved) where.push(`f.resolved_at IS NULL AND f.status IN (${p.list(open)})`);
+  else if (!resolved && q.sort === 'problems') {
+    // The rank leads the problems index: a status filter seeks to its ranks instead of filtering the whole walk.
+    where.push(`f.resolved_at IS NULL AND f.status_rank IN (${p.list(open.map((s) => STATUS_RANK[s]))}) AND f.status IN (${p.list(open)})`);
+  } else if (!resolved) where.push(`f.resolved_at IS NULL AND f.status IN (${p.list(open)})`);
   else if (open.length === 0) where.push('f.resolved_at IS NOT NULL');
   else where.push(`((f.resolved_at IS NULL AND f.status IN (${p.list(open)})) OR f.resolved_at IS NOT NULL)`);
   if (q.node !== undefined) where.push(`f.node = ${p.add(q.node)}`);
@@ -58,19 +77,28 @@ function findingConditions(p: Params, q: FindingQuery, checkIds: readonly string
   if (q.since !== undefined) where.push(`f.changed_at >= ${p.add(q.since)}`);
   if (q.q !== undefined) where.push(`LOWER(f.body) LIKE ${p.add(`%${likeEscape(q.q.toLowerCase())}%`)} ESCAPE '\\'`);
   const sort = SORT_KEYS[q.sort];
-  if (q.after) where.push(`(${sort.columns.join(', ')}) ${sort.dir === 'DESC' ? '<' : '>'} (${p.list(q.after)})`);
+  if (q.after && arm?.rank !== undefined) {
+    // Within an arm of rank r, the cursor (R, rest…) keeps every row when r < R and compares the rest when r = R
+    // (armsFor leaves out the arms with r > R).
+    if (arm.rank === q.after[0]) where.push(`(${sort.columns.slice(1).join(', ')}) < (${p.list(q.after.slice(1))})`);
+  } else if (q.after) {
+    where.push(`(${sort.columns.join(', ')}) ${sort.dir === 'DESC' ? '<' : '>'} (${p.list(q.after)})`);
+  }
   return where;
 }
 
 /** (check, status) slices for a check-filtered query in severity order, or undefined when that does not apply. */
 function armsFor(q: FindingQuery, checkIds: readonly string[] | undefined): Arm[] | undefined {
-  if (q.sort !== 'severity' || q.status?.includes('resolved')) return undefined;
+  if (!ORDERED_BY_CHECK_ARMS.has(q.sort) || q.status?.includes('resolved')) return undefined;
   let checks = checkIds ? [...checkIds] : undefined;
   if (q.check !== undefined) checks = checks ? checks.filter((c) => c === q.check) : [q.check];
   if (!checks) return undefined;
-  const statuses = q.status?.length ? q.status : STATUSES;
-  const arms = checks.flatMap((checkId) => statuses.map((status) => ({ checkId, status })));
-  return arms.length > 0 && arms.length <= MAX_ARMS ? arms : undefined;
+  let statuses: readonly string[] = q.status?.length ? q.status : STATUSES;
+  if (q.sort === 'problems' && q.after) statuses = statuses.filter((s) => STATUS_RANK[s] <= Number(q.after![0]));
+  const arms: Arm[] = checks.flatMap((checkId) => statuses.map((status) => ({
+    checkId, status, ...(q.sort === 'problems' ? { rank: STATUS_RANK[status] } : {}),
+  })));
+  return arms.length <= MAX_ARMS ? arms : undefined;
 }
 
 /**
@@ -84,10 +112,16 @@ export function findingsQuery(dialect: Dialect, q: FindingQuery, checkIds?: read
   const order = (prefix: string): string => sort.columns.map((c) => `${c.replace('f.', prefix)} ${sort.dir}`).join(', ');
   const base = `SELECT ${FINDING_COLUMNS} FROM findings f JOIN nodes n ON n.name = f.node`;
   const arms = armsFor(q, checkIds);
-  if (arms && arms.length > 1) {
-    // Arms carry only sort keys (read from the index); bodies are fetched for the page alone.
-    const parts = arms.map((arm) => `SELECT * FROM (SELECT ${sort.columns.join(', ')} FROM findings f
-      WHERE ${findingConditions(p, q, undefined, arm).join(' AND ')} ORDER BY ${order('f.')} LIMIT ${p.add(q.limit + 1)}) a`);
+  if (arms && arms.length === 0) return { text: `${base} WHERE 1 = 0`, values: [] };
+  if (arms && (arms.length > 1 || q.sort === 'problems')) {
+    // Arms carry only sort keys (read from the index); bodies are fetched for the page alone. In problems order an
+    // arm's rank is a constant and the check index orders the rest.
+    const parts = arms.map((arm) => {
+      const columns = arm.rank === undefined ? sort.columns.join(', ') : [`${arm.rank} AS status_rank`, ...sort.columns.slice(1)].join(', ');
+      const armOrder = arm.rank === undefined ? order('f.') : order('f.').split(', ').slice(1).join(', ');
+      return `SELECT * FROM (SELECT ${columns} FROM findings f
+      WHERE ${findingConditions(p, q, undefined, arm).join(' AND ')} ORDER BY ${armOrder} LIMIT ${p.add(q.limit + 1)}) a`;
+    });
     const page = `SELECT * FROM (${parts.join(' UNION ALL ')}) x ORDER BY ${order('x.')} LIMIT ${p.add(q.limit + 1)}`;
     return {
       text: `SELECT ${FINDING_COLUMNS} FROM (${page}) u JOIN findings f ON f.node = u.node AND f.fid = u.fid
@@ -158,12 +192,13 @@ export function factsQuery(dialect: Dialect, sel: FactSelector): { text: string;
 
 /** A findings row as both drivers return it (PostgreSQL BIGINTs are parsed to numbers by the store). */
 export interface FindingRowOut {
-  node: string; fid: string; body: string; sev_rank: number; first_seen: number; changed_at: number;
+  node: string; fid: string; body: string; sev_rank: number; status_rank: number; first_seen: number; changed_at: number;
   last_seen: number | null; resolved_at: number | null; last_scan: number;
 }
 
 export function sortKeyOf(sort: FindingSort, row: FindingRowOut): unknown[] {
   switch (sort) {
+    case 'problems': return [Number(row.status_rank), Number(row.sev_rank), Number(row.changed_at), row.node, row.fid];
     case 'severity': return [Number(row.sev_rank), Number(row.changed_at), row.node, row.fid];
     case 'recent': return [Number(row.changed_at), row.node, row.fid];
     case 'node': return [row.node, row.fid];

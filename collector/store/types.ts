@@ -17,7 +17,11 @@ export interface StoredFinding {
   resolvedAt: number | null;
 }
 
-export const FINDING_SORTS = ['severity', 'recent', 'node'] as const;
+/**
+ * `problems`: failures, then errors, warnings, passes and skips, each most severe first, then most recently changed;
+ * `severity`: most severe first whatever the status; `recent`: most recently changed; `node`: by node and id.
+ */
+export const FINDING_SORTS = ['problems', 'severity', 'recent', 'node'] as const;
 export type FindingSort = (typeof FINDING_SORTS)[number];
 
 /** `resolved` selects resolved findings; the other statuses select open findings with that status. */
@@ -223,6 +227,10 @@ export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending migrations; returns the schema version. */
   migrate(): Promise<number>;
+  /**
+   * Readiness: real queries; when the last write failed for a store fault (a full disk), a probe write as well, so
+   * the store is not ready until writes work again. Throws StoreUnavailableError (store/errors.ts) when a fault is known.
+   */
   ping(): Promise<void>;
   /** Applies validated messages in order, in one transaction, deduping by (node, seq). */
   applyBatch(messages: IngestMessage[], receivedAt: number): Promise<IngestResult[]>;

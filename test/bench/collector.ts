@@ -82,7 +82,8 @@ async function httpRound(c: RunningCollector): Promise<Phase> {
 
 function queries(): Array<[string, (node: string) => string]> {
   return [
-    ['findings (default: open, by severity)', () => '/api/v1/findings'],
+    ['findings (default: open, problems first)', () => '/api/v1/findings'],
+    ['findings?sort=severity', () => '/api/v1/findings?sort=severity'],
     ['findings?status=fail', () => '/api/v1/findings?status=fail'],
     ['findings?node=N', (n) => `/api/v1/findings?node=${n}`],
     ['findings?status=fail&severity=critical', () => '/api/v1/findings?status=fail&severity=critical'],

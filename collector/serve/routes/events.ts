@@ -21,8 +21,8 @@ export const eventsRoutes: RoutePlugin = async (app, { ctx }) => {
           description: 'a stream of events, each `id:`, `event:` and one JSON `data:` line; the first also sets `retry:`',
           content: { [EVENT_STREAM]: { schema: z.string() } },
         },
-        503: ErrorBody.describe('as many streams are open as the collector allows; retry later'),
         ...tokenRouteErrors('read'),
+        503: ErrorBody.describe('as many streams are open as the collector allows (retry later), or the store cannot answer'),
       },
     },
   }, async (_req, reply) => {

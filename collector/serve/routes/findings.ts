@@ -19,7 +19,8 @@ export const FindingsQuery = query({
   pod: param.text('pod name (container findings)', { maxLength: 253 }),
   since: param.time('new or changed at or after this time'),
   q: param.text('case-insensitive text in the finding (title, ids, resource, evidence)', { maxLength: 200 }),
-  sort: param.oneOfOr(FINDING_SORTS, 'severity', 'severity (then most recently changed), recent, or node'),
+  sort: param.oneOfOr(FINDING_SORTS, 'problems',
+    'problems (failures, then errors, warnings, passes and skips, each most severe first; then most recently changed), severity, recent, or node'),
   limit: param.integer('page size', { min: 1, max: 1000, default: 100 }),
   cursor: param.cursor(),
 });

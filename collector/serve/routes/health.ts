@@ -1,5 +1,6 @@
 // The routes beside the API: liveness, readiness, Prometheus metrics and the OpenAPI document.
 import { z } from 'zod';
+import { StoreUnavailableError } from '../../store/errors.js';
 import type { RoutePlugin } from '../context.js';
 import { NO_PARAMS } from '../params.js';
 import { HealthBody, NotReadyBody, OPEN_ROUTE_ERRORS, OpenApiDocument, ReadyBody, tokenRouteErrors } from '../schemas.js';
@@ -20,17 +21,19 @@ export const healthRoutes: RoutePlugin = async (app, { ctx }) => {
   app.get('/readyz', {
     config: { role: null },
     schema: {
-      summary: 'Readiness: the store answers',
+      summary: 'Readiness: the store answers real queries, and takes writes again after one failed',
       querystring: NO_PARAMS,
       response: { 200: ReadyBody.describe('ready'), 503: NotReadyBody.describe('closing, or the store does not answer'), ...OPEN_ROUTE_ERRORS },
     },
   }, async (_req, reply) => {
     if (closing) return reply.code(503).send({ status: 'closing' });
     try {
+      // Real queries; after a failed write (a full disk) a probe write too: not ready until writes work again.
       await ctx.store.ping();
       return { status: 'ready' as const, store: ctx.store.kind };
     } catch (err) {
-      return reply.code(503).send({ status: 'store unavailable', message: err instanceof Error ? err.message : String(err) });
+      const message = err instanceof Error ? err.message : String(err);
+      return reply.code(503).send({ status: 'store unavailable', message, ...(err instanceof StoreUnavailableError ? { fault: err.fault } : {}) });
     }
   });
 

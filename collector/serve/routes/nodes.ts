@@ -16,7 +16,7 @@ const NodesQuery = query({
 });
 
 const NodeQuery = query({
-  limit: param.integer('most current findings returned (most severe first)', { min: 1, max: 5000, default: 1000 }),
+  limit: param.integer('most current findings returned (problems first)', { min: 1, max: 5000, default: 1000 }),
   history: param.integer('most history entries returned', { min: 1, max: 1000, default: 100 }),
 });
 
@@ -80,7 +80,7 @@ export const nodesRoutes: RoutePlugin = async (app, { ctx }) => {
     const node = await ctx.store.node(name);
     if (!node) return reply.code(404).send({ error: 'Not Found', message: `no node named ${JSON.stringify(name)}` });
     const [findings, events, scores] = await Promise.all([
-      ctx.store.findings({ node: name, sort: 'severity', limit }),
+      ctx.store.findings({ node: name, sort: 'problems', limit }),
       ctx.store.findingEvents(name, history),
       ctx.store.nodeScores(name, history),
     ]);

@@ -4,8 +4,10 @@
 import { z } from 'zod';
 import { deliveryMetrics } from '../../ingest/ingestor.js';
 import { writerOf } from '../../ingest/identity.js';
+import { IngestValidationError, ReservedNodeError } from '../../ingest/types.js';
+import { validateReport } from '../../ingest/validate.js';
 import { callerOf } from '../auth.js';
-import { InvalidBody } from '../compilers.js';
+import { documentedOnly, InvalidBody } from '../compilers.js';
 import type { RoutePlugin } from '../context.js';
 import { NO_PARAMS } from '../params.js';
 import { BadParameterBody, ErrorBody, IngestAnswer, InvalidReportBody, NodeReportBody, tokenRouteErrors } from '../schemas.js';
@@ -14,19 +16,22 @@ const JSON_BODY = /^application\/json\s*(;|$)/i;
 
 export const reportsRoutes: RoutePlugin = async (app, { ctx }) => {
   const refusals = deliveryMetrics(ctx.metrics.registry);
-  // A report that fails the schema is counted and answered with what is wrong; other errors go up to the app's handler.
+  // A report that fails the schema or a limit is counted and answered with what is wrong; other errors (a reserved
+  // node's 403 among them) go up to the app's handler.
   app.setErrorHandler(async (err, _req, reply) => {
-    if (!(err instanceof InvalidBody)) throw err;
+    if (err instanceof ReservedNodeError || (!(err instanceof InvalidBody) && !(err instanceof IngestValidationError))) throw err;
     ctx.metrics.ingestMessages.inc({ kind: 'full', result: 'invalid' });
     return reply.code(400).send({ error: 'Bad Request', message: `invalid report: ${err.issues[0]}`, issues: err.issues });
   });
 
   app.post('/api/v1/reports', {
     config: { role: 'report' },
+    bodyLimit: ctx.maxReportBytes,
     schema: {
       summary: 'Ingest one node report (the output of `vigil-agent scan --format json`) as a full snapshot',
       querystring: NO_PARAMS,
-      body: NodeReportBody,
+      // Checked by the handler (ingest/validate.ts), a slice at a time, with the limits every transport applies.
+      body: documentedOnly(NodeReportBody),
       response: {
         200: IngestAnswer.describe('stored (or a duplicate, which changed nothing)'),
         ...tokenRouteErrors('report'),
@@ -34,10 +39,11 @@ export const reportsRoutes: RoutePlugin = async (app, { ctx }) => {
         403: ErrorBody.describe('the token lacks the report role, or may not write this node (bound to other nodes, or the '
           + 'node reports with an identity of its own)'),
         400: z.union([InvalidReportBody, BadParameterBody, ErrorBody])
-          .describe('not a valid report (`issues` says why; nothing was stored), not JSON, or a bad parameter'),
+          .describe('not a valid report (`issues` says why, naming the field; nothing was stored), not JSON, or a bad parameter'),
         413: ErrorBody.describe('larger than --max-report-size'),
         415: ErrorBody.describe('not application/json'),
-        503: ErrorBody.describe('the ServiceAccount signing keys cannot be fetched right now'),
+        503: ErrorBody.describe('the ServiceAccount signing keys cannot be fetched right now, or the store is corrupt or cannot be read'),
+        507: ErrorBody.describe('the disk holding the store is full; nothing was stored (send it again later)'),
       },
     },
     preValidation: async (req, reply) => {
@@ -45,7 +51,9 @@ export const reportsRoutes: RoutePlugin = async (app, { ctx }) => {
       return reply.code(415).send({ error: 'Unsupported Media Type', message: 'send the report as application/json' });
     },
   }, async (req, reply) => {
-    const report = req.body;
+    // The caller was authenticated before the body was read (the onRequest hook); the body is checked here, a slice
+    // at a time, with the limits every transport applies.
+    const report = await validateReport(req.body);
     const node = report.node.name;
     const caller = callerOf(req);
     const who = { transport: 'rest', peer: req.ip, identity: caller.kind, ...caller.detail, reportNode: node };

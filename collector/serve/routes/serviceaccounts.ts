@@ -118,8 +118,8 @@ export const serviceAccountsRoutes: RoutePlugin = async (app, { ctx }) => {
       response: {
         200: PermissionsBody.describe('every grant, the security-relevant capabilities, the pods that run as it'),
         404: ErrorBody.describe('no such ServiceAccount, and no binding names it'),
-        503: ErrorBody.describe('the collector does not read the Kubernetes API (--no-kube, no in-cluster config), or has not read RBAC yet'),
         ...tokenRouteErrors('read'),
+        503: ErrorBody.describe('the collector does not read the Kubernetes API (--no-kube, no in-cluster config), or has not read RBAC yet'),
       },
     },
   }, async (req, reply) => {

@@ -121,10 +121,10 @@ describe('serve options', () => {
     expect(() => size('lots')).toThrow(/^--max-report-size: "lots" is not a size/);
   });
 
-  it('keeps its defaults (a 32 MiB report limit), takes :port as every interface, carries the transport options through', () => {
+  it('keeps its defaults (an 8 MiB report limit, which fits 5,000 findings), takes :port as every interface, carries the transport options through', () => {
     const serve = addServeOptions(new Command('serve')).parse(['--data-dir', '/tmp/x', '--no-auth'], { from: 'user' });
     expect(resolveServeOptions(serve.opts<RawServeOptions>())).toMatchObject({
-      maxReportBytes: 33_554_432, retentionMs: 30 * 86_400_000, reportIntervalMs: 300_000, correlateIntervalMs: 5_000,
+      maxReportBytes: 8_388_608, retentionMs: 30 * 86_400_000, reportIntervalMs: 300_000, correlateIntervalMs: 5_000,
       http: { host: '127.0.0.1', port: 8080 } });
     expect(() => resolveServeOptions({ ...raw, httpListen: ':8080' })).toThrow(/loopback --http-listen address, not 0\.0\.0\.0/);
     expect(() => resolveServeOptions({ ...raw, httpListen: '127.0.0.1' })).toThrow(/^--http-listen: "127.0.0.1" is not HOST:PORT/);

@@ -44,11 +44,49 @@ describe('migration 2 (failures by severity, trend, change feed)', () => {
       db.close();
 
       const store = new SqliteStore(dir.path);
-      expect(await store.migrate()).toBe(3);
+      expect(await store.migrate()).toBe(4);
       expect((await store.node('w1'))?.failingBySeverity).toEqual({ critical: 1, high: 2, medium: 0, low: 0, info: 0 });
       expect((await store.node('w2'))?.failingBySeverity).toEqual({ critical: 0, high: 0, medium: 0, low: 0, info: 0 });
       expect(await store.trend(0)).toEqual([]);
       await store.close();
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
+
+describe('migration 4 (problems-first order, readiness probe) after the dashboard (2) and identity (3) ones', () => {
+  it('migrates a database at version 3 in order: ranks its stored findings, keeps their nodes\' identity and counts', async () => {
+    const dir = tempDir('migrate-v4');
+    try {
+      const db = new Database(join(dir.path, SQLITE_FILE));
+      expect(await runMigrations(sqliteMigrationConnection(db), migrations('sqlite').slice(0, 3))).toBe(3);
+      db.prepare(`INSERT INTO nodes (name, roles, role_key, info, first_seen, last_report, last_scan, last_seq, epoch, identity_kind,
+        identity_subject, bound_at, fail, warn, fail_high) VALUES ('w1', '["worker"]', 'worker', '{}', 0, 0, 0, 7, 'e1',
+        'service-account', 'system:serviceaccount:vigil:vigil-agent', 5, 1, 1, 1)`).run();
+      const insert = db.prepare(`INSERT INTO findings (node, fid, check_id, status, severity, sev_rank, resource_kind, body, first_status,
+        first_seen, changed_at) VALUES ('w1', ?, 'c', ?, ?, ?, 'component', ?, ?, 0, ?)`);
+      const body = (fid: string, status: string, severity: string) => JSON.stringify({ id: fid, checkId: 'c', status, severity });
+      insert.run('skip-critical', 'skip', 'critical', 4, body('skip-critical', 'skip', 'critical'), 'skip', 3);
+      insert.run('warn-info', 'warn', 'info', 0, body('warn-info', 'warn', 'info'), 'warn', 2);
+      insert.run('fail-high', 'fail', 'high', 3, body('fail-high', 'fail', 'high'), 'fail', 1);
+      db.close();
+
+      const store = new SqliteStore(dir.path);
+      expect(await store.migrate()).toBe(4);
+      const order = (await store.findings({ sort: 'problems', limit: 10 })).items.map((i) => i.finding.id);
+      expect(order).toEqual(['fail-high', 'warn-info', 'skip-critical']);
+      expect(await store.node('w1')).toMatchObject({ lastSeq: 7, epoch: 'e1', boundAt: 5, identity: { kind: 'service-account' },
+        failingBySeverity: { critical: 0, high: 1, medium: 0, low: 0, info: 0 } });
+      await store.ping();
+      await store.close();
+      const after = new Database(join(dir.path, SQLITE_FILE), { readonly: true });
+      const names = after.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
+      after.close();
+      expect(names).toEqual([
+        { version: 1, name: 'initial schema' }, { version: 2, name: 'failures by severity per node, trend, change feed' },
+        { version: 3, name: 'node identity and sequence epochs' }, { version: 4, name: 'problems-first order and the readiness probe' },
+      ]);
     } finally {
       dir.cleanup();
     }

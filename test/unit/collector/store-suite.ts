@@ -1,6 +1,6 @@
 // The one Store suite: run against SQLite (unit) and a real PostgreSQL (integration) with the same expectations.
 import { beforeEach, afterEach, expect, it } from 'vitest';
-import type { ChangeKey, HistoryKey, Store, StoredChanges } from '../../../collector/store/types.js';
+import type { ChangeKey, HistoryKey, LifecycleStatus, Store, StoredChanges } from '../../../collector/store/types.js';
 import { SCHEMA_VERSION } from '../../../collector/store/migrations.js';
 import { finding, full, iso, report, T0 } from './helpers.js';
 
@@ -180,6 +180,45 @@ export function defineStoreSuite(open: () => Promise<StoreHandle>): void {
     expect(recent).toEqual([...recent].sort((x, y) => y - x));
   });
 
+  it('orders problems first (fail, error, warn, pass, skip; then severity, then recency) and pages through that order', async () => {
+    const statuses = ['skip', 'pass', 'warn', 'error', 'fail'] as const;
+    const severities = ['critical', 'low', 'high', 'info', 'medium'] as const;
+    for (const [n, node] of ['p1', 'p2', 'p3'].entries()) {
+      const findings = Array.from({ length: 25 }, (_, i) => finding({ checkId: `chk-${i % 5}`, status: statuses[(i + n) % 5],
+        severity: severities[Math.floor(i / 5)], resource: { kind: 'file', path: `/etc/f-${i}` } }));
+      await store.applyBatch([full(report(node, findings, { scannedAt: iso(T0 + n * 1000) }))], T0 + n * 1000);
+    }
+    const statusRank = { fail: 4, error: 3, warn: 2, pass: 1, skip: 0 };
+    const sevRank = { critical: 4, high: 3, medium: 2, low: 1, info: 0 };
+    const key = (i: { finding: { status: keyof typeof statusRank; severity: keyof typeof sevRank }; changedAt: number }): number[] =>
+      [statusRank[i.finding.status], sevRank[i.finding.severity], i.changedAt];
+    const notAfter = (a: number[], b: number[]): boolean => {
+      const k = a.findIndex((v, j) => v !== b[j]);
+      return k < 0 || a[k] > b[k];
+    };
+    const descending = (items: Array<Parameters<typeof key>[0]>): boolean =>
+      items.every((item, i) => i === 0 || notAfter(key(items[i - 1]), key(item)));
+    for (const q of [{}, { check: 'chk-2' }, { component: 'kubelet' }, { status: ['warn', 'skip', 'fail'] as LifecycleStatus[] }, { node: 'p2' }]) {
+      const all = (await store.findings({ sort: 'problems', limit: 1000, ...q })).items;
+      expect(all.length, JSON.stringify(q)).toBeGreaterThan(0);
+      expect(descending(all), JSON.stringify(q)).toBe(true);
+      const seen: string[] = [];
+      let after: unknown[] | undefined;
+      for (let pages = 0; pages < 100; pages++) {
+        const page = await store.findings({ sort: 'problems', limit: 4, after, ...q });
+        seen.push(...page.items.map((i) => `${i.node}/${i.finding.id}`));
+        if (!page.nextAfter) break;
+        after = page.nextAfter;
+      }
+      expect(seen, JSON.stringify(q)).toEqual(all.map((i) => `${i.node}/${i.finding.id}`));
+    }
+    const first = (await store.findings({ sort: 'problems', limit: 15 })).items;
+    expect(first.map((i) => i.finding.status)).toEqual(Array(15).fill('fail'));
+    expect(first[0].finding.severity).toBe('critical');
+    const last = (await store.findings({ sort: 'problems', limit: 1000 })).items.slice(-15);
+    expect(last.every((i) => i.finding.status === 'skip')).toBe(true);
+  });
+
   it('lists nodes by role and report time with a cursor; counts checks across nodes', async () => {
     for (const [i, n] of ['n1', 'n2', 'n3', 'n4'].entries()) {
       await store.applyBatch([full(report(n, [anon(i % 2 === 0)], { roles: i === 0 ? ['control-plane', 'worker'] : ['worker'], scannedAt: iso(T0) }))], T0 + i * 1000);
@@ -250,6 +289,56 @@ export function defineStoreSuite(open: () => Promise<StoreHandle>): void {
     const [listed] = (await store.nodes({ limit: 10 })).items;
     expect(listed.failingBySeverity).toEqual({ critical: 1, high: 0, medium: 0, low: 1, info: 0 });
     expect((await store.allNodes())[0].failingBySeverity).toEqual(listed.failingBySeverity);
+  });
+
+  it('a delta keeps the node\'s counts (by status, failures by severity) from its stored ones, and its change feed', async () => {
+    const heard: StoredChanges[] = [];
+    store.observe((c) => heard.push(c));
+    const f = (n: number, status: 'pass' | 'fail' | 'warn', severity: 'critical' | 'high' | 'medium' | 'low' | 'info') =>
+      finding({ checkId: `chk-${n}`, status, severity, resource: { kind: 'file', path: `/etc/f-${n}` } });
+    // What the node's open findings say, counted from the findings themselves.
+    const recount = async () => {
+      const open = (await store.findings({ node: 'w1', sort: 'node', limit: 1000 })).items;
+      const summary = { pass: 0, fail: 0, warn: 0, skip: 0, error: 0 };
+      const failing = { critical: 0, high: 0, medium: 0, low: 0, info: 0 };
+      for (const { finding: x } of open) {
+        summary[x.status]++;
+        if (x.status === 'fail') failing[x.severity]++;
+      }
+      return { summary, failingBySeverity: failing };
+    };
+    await store.applyBatch([full(report('w1', [f(1, 'fail', 'high'), f(2, 'fail', 'medium'), f(3, 'pass', 'low'), f(4, 'warn', 'info'),
+      f(5, 'fail', 'low')], { scannedAt: iso(T0) }), 1)], T0);
+    const deltas = [
+      // A failure's severity changes; a failure passes; a pass fails.
+      { upserts: [f(1, 'fail', 'critical'), f(2, 'pass', 'medium'), f(3, 'fail', 'low')], resolved: [] },
+      // A failure resolved, a new one, an unknown id, an unchanged open failure sent again.
+      { upserts: [f(6, 'fail', 'info'), f(1, 'fail', 'critical')], resolved: [f(5, 'fail', 'low').id, 'no-such-id'] },
+      // Resolved again (already resolved), and reopened in the same delta as a new resolution.
+      { upserts: [f(5, 'fail', 'high')], resolved: [f(5, 'fail', 'low').id, f(4, 'warn', 'info').id] },
+    ];
+    for (const [i, d] of deltas.entries()) {
+      await store.applyBatch([{ kind: 'delta', node: 'w1', seq: i + 2, scannedAt: iso(T0 + (i + 1) * 1000), ...d }], T0 + (i + 1) * 1000);
+      const counted = await recount();
+      expect(await store.node('w1'), `after delta ${i + 1}`).toMatchObject(counted);
+      expect((await store.nodes({ limit: 10 })).items[0]).toMatchObject(counted);
+    }
+    expect((await store.node('w1'))?.failingBySeverity).toEqual({ critical: 1, high: 1, medium: 0, low: 1, info: 1 });
+    // The cluster's counts (what the trend samples) agree with the node's.
+    const failing = { critical: 0, high: 0, medium: 0, low: 0, info: 0 };
+    for (const c of await store.openCounts()) if (c.status === 'fail') failing[c.severity] += Number(c.n);
+    expect(failing).toEqual((await store.node('w1'))?.failingBySeverity);
+    expect(heard.slice(1)).toEqual([
+      { nodes: ['w1'], truncated: false, opened: 0, changed: 3, resolved: 0 },
+      { nodes: ['w1'], truncated: false, opened: 1, changed: 0, resolved: 1 },
+      { nodes: ['w1'], truncated: false, opened: 1, changed: 0, resolved: 1 },
+    ]);
+    const feed = (await store.changes({ since: T0 + 1, node: 'w1', limit: 100 })).items.map((c) => [c.at - T0, c.checkId, c.event, c.status]);
+    expect(feed).toEqual(expect.arrayContaining([
+      [1000, 'chk-2', 'changed', 'pass'], [1000, 'chk-3', 'changed', 'fail'], [2000, 'chk-5', 'resolved', 'resolved'],
+      [2000, 'chk-6', 'new', 'fail'], [3000, 'chk-5', 'reopened', 'fail'], [3000, 'chk-4', 'resolved', 'resolved'],
+    ]));
+    expect(feed).toHaveLength(6);
   });
 
   it('tells its observers what each committed transaction changed, and nothing when nothing did', async () => {

@@ -145,7 +145,7 @@ export function Findings({ route }: { route: Route }): JSX.Element {
           <SelectFilter name="since" label="Changed" params={params}
             options={[['', 'any time'], ['1h', 'last hour'], ['24h', 'last 24 hours'], ['7d', 'last 7 days'], ['30d', 'last 30 days']]} />
           <SelectFilter name="sort" label="Sort" params={params}
-            options={[['', 'most severe'], ['recent', 'most recent'], ['node', 'by node']]} />
+            options={[['', 'problems first'], ['severity', 'most severe'], ['recent', 'most recent'], ['node', 'by node']]} />
         </div>
         <datalist id="node-names">{nodes.state === 'ok' ? nodes.data.items.map((n) => <option key={n.name} value={n.name} />) : null}</datalist>
         <datalist id="check-ids">{checks.state === 'ok' ? checks.data.items.map((c) => <option key={c.checkId} value={c.checkId}>{c.title}</option>) : null}</datalist>

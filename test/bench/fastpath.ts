@@ -21,7 +21,7 @@ import { containerdBinaries, startContainerd, TEST_IMAGE, type ContainerdHarness
 import { createTestPki, type TestPki } from '../harness/mtls.js';
 
 const ROOT = process.cwd();
-const AGENT = join(ROOT, 'dist', 'agent', 'cli.js');
+const AGENT = join(ROOT, 'dist', 'bin', 'vigil-agent.js');
 const COLLECTOR = join(ROOT, 'dist', 'collector', 'cli.js');
 const TRIALS = Number(process.env.VIGIL_BENCH_FASTPATH_TRIALS ?? 20);
 const IDLE_SECONDS = Number(process.env.VIGIL_BENCH_IDLE_SECONDS ?? 60);

@@ -117,6 +117,18 @@ describe('a lean vigil-agent scan', () => {
     expect(help.stdout).toContain('--nats-url <url>');
   });
 
+  it('run over gRPC loads the daemon and gRPC but not the NATS client (its options, yes)', async () => {
+    // Nothing listens on port 1: the snapshot is not acknowledged, and --once says so after its timeout.
+    const r = await modules(['run', '--once', '--once-timeout', '1s', '--insecure', '--collector', '127.0.0.1:1', '--node-name', 'lean-run',
+      '--outbox-dir', join(dir.path, 'outbox-run'), '--host-root', host.hostRoot, '--proc-root', host.procRoot, '--log-level', 'silent'], 'run.txt');
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/not delivered/);
+    expect(r.loaded.some((m) => /\/agent\/daemon\//.test(m))).toBe(true);
+    expect(r.loaded.some((m) => /node_modules\/@grpc\//.test(m))).toBe(true);
+    expect(r.loaded.some((m) => m.includes('/proto/nats-stream.'))).toBe(true);
+    expect(r.loaded.filter((m) => /node_modules\/(nats|nkeys\.js|tweetnacl)\//.test(m))).toEqual([]);
+  });
+
   it('scan --log-level info logs on stderr, never on stdout', async () => {
     const r = await modules(['scan', '--format', 'json', '--log-level', 'info', '--host-root', host.hostRoot, '--proc-root', host.procRoot], 'scan-log.txt');
     expect(r.code).toBe(0);

@@ -12,8 +12,10 @@
 // What a look costs (measured on the project's VM, ~85 pids; `npm run bench fastpath` records it): the pid list is
 // one readdir (~0.06 ms). Every read of /proc/net/tcp walks the kernel's whole TCP hash table (0.7–3.5 ms, even
 // when nearly empty), while /proc/net/sockstat{,6} cost ~0.015 ms together: the tables are read only when the
-// socket counters moved, and at least every 10 s (a socket closed as another opened leaves the counters as they
-// were). Reading them every tick instead cost ~1.8 ms per tick, 20× more.
+// socket counters moved (in use, orphaned, in TIME_WAIT, allocated), and at least every second: a socket that closed
+// as another opened can leave them as they were, and on a shared host that happened to 1 listener in 40 (BENCHMARKS.md,
+// fast path), which then waited for this floor. Reading the tables every tick instead cost ~1.8 ms per tick; once a
+// second, ~0.2 % of a core on this VM.
 import { createHash } from 'node:crypto';
 import type { ComponentFact, ComponentName, IgnoredProcess, Snapshot } from '../facts/snapshot.js';
 import type { ContainerFact } from '../facts/containers.js';
@@ -28,11 +30,15 @@ import { parseProcNet } from './sockets/proc-net.js';
 
 const TABLES: SocketProtocol[] = ['tcp', 'tcp6', 'udp', 'udp6'];
 const TABLE_MAX_BYTES = 16 * 1024 * 1024;
-const TABLES_AT_LEAST_MS = 10_000;
+const TABLES_AT_LEAST_MS = 1_000;
 /** Enough of a command line for argv[0] and a subcommand (hyperkube, k3s). */
 const CMDLINE_HEAD = 4096;
-/** The kernel's count of hashed (bound or listening or connected) sockets per protocol: a new listener moves it. */
-const IN_USE = /^(TCP6?|UDP6?): inuse (\d+)/gm;
+/**
+ * The kernel's socket counters per protocol: hashed (bound, listening or connected) sockets, and for TCP the orphaned,
+ * TIME_WAIT and allocated ones. A new listener moves `inuse`; the others make a coincidence (one socket gone as the
+ * listener came) show more often. `mem` is left out: it moves with every buffered byte.
+ */
+const COUNTERS = /^(TCP6?|UDP6?): inuse (\d+)(?: orphan (\d+) tw (\d+) alloc (\d+))?/gm;
 
 const digest = (text: string): string => createHash('sha1').update(text).digest('base64url');
 
@@ -91,7 +97,8 @@ export class HostProbe {
     // The host's network namespace is pid 1's when visible (hostPID), else our own, as the socket scan decides.
     const prefix: (string | number)[] = this.host.readProcLink([1, 'ns', 'net']) !== undefined ? [1] : [];
     const counters = ['sockstat', 'sockstat6']
-      .map((f) => [...(this.host.readProcText([...prefix, 'net', f], 64 * 1024) ?? '').matchAll(IN_USE)].map((m) => `${m[1]}=${m[2]}`).join(' '))
+      .map((f) => [...(this.host.readProcText([...prefix, 'net', f], 64 * 1024) ?? '').matchAll(COUNTERS)]
+        .map((m) => `${m[1]}=${m.slice(2).filter((n) => n !== undefined).join('/')}`).join(' '))
       .join(' ').trim();
     const now = this.now();
     if (counters !== '' && counters === this.lastCounters && now - this.tablesReadAt < TABLES_AT_LEAST_MS) return this.lastSignature;

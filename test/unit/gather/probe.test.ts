@@ -87,6 +87,27 @@ describe('probe', () => {
     expect(p.listeners()).not.toBe(second);
   });
 
+  it('reads the tables when any counter but mem moved, and within a second when none did', async () => {
+    const sockstat = (tw: number): string => `sockets: used 51\nTCP: inuse 2 orphan 0 tw ${tw} alloc 5 mem 232\nUDP: inuse 0 mem 0\n`;
+    built = buildHost({ procs: [{ pid: 10, argv: ['init'] }], procFiles: {
+      'net/tcp': HEADER + tcpLine('00000000:1F90', '0A', 7001), 'net/sockstat': sockstat(197), 'net/sockstat6': 'TCP6: inuse 0\nUDP6: inuse 0\n',
+    } });
+    let clock = 1_000_000;
+    const p = new HostProbe(new HostAccess(built), () => clock);
+    const first = p.listeners();
+    // A listener came as a connection went (inuse as it was), the closing side left in TIME_WAIT: tw moved.
+    appendFileSync(join(built.procRoot, 'net/tcp'), tcpLine('00000000:2382', '0A', 7003));
+    writeFileSync(join(built.procRoot, 'net/sockstat'), sockstat(198));
+    const second = p.listeners();
+    expect(second).not.toBe(first);
+    // The same with no counter moved at all: seen once a second has passed since the tables were last read.
+    appendFileSync(join(built.procRoot, 'net/tcp'), tcpLine('00000000:2383', '0A', 7004));
+    clock += 500;
+    expect(p.listeners()).toBe(second);
+    clock += 501;
+    expect(p.listeners()).not.toBe(second);
+  });
+
   it('sees a real listener opened on this machine', async () => {
     const p = new HostProbe(new HostAccess({ hostRoot: '/', procRoot: '/proc' }));
     const before = p.listeners();

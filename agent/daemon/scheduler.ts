@@ -29,6 +29,12 @@ import type { ContainerEventStream, FastPathSources } from './sources.js';
 
 export type ContainerWatchMode = 'auto' | 'events' | 'state-dir';
 
+/** containerd's topic of each event kind: the label of the events metric. */
+const TOPICS: Record<ContainerdEvent['kind'], string> = {
+  'task-start': '/tasks/start', 'task-exit': '/tasks/exit', 'task-delete': '/tasks/delete',
+  'container-create': '/containers/create', 'container-delete': '/containers/delete',
+};
+
 interface ScanSchedulerOptions {
   scan: ScanOptions;
   host: HostAccess;
@@ -265,7 +271,7 @@ export class ScanScheduler {
     const { metrics, log } = this.opts;
     this.events = this.sources.containerEvents({
       onEvent: (e: ContainerdEvent) => {
-        metrics.containerEvents.inc({ topic: e.topic });
+        metrics.containerEvents.inc({ topic: TOPICS[e.kind] });
         if (!changesPosture(e)) return;
         this.enqueueContainers([e.containerId]);
         this.confirmIds.add(e.containerId);

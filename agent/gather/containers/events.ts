@@ -20,8 +20,6 @@ import { Backoff, sleep } from '../../../common/backoff.js';
 interface EventBase {
   /** The containerd namespace (`k8s.io` for Kubernetes pods). */
   namespace: string;
-  /** containerd's topic: `/tasks/start`, `/containers/delete`, … */
-  topic: string;
   /** When containerd published it. */
   at: Date;
 }
@@ -194,7 +192,7 @@ export function decodeEnvelope(message: protobuf.Message): ContainerdEvent | und
   } catch {
     return undefined;
   }
-  const base: EventBase = { namespace: env.namespace, topic: env.topic, at: asDate(env.timestamp) ?? new Date() };
+  const base: EventBase = { namespace: env.namespace, at: asDate(env.timestamp) ?? new Date() };
   const text = (v: unknown): string => (typeof v === 'string' ? v : '');
   const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
   const exitedAt = asDate(p.exited_at as Timestamp | undefined);

@@ -158,13 +158,13 @@ describe('the fast path', () => {
     expect(r.regathered[0]).toMatchObject({ containers: 'all' }); // nothing is replayed: everything is read
     const before = r.calls.containers;
     const at = new Date();
-    r.events!.onEvent({ kind: 'task-start', topic: '/tasks/start', containerId: 'abc', namespace: 'k8s.io', pid: 4242, at });
+    r.events!.onEvent({ kind: 'task-start', containerId: 'abc', namespace: 'k8s.io', pid: 4242, at });
     await until('the containers re-gathered', () => r.scans.find((s) => s.trigger.includes('containers')) && r.calls.containers > before);
     await until('the confirming re-read', () => r.calls.containers >= before + 2, 3_000);
     expect(r.calls.sockets).toBeGreaterThanOrEqual(2); // a container's sockets come with it
     expect(r.regathered.slice(-2)).toEqual([{ processes: false, sockets: true, containers: ['abc'] }, { processes: false, sockets: true, containers: ['abc'] }]);
     // An exec ending inside a container changes nothing the checks read.
-    r.events!.onEvent({ kind: 'task-exit', topic: '/tasks/exit', containerId: 'abc', execId: 'exec-1', namespace: 'k8s.io', pid: 4300, exitStatus: 0, at });
+    r.events!.onEvent({ kind: 'task-exit', containerId: 'abc', execId: 'exec-1', namespace: 'k8s.io', pid: 4300, exitStatus: 0, at });
     await new Promise((res) => setTimeout(res, 700));
     expect(r.calls.containers).toBe(before + 2);
   });

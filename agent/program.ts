@@ -21,9 +21,14 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-const DEFAULT_RESCAN_MS = 30_000;
+/**
+ * The full rescan is a safety net: the fast path, the file watchers and the runtime's events see changes at once,
+ * and a rescan of a busy node costs most of an idle agent's CPU (BENCHMARKS.md, fast path).
+ */
+const DEFAULT_RESCAN_MS = 300_000;
 const DEFAULT_FULL_MS = 300_000;
-const DEFAULT_FAST_MS = 1_000;
+/** A new listener waits at most this long to be seen; a look costs ~0.1 ms here (BENCHMARKS.md, fast path). */
+const DEFAULT_FAST_MS = 500;
 const DEFAULT_ONCE_TIMEOUT_MS = 120_000;
 export const CONTAINER_WATCH_MODES = ['auto', 'events', 'state-dir'] as const;
 

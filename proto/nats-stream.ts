@@ -3,11 +3,11 @@
 // (collector/ingest/transports/findings-stream.ts); agents only publish. Names are in proto/nats.ts.
 import { existsSync, readFileSync } from 'node:fs';
 import { Option } from 'commander';
-import {
-  connect, credsAuthenticator, nkeyAuthenticator, tokenAuthenticator, usernamePasswordAuthenticator,
-  type Authenticator, type ConnectionOptions, type NatsConnection,
-} from 'nats';
+import type { Authenticator, ConnectionOptions, NatsConnection } from 'nats';
 import { redactUrl } from '../common/address.js';
+
+/** The NATS client itself is loaded only to connect: an agent that ships over gRPC never loads it (a few MiB resident). */
+type Nats = typeof import('nats');
 
 export interface NatsClientOptions {
   /** One server URL or a comma list (`nats://`, `tls://`). */
@@ -72,7 +72,8 @@ export function natsClientFromValues(values: object, name: string, inboxPrefix?:
   };
 }
 
-function authenticator(o: NatsClientOptions): Authenticator | undefined {
+function authenticator(nats: Nats, o: NatsClientOptions): Authenticator | undefined {
+  const { credsAuthenticator, nkeyAuthenticator, tokenAuthenticator, usernamePasswordAuthenticator } = nats;
   if (o.user) return usernamePasswordAuthenticator(o.user, o.password);
   if (o.token) return tokenAuthenticator(o.token);
   const seedFile = o.nkeySeedFile;
@@ -82,7 +83,7 @@ function authenticator(o: NatsClientOptions): Authenticator | undefined {
   return undefined;
 }
 
-function natsConnectionOptions(o: NatsClientOptions): ConnectionOptions {
+function natsConnectionOptions(nats: Nats, o: NatsClientOptions): ConnectionOptions {
   const opts: ConnectionOptions = {
     servers: o.url.split(',').map((s) => s.trim()).filter(Boolean),
     name: o.name,
@@ -91,7 +92,7 @@ function natsConnectionOptions(o: NatsClientOptions): ConnectionOptions {
     reconnectTimeWait: 500,
     timeout: 5_000,
   };
-  const auth = authenticator(o);
+  const auth = authenticator(nats, o);
   if (auth) opts.authenticator = auth;
   if (o.inboxPrefix) opts.inboxPrefix = o.inboxPrefix;
   if (o.tlsCa || o.tlsCert) {
@@ -100,8 +101,9 @@ function natsConnectionOptions(o: NatsClientOptions): ConnectionOptions {
   return opts;
 }
 
-export function connectNats(o: NatsClientOptions): Promise<NatsConnection> {
-  return connect(natsConnectionOptions(o));
+export async function connectNats(o: NatsClientOptions): Promise<NatsConnection> {
+  const nats = await import('nats');
+  return nats.connect(natsConnectionOptions(nats, o));
 }
 
 /** The server URLs as logs may show them: without any user:password@. */

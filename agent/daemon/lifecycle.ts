@@ -28,7 +28,7 @@ export interface DaemonOptions extends ScanOptions {
   rescanIntervalMs: number;
   /** A full snapshot at least this often (default 5 min). */
   fullIntervalMs?: number;
-  /** The fast path's period (default 1 s; 0 turns it off). */
+  /** The fast path's period (default 500 ms; 0 turns it off). */
   fastIntervalMs?: number;
   containerWatch?: ContainerWatchMode;
   cluster?: string;
@@ -78,8 +78,8 @@ export async function startDaemon(opts: DaemonOptions & OptionValues, log: Logge
 
   let emitter: OutboxEmitter | undefined;
   const scheduler = new ScanScheduler({
-    scan: opts, host, sources: opts.sources ?? hostSources(opts), stateDir: opts.outboxDir,
-    rescanIntervalMs: opts.rescanIntervalMs, fastIntervalMs: opts.fastIntervalMs ?? 1_000,
+    scan: opts, host, sources: opts.sources ?? hostSources(opts, host), stateDir: opts.outboxDir,
+    rescanIntervalMs: opts.rescanIntervalMs, fastIntervalMs: opts.fastIntervalMs ?? 500,
     containerWatch: opts.containerWatch ?? 'auto', debounceMs: opts.debounceMs, confirmDelayMs: opts.confirmDelayMs, metrics, log,
     onScanned: (trigger, paths) => emitter?.scanned(scheduler.report(), trigger, paths),
   });

@@ -1,13 +1,14 @@
 // When the daemon looks again, and at what. A full scan at start and every --rescan-interval; between them:
 // - files the checks declare are watched (inotify): a change re-stats them and re-runs the checks that read them at
 //   once, and a full gather confirms shortly after (content edits, new files);
-// - the fast path, every --fast-interval: a cheap probe (the pid list, a signature of the listening sockets) and the
+// - the fast path, every --fast-interval: gather's probe (the pid list, a signature of the listening sockets) and the
 //   polled inputs (kernel settings, at a period set by what reading them costs). A new listener re-gathers the
-//   sockets; a component's process gone or a new one started (a restart with new flags) runs a full scan;
-// - container runtime events: a task start re-gathers the containers (and their sockets) at once. Without events,
-//   a change in the runtime's state dir does, and a finding says so.
-// Each re-gather re-runs only the checks that declare they read what changed. Work is serialized: what arrives
-// during a scan is merged into the next one.
+//   sockets; a component's process gone or a new one started (a restart with new flags) re-gathers the components,
+//   and what follows from them only when a component's pid or command line really changed;
+// - container runtime events: a task start re-gathers that container (and its sandbox, and the sockets) at once.
+//   Without events, a change in the runtime's state dir re-gathers all containers, and a finding says so.
+// Each re-gather (gather/probe.ts regather) re-reads only what it is asked, and only the checks that declare they read
+// what changed run again. Work is serialized: what arrives during a scan is merged into the next one.
 import { posix } from 'node:path';
 import type { Logger } from 'pino';
 import { summarize } from '../../proto/findings.js';
@@ -17,15 +18,22 @@ import { containerEventsFallbackCheck, pollingFallbackCheck } from '../evaluate/
 import { covers, inputTargets, type FactKind } from '../facts/inputs.js';
 import type { Snapshot } from '../facts/snapshot.js';
 import type { HostAccess } from '../gather/host.js';
-import { scanNode, selectChecks, type ScanOptions } from '../scan.js';
+import { buildReport, scanNode, selectChecks, type ScanOptions } from '../scan.js';
 import type { AgentMetrics } from '../ship/metrics.js';
 import { patchFileFacts, reevaluate } from '../watch/fast-path.js';
 import { SensitiveFiles } from '../watch/sensitive.js';
 import { sensitiveKind, watchTargets, type SensitiveKind, type WatchTarget } from '../watch/targets.js';
 import { HostWatcher } from '../watch/watcher.js';
-import type { ContainerEvent, ContainerEventStream, FastPathSources } from './sources.js';
+import type { ContainerdEvent } from '../gather/containers/events.js';
+import type { ContainerEventStream, FastPathSources } from './sources.js';
 
 export type ContainerWatchMode = 'auto' | 'events' | 'state-dir';
+
+/** containerd's topic of each event kind: the label of the events metric. */
+const TOPICS: Record<ContainerdEvent['kind'], string> = {
+  'task-start': '/tasks/start', 'task-exit': '/tasks/exit', 'task-delete': '/tasks/delete',
+  'container-create': '/containers/create', 'container-delete': '/containers/delete',
+};
 
 interface ScanSchedulerOptions {
   scan: ScanOptions;
@@ -46,8 +54,8 @@ interface ScanSchedulerOptions {
   onScanned(trigger: string, paths: string[]): void;
 }
 
-/** Facts the fast path re-gathers on its own; `processes` means a full scan. */
-type FastChange = 'processes' | 'sockets' | 'containers' | 'kernel';
+/** Facts the fast path re-gathers on its own (containers: by id, or all of them). */
+type FastChange = 'processes' | 'containers' | 'sockets' | 'kernel';
 
 /** Share of one core a polled input may cost (its period grows with its cost, never below --fast-interval). */
 const POLL_BUDGET = 0.002;
@@ -56,6 +64,15 @@ const MAX_POLL_MS = 60_000;
 const EVENTS_GRACE_MS = 30_000;
 /** After a burst of container events, the containers are read once more: a task's CRI status lags its start. */
 const CONTAINER_CONFIRM_MS = 500;
+
+/** A container's own process started or ended, or the container went: its facts changed (an exec's end did not). */
+function changesPosture(e: ContainerdEvent): boolean {
+  switch (e.kind) {
+    case 'task-start': case 'container-delete': return true;
+    case 'task-exit': case 'task-delete': return e.execId === '' || e.execId === e.containerId;
+    default: return false;
+  }
+}
 
 /** Sensitive files among the watch targets (dirs walked to their depth), with their kind. */
 function sensitivePaths(host: HostAccess, targets: WatchTarget[], snapshot: Snapshot): Array<[string, SensitiveKind]> {
@@ -95,11 +112,13 @@ export class ScanScheduler {
   private scanning?: Promise<void>;
   private fullTrigger?: string;
   private readonly fastChanges = new Set<FastChange>();
+  /** The containers to re-gather: these ids, or every one. */
+  private readonly containerIds = new Set<string>();
+  private allContainers = false;
   private readonly changed = new Set<string>();
   private refresh = false;
 
   // ---- the fast path's last observations ----
-  private pids = new Set<number>();
   private listeners = '';
   private kernelSig = '';
   private kernelDueAt = 0;
@@ -107,6 +126,8 @@ export class ScanScheduler {
 
   // ---- container events ----
   private events?: ContainerEventStream;
+  /** Containers of the last burst of events, read once more after it. */
+  private readonly confirmIds = new Set<string>();
   private eventsLive = false;
   private eventsEverLive = false;
   private eventsDownSince?: number;
@@ -206,7 +227,7 @@ export class ScanScheduler {
 
   /** The probe's view now, as the baseline the next tick compares with. */
   private observeProbe(): void {
-    this.pids = new Set(this.sources.pids());
+    this.sources.componentsMayHaveChanged(this.snapshot);
     if (this.declared.has('sockets')) this.listeners = this.sources.listeners();
     this.kernelSig = JSON.stringify(this.snapshot.kernel);
   }
@@ -216,14 +237,7 @@ export class ScanScheduler {
     const { metrics, log } = this.opts;
     const started = performance.now();
     try {
-      const pids = this.sources.pids();
-      const now = new Set(pids);
-      const added = pids.filter((p) => !this.pids.has(p));
-      const removed = [...this.pids].filter((p) => !now.has(p));
-      this.pids = now;
-      if ((added.length > 0 || removed.length > 0) && this.sources.componentsMayHaveChanged(added, removed, this.snapshot)) {
-        this.enqueueFast('processes');
-      }
+      if (this.sources.componentsMayHaveChanged(this.snapshot)) this.enqueueFast('processes');
       if (this.declared.has('sockets')) {
         const listeners = this.sources.listeners();
         if (listeners !== this.listeners) {
@@ -256,14 +270,17 @@ export class ScanScheduler {
     if (this.opts.containerWatch === 'state-dir' || !this.declared.has('containers') || this.events || this.stopped) return;
     const { metrics, log } = this.opts;
     this.events = this.sources.containerEvents({
-      onEvent: (e: ContainerEvent) => {
-        metrics.containerEvents.inc({ topic: e.topic });
-        if (e.topic === '/tasks/start' || e.topic === '/tasks/exit' || e.topic === '/tasks/delete'
-          || e.topic === '/containers/delete') {
-          this.enqueueFast('containers');
-          clearTimeout(this.containerConfirmTimer);
-          this.containerConfirmTimer = setTimeout(() => this.enqueueFast('containers'), CONTAINER_CONFIRM_MS);
-        }
+      onEvent: (e: ContainerdEvent) => {
+        metrics.containerEvents.inc({ topic: TOPICS[e.kind] });
+        if (!changesPosture(e)) return;
+        this.enqueueContainers([e.containerId]);
+        this.confirmIds.add(e.containerId);
+        clearTimeout(this.containerConfirmTimer);
+        this.containerConfirmTimer = setTimeout(() => {
+          const ids = [...this.confirmIds];
+          this.confirmIds.clear();
+          this.enqueueContainers(ids);
+        }, CONTAINER_CONFIRM_MS);
       },
       onSubscribed: () => {
         const wasLive = this.eventsLive;
@@ -274,7 +291,7 @@ export class ScanScheduler {
         metrics.containerEventsSubscribed.set(1);
         log.info({ socket: this.events?.socket }, 'subscribed to container runtime events');
         // Nothing is replayed: what started while we were not subscribed is read now.
-        if (!wasLive) this.enqueueFast('containers');
+        if (!wasLive) this.enqueueContainers('all');
       },
       onUnavailable: (reason) => {
         if (this.eventsLive || this.eventsProblem === undefined) log.warn({ reason }, 'container runtime events unavailable; retrying');
@@ -314,7 +331,7 @@ export class ScanScheduler {
   private onPathsChanged(paths: Set<string>): void {
     for (const p of paths) {
       if (this.isRuntimeStatePath(p)) {
-        if (this.opts.containerWatch !== 'events' && !this.eventsLive) this.enqueueFast('containers');
+        if (this.opts.containerWatch !== 'events' && !this.eventsLive) this.enqueueContainers('all');
         continue;
       }
       this.changed.add(p);
@@ -335,6 +352,12 @@ export class ScanScheduler {
     this.kick();
   }
 
+  private enqueueContainers(ids: readonly string[] | 'all'): void {
+    if (ids === 'all') this.allContainers = true;
+    else for (const id of ids) this.containerIds.add(id);
+    this.enqueueFast('containers');
+  }
+
   private enqueueRefresh(): void {
     this.refresh = true;
     this.kick();
@@ -345,16 +368,19 @@ export class ScanScheduler {
     if (this.scanning || this.stopped || !this.snapshot) return;
     this.scanning = (async () => {
       while (!this.stopped && this.hasWork()) {
-        const full = this.fullTrigger ?? (this.fastChanges.has('processes') ? 'processes' : undefined);
+        const full = this.fullTrigger;
         const facts = new Set(this.fastChanges);
+        const containers = this.allContainers ? 'all' as const : [...this.containerIds];
         const paths = [...this.changed];
         this.fullTrigger = undefined;
         this.fastChanges.clear();
+        this.containerIds.clear();
+        this.allContainers = false;
         this.changed.clear();
         this.refresh = false;
         try {
           if (full) await this.fullScan(full, paths);
-          else await this.partial(facts, paths);
+          else await this.partial(facts, containers, paths);
         } catch (err) {
           this.opts.log.error({ err, trigger: full ?? [...facts, ...(paths.length ? ['watch'] : [])].join(',') }, 'rescan failed');
         }
@@ -423,43 +449,56 @@ export class ScanScheduler {
     if (this.watcher) this.observeProbe();
     this.adopt(await this.scan(trigger));
     if (this.watcher) this.kernelSig = JSON.stringify(this.snapshot.kernel);
-    if (trigger === 'interval' || trigger === 'processes') {
-      this.targets = watchTargets(this.snapshot, this.opts.scan);
-      this.watcher?.add(this.targets);
-      this.observeSensitivePaths(sensitivePaths(this.opts.host, this.targets, this.snapshot));
-      if (!this.events) this.subscribeContainerEvents();
-    } else {
-      this.observeSensitive(paths);
-    }
+    if (trigger === 'interval') this.rewatch();
+    else this.observeSensitive(paths);
     this.opts.onScanned(trigger, paths);
   }
 
-  /** Re-gathers the facts that changed, patches the snapshot and re-runs the checks that read them. */
-  private async partial(facts: Set<FastChange>, paths: string[]): Promise<void> {
+  /** The components' files may have moved: watch what the snapshot names now. */
+  private rewatch(): void {
+    this.targets = watchTargets(this.snapshot, this.opts.scan);
+    this.watcher?.add(this.targets);
+    this.observeSensitivePaths(sensitivePaths(this.opts.host, this.targets, this.snapshot));
+    if (!this.events) this.subscribeContainerEvents();
+  }
+
+  /** Re-gathers what the fast path asks for, patches the snapshot and re-runs the checks that read what changed. */
+  private async partial(facts: Set<FastChange>, containers: string[] | 'all', paths: string[]): Promise<void> {
     const { metrics } = this.opts;
     const started = performance.now();
-    let snapshot = this.snapshot;
-    const rerun = new Set<FactKind>();
-    if (facts.has('containers')) {
-      snapshot = { ...snapshot, containers: await this.sources.containers(snapshot) };
-      rerun.add('containers');
-      facts.add('sockets'); // a container's sockets, and who owns the host's
-    }
-    if (facts.has('sockets')) {
-      snapshot = { ...snapshot, sockets: this.sources.sockets(snapshot) };
-      rerun.add('sockets');
+    const before = this.snapshot;
+    let snapshot = before;
+    const asked = (['processes', 'containers', 'sockets', 'kernel'] as const).filter((f) => facts.has(f));
+    const byId = containers === 'all' || containers.length > 0 ? containers : undefined;
+    if (facts.has('processes') || byId || facts.has('sockets')) {
+      // A container's sockets come with it: also those it opens just after its start (the confirming re-read).
+      if (byId && !asked.includes('sockets')) asked.splice(asked.indexOf('containers') + 1, 0, 'sockets');
+      snapshot = (await this.sources.regather(snapshot, {
+        processes: facts.has('processes'), sockets: facts.has('sockets') || byId !== undefined, ...(byId ? { containers: byId } : {}),
+      }, this.opts.scan)).snapshot;
     }
     if (facts.has('kernel')) {
       const kernel = this.sources.kernel();
       this.kernelSig = JSON.stringify(kernel);
       snapshot = { ...snapshot, kernel };
-      rerun.add('kernel');
     }
     let findings: Finding[] | undefined;
-    if (rerun.size > 0) {
-      const checks = checksReadingFacts(this.checks, rerun);
-      const ids = new Set(checks.map((c) => c.id));
-      findings = [...this.scanReport.findings.filter((f) => !ids.has(f.checkId)), ...evaluate(snapshot, checks)];
+    let report: NodeReport | undefined;
+    if (snapshot.components !== before.components || snapshot.ignoredProcesses !== before.ignoredProcesses) {
+      // A component started, stopped or runs with other flags: what follows from it (its files, settings, PKI, CNI,
+      // the node's roles) was re-gathered, and is judged again as a scan judges it.
+      report = buildReport(snapshot, this.checks);
+      findings = report.findings;
+    } else {
+      const rerun = new Set<FactKind>();
+      if (snapshot.containers !== before.containers) rerun.add('containers');
+      if (snapshot.sockets !== before.sockets) rerun.add('sockets');
+      if (snapshot.kernel !== before.kernel) rerun.add('kernel');
+      if (rerun.size > 0) {
+        const checks = checksReadingFacts(this.checks, rerun);
+        const ids = new Set(checks.map((c) => c.id));
+        findings = [...this.scanReport.findings.filter((f) => !ids.has(f.checkId)), ...evaluate(snapshot, checks)];
+      }
     }
     if (paths.length > 0) {
       const changed = new Set(paths);
@@ -472,10 +511,13 @@ export class ScanScheduler {
       this.confirmTimer = setTimeout(() => this.enqueueFull('confirm'), this.opts.confirmDelayMs ?? 1_000);
     }
     this.snapshot = snapshot;
-    if (findings) this.scanReport = { ...this.scanReport, scannedAt: new Date().toISOString(), findings, summary: summarize(findings) };
-    const trigger = [...rerun, ...(paths.length > 0 ? ['watch'] : [])].join(',') || 'refresh';
-    if (rerun.size > 0 || paths.length > 0) {
-      metrics.scans.inc({ trigger: paths.length > 0 && rerun.size === 0 ? 'watch' : 'fast', result: 'ok' });
+    if (findings) {
+      this.scanReport = { ...(report ?? this.scanReport), scannedAt: new Date().toISOString(), findings, summary: summarize(findings) };
+    }
+    if (report) this.rewatch();
+    const trigger = [...asked, ...(paths.length > 0 ? ['watch'] : [])].join(',') || 'refresh';
+    if (asked.length > 0 || paths.length > 0) {
+      metrics.scans.inc({ trigger: paths.length > 0 && asked.length === 0 ? 'watch' : 'fast', result: 'ok' });
       metrics.scanDuration.observe((performance.now() - started) / 1000);
     }
     this.opts.onScanned(trigger, paths);

@@ -114,6 +114,17 @@ function namedComponent(argv: string[]): ComponentName | undefined {
   return BINARIES[base] ?? (base === 'hyperkube' ? HYPERKUBE[argv[1] ?? ''] : undefined);
 }
 
+/**
+ * Whether a command line runs a component's program (argv[0], hyperkube's subcommand, k3s or rke2 server/agent),
+ * read from nothing but the command line: the fast path's look at a new pid before it runs discovery.
+ */
+export function runsComponentProgram(rawArgv: string[]): boolean {
+  const argv = normalArgv(rawArgv);
+  if (namedComponent(argv)) return true;
+  const base = path.posix.basename(argv[0] ?? '');
+  return (base === 'k3s' || base === 'rke2') && (argv[1] === 'server' || argv[1] === 'agent');
+}
+
 /** Component facts for one process, or none when it is not a component (shells, grep, calico's kube-controllers). */
 function componentsOfProcess(host: HostAccess, pid: number, rawArgv: string[]): DiscoveredComponent[] {
   // A process that rewrote its title (npm, postgres: "npm exec vitest run test/integration/etcd") has one

@@ -1,9 +1,8 @@
 // A privileged pod started through a real containerd while a real agent runs reaches a real collector through
 // containerd's event stream: the agent runs with --container-watch events (the runtime state dir's changes are
 // ignored) and a 10-minute rescan, so nothing but an event can make it look. The subscription survives a containerd
-// restart: a pod started after it is reported the same way.
-// (Built against the daemon's own FastPathSources event client, agent/daemon/containerd-events.ts; gather's
-// event client replaces it behind the same interface.)
+// restart: a pod started after it is reported the same way. (The event client is gather's,
+// agent/gather/containers/events.ts, behind the daemon's FastPathSources.)
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithDaemons, tempDir } from '../../harness/integration.js';

@@ -1,6 +1,7 @@
 // A real listener opened by the test on 0.0.0.0 (nothing outside this machine talks to it) while a real agent runs
-// against the real /proc: the fast path sees it within its 1 s probe, the finding reaches a real collector, and it
-// resolves when the listener closes. The periodic rescan is 10 minutes away, so only the fast path can have seen it.
+// against the real /proc: the fast path sees it within its probe period (500 ms), the finding reaches a real
+// collector, and it resolves when the listener closes. The periodic rescan is 10 minutes away, so only the fast path
+// can have seen it.
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,13 +1,16 @@
 // `vigil-agent scan` loads only what a scan needs (issue 12): the built CLI runs with a module-resolution hook that
 // records every module it loads, and neither gRPC, NATS, prom-client, chokidar nor the daemon may be among them;
 // `--help` loads not even the scan. `run` does load the daemon (the hook sees it, so the test sees what it claims).
+// The built agent is the bundle (agent/bundle.mjs): a loaded chunk stands for every source it holds, as its
+// vigil-agent.meta.json says, so a daemon module that lands in a chunk the scan loads is caught too.
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHost, type BuiltHost } from '../../fixtures/build.js';
 import { kubeadmControlPlane } from '../../fixtures/hosts/kubeadm-control-plane.js';
-import { locateBuiltCli } from '../../harness/built-cli.js';
+import { locateBuiltCli, REPO } from '../../harness/built-cli.js';
 import { tempDir } from '../../harness/integration.js';
 
 /** Records every module URL resolved (ESM imports, and require() of the packages they load) to a file. */
@@ -33,8 +36,20 @@ Module._load = function (request, parent, isMain) {
 /** What no scan may load: the transports' clients, metrics, file watchers and the daemon itself. */
 const DAEMON_ONLY = [
   /node_modules\/@grpc\//, /node_modules\/nats\//, /node_modules\/prom-client\//, /node_modules\/chokidar\//,
-  /\/agent\/daemon\//, /\/agent\/ship\/(transports|metrics|grpc-client|nats-publisher)/, /\/agent\/watch\//, /\/agent\/run\.js/,
+  /\/agent\/daemon\//, /\/agent\/ship\/(transports|metrics|grpc-client|nats-publisher)/, /\/agent\/watch\//, /\/agent\/run\.[jt]s/,
 ];
+
+/** Each loaded chunk of the bundle at `cli` replaced by the sources it holds (as file URLs under the repo). */
+function unbundled(cli: string, loaded: string[]): string[] {
+  const meta = join(dirname(cli), 'vigil-agent.meta.json');
+  if (!existsSync(meta)) return loaded;
+  const chunks = JSON.parse(readFileSync(meta, 'utf8')) as Record<string, string[]>;
+  return loaded.flatMap((url) => {
+    const file = url.startsWith('file:') ? relative(dirname(cli), fileURLToPath(url)) : undefined;
+    const sources = file === undefined ? undefined : chunks[file];
+    return sources ? sources.map((s) => pathToFileURL(join(REPO, s)).href) : [url];
+  });
+}
 
 describe('a lean vigil-agent scan', () => {
   let cli: { cli: string; cleanup(): void };
@@ -57,12 +72,19 @@ describe('a lean vigil-agent scan', () => {
       execFile(process.execPath, ['--import', join(dir.path, 'hook.mjs'), cli.cli, ...args],
         { env: { ...process.env, VIGIL_MODULE_TRACE: file, VIGIL_LOG_LEVEL: '' }, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
         async (err, stdout, stderr) => {
-          const { readFileSync } = await import('node:fs');
-          const loaded = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+          const loaded = unbundled(cli.cli, readFileSync(file, 'utf8').split('\n').filter(Boolean));
           resolve({ code: err ? (err as { code?: number }).code ?? -1 : 0, loaded, stdout, stderr });
         });
     });
   }
+
+  it('runs the bundle that package.json\'s bin names, whose chunks say what they hold', () => {
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    expect(pkg.bin['vigil-agent']).toBe('dist/bin/vigil-agent.js');
+    expect(cli.cli).toMatch(/\/bin\/vigil-agent\.js$/);
+    const chunks = JSON.parse(readFileSync(join(dirname(cli.cli), 'vigil-agent.meta.json'), 'utf8')) as Record<string, string[]>;
+    expect(Object.values(chunks).flat()).toContain('agent/run.ts');
+  });
 
   it('scan --format json loads no gRPC, NATS, prom-client, chokidar or daemon module, and logs nothing', async () => {
     const r = await modules(['scan', '--format', 'json', '--host-root', host.hostRoot, '--proc-root', host.procRoot], 'scan.txt');
@@ -85,14 +107,26 @@ describe('a lean vigil-agent scan', () => {
     const r = await modules(['run', '--help'], 'run-help.txt');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('--collector <host:port>');
-    expect(r.stdout).toMatch(/--fast-interval <duration>[^]*?\(default: 1s\)/);
-    expect(r.stdout).toMatch(/--rescan-interval <duration>[^]*?\(default: 30s\)/);
+    expect(r.stdout).toMatch(/--fast-interval <duration>[^]*?\(default: 500ms\)/);
+    expect(r.stdout).toMatch(/--rescan-interval <duration>[^]*?\(default: 5m\)/);
     expect(r.stdout).toMatch(/--full-interval <duration>[^]*?\(default: 5m\)/);
     expect(r.stdout).toMatch(/--once-timeout <duration>[^]*?\(default: 2m\)/);
     expect(r.stdout).toMatch(/--outbox-max-bytes <size>[^]*?\(default: 64Mi\)/);
     expect(r.loaded.some((m) => m.includes('/agent/ship/transports/'))).toBe(true);
     const help = await modules(['help', 'run'], 'help-run.txt');
     expect(help.stdout).toContain('--nats-url <url>');
+  });
+
+  it('run over gRPC loads the daemon and gRPC but not the NATS client (its options, yes)', async () => {
+    // Nothing listens on port 1: the snapshot is not acknowledged, and --once says so after its timeout.
+    const r = await modules(['run', '--once', '--once-timeout', '1s', '--insecure', '--collector', '127.0.0.1:1', '--node-name', 'lean-run',
+      '--outbox-dir', join(dir.path, 'outbox-run'), '--host-root', host.hostRoot, '--proc-root', host.procRoot, '--log-level', 'silent'], 'run.txt');
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/not delivered/);
+    expect(r.loaded.some((m) => /\/agent\/daemon\//.test(m))).toBe(true);
+    expect(r.loaded.some((m) => /node_modules\/@grpc\//.test(m))).toBe(true);
+    expect(r.loaded.some((m) => m.includes('/proto/nats-stream.'))).toBe(true);
+    expect(r.loaded.filter((m) => /node_modules\/(nats|nkeys\.js|tweetnacl)\//.test(m))).toEqual([]);
   });
 
   it('scan --log-level info logs on stderr, never on stdout', async () => {

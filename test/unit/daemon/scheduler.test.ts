@@ -1,7 +1,8 @@
 // The scheduler's fast path on a kubeadm control-plane fixture: a component process replaced with new flags is
-// re-judged at once (full scan), a new listener re-gathers only the sockets, a kernel setting is polled, container
-// events re-gather the containers, and the event stream's absence becomes a finding. The sources are the real
-// ones over the fixture, with the probe's answers steered by the test where a fixture cannot change by itself.
+// re-judged at once (its components re-gathered, not the containers), a new listener re-gathers only the sockets, a
+// kernel setting is polled, container events re-gather the containers they name, and the event stream's absence
+// becomes a finding. The sources are the real ones over the fixture, with the probe's answers steered by the test
+// where a fixture cannot change by itself.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -27,6 +28,8 @@ interface Rig {
   calls: Record<string, number>;
   events?: ContainerEventHandlers;
   metrics: AgentMetrics;
+  /** What each re-gather was asked for. */
+  regathered: Array<Parameters<FastPathSources['regather']>[1]>;
 }
 
 async function rig(override: (base: FastPathSources, host: BuiltHost) => Partial<FastPathSources> = () => ({}),
@@ -38,13 +41,19 @@ async function rig(override: (base: FastPathSources, host: BuiltHost) => Partial
   const state = tempDir('scheduler');
   cleanups.push(() => { host.cleanup(); state.cleanup(); });
   const opts = { hostRoot: host.hostRoot, procRoot: host.procRoot, only };
-  const base = hostSources(opts);
-  const calls: Record<string, number> = { sockets: 0, containers: 0, kernel: 0, listeners: 0, events: 0 };
-  const r: Partial<Rig> = { host, scans: [], calls };
+  const access = new HostAccess(opts);
+  const base = hostSources(opts, access);
+  const calls: Record<string, number> = { sockets: 0, containers: 0, processes: 0, kernel: 0, listeners: 0, events: 0 };
+  const r: Partial<Rig> = { host, scans: [], calls, regathered: [] };
   const sources: FastPathSources = {
     ...base,
-    sockets: (s) => { calls.sockets++; return base.sockets(s); },
-    containers: (s) => { calls.containers++; return base.containers(s); },
+    regather: (s, what, o, h) => {
+      r.regathered!.push(what);
+      if (what.sockets) calls.sockets++;
+      if (what.containers) calls.containers++;
+      if (what.processes) calls.processes++;
+      return base.regather(s, what, o, h);
+    },
     kernel: () => { calls.kernel++; return base.kernel(); },
     listeners: () => { calls.listeners++; return base.listeners(); },
     containerEvents: (h) => { calls.events++; r.events = h; return { socket: '/run/containerd/containerd.sock', close: async () => undefined }; },
@@ -52,7 +61,7 @@ async function rig(override: (base: FastPathSources, host: BuiltHost) => Partial
   };
   const metrics = new AgentMetrics(() => undefined);
   const scheduler: ScanScheduler = new ScanScheduler({
-    scan: opts, host: new HostAccess(opts), sources, stateDir: state.path, rescanIntervalMs: 600_000, fastIntervalMs: 50,
+    scan: opts, host: access, sources, stateDir: state.path, rescanIntervalMs: 600_000, fastIntervalMs: 50,
     containerWatch, metrics, log: pino({ level: 'silent' }),
     onScanned: (trigger) => r.scans!.push({ trigger, report: scheduler.report() }),
   });
@@ -85,6 +94,9 @@ describe('the fast path', () => {
     writeFileSync(join(next, 'cmdline'), ['kube-apiserver', ...kubeadmApiserverFlags(), '--profiling=false'].map((a) => a + '\0').join(''));
     const scan = await until('the re-judged finding', () => r.scans.find((s) => status(s.report, 'cis-1.2.15') === 'pass'));
     expect(scan.trigger).toBe('processes');
+    // Only the components were re-gathered: no container, no full scan.
+    expect(r.regathered).toEqual([{ processes: true, sockets: false }]);
+    expect(r.scans.filter((s) => s.trigger === 'interval' || s.trigger === 'start')).toEqual([]);
   });
 
   it('does not rescan when a process that is no component comes and goes', async () => {
@@ -98,6 +110,7 @@ describe('the fast path', () => {
     await new Promise((res) => setTimeout(res, 200));
     expect(r.scans.slice(before)).toEqual([]);
     expect(r.calls.sockets).toBe(0);
+    expect(r.calls.processes).toBe(0);
   });
 
   it('a new listener re-gathers the sockets and re-runs only the checks that read them', async () => {
@@ -105,7 +118,13 @@ describe('the fast path', () => {
     let signature = 'a';
     const r = await rig((base) => ({
       listeners: () => signature,
-      sockets: (s) => [...base.sockets(s), ...extra],
+      // The fixture's tables cannot change by themselves: the re-gathered sockets get the test's listener.
+      regather: async (s, what, o) => {
+        const g = await base.regather(s, what, o);
+        if (!what.sockets) return g;
+        const sockets = [...g.snapshot.sockets.filter((x) => x.inode !== 999_999), ...extra];
+        return { snapshot: { ...g.snapshot, sockets }, changed: { ...g.changed, sockets: true } };
+      },
     }));
     extra = [{ protocol: 'tcp', address: '0.0.0.0', port: 31337, inode: 999_999, pid: 4242, process: 'nc' }];
     signature = 'b';
@@ -132,16 +151,20 @@ describe('the fast path', () => {
     expect(scan.report.findings.filter((f) => f.checkId === 'kernel-dmesg-restrict')).toHaveLength(1);
   });
 
-  it('re-gathers the containers on a task start, and once more after the burst', async () => {
+  it('re-gathers the container a task start names, and once more after the burst', async () => {
     const r = await rig();
     r.events!.onSubscribed();
     await until('the re-read after subscribing', () => r.calls.containers >= 1);
+    expect(r.regathered[0]).toMatchObject({ containers: 'all' }); // nothing is replayed: everything is read
     const before = r.calls.containers;
-    r.events!.onEvent({ topic: '/tasks/start', containerId: 'abc', namespace: 'k8s.io' });
+    const at = new Date();
+    r.events!.onEvent({ kind: 'task-start', containerId: 'abc', namespace: 'k8s.io', pid: 4242, at });
     await until('the containers re-gathered', () => r.scans.find((s) => s.trigger.includes('containers')) && r.calls.containers > before);
     await until('the confirming re-read', () => r.calls.containers >= before + 2, 3_000);
     expect(r.calls.sockets).toBeGreaterThanOrEqual(2); // a container's sockets come with it
-    r.events!.onEvent({ topic: '/images/create' });
+    expect(r.regathered.slice(-2)).toEqual([{ processes: false, sockets: true, containers: ['abc'] }, { processes: false, sockets: true, containers: ['abc'] }]);
+    // An exec ending inside a container changes nothing the checks read.
+    r.events!.onEvent({ kind: 'task-exit', containerId: 'abc', execId: 'exec-1', namespace: 'k8s.io', pid: 4300, exitStatus: 0, at });
     await new Promise((res) => setTimeout(res, 700));
     expect(r.calls.containers).toBe(before + 2);
   });

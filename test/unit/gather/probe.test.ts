@@ -1,11 +1,12 @@
-// The fast path's probe (pid list and listener set, hashed) and targeted re-gathers merged into a snapshot.
+// The fast path's probe (the pid list and the listener set, the socket counters first) and targeted re-gathers
+// merged into a snapshot.
 import { appendFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HostAccess } from '../../../agent/gather/host.js';
 import { gatherSnapshot } from '../../../agent/gather/index.js';
-import { probe, probeChanges, regather } from '../../../agent/gather/probe.js';
+import { HostProbe, regather } from '../../../agent/gather/probe.js';
 import { buildHost, type BuiltHost } from '../../fixtures/build.js';
 import { hardenedWorkerFiles, hardenedWorkerProcs, WORKER_PIDS } from '../../fixtures/hosts/hardened-worker.js';
 import { containerdHost, containerId, containerProc, ociSpec, sandboxId, STATE, type FakeContainer } from '../containers/fixtures.js';
@@ -30,26 +31,89 @@ function writeProc(pid: number, argv: string[]): void {
 }
 
 describe('probe', () => {
-  it('changes with the pid list and the listeners, not with established connections', () => {
+  it('changes with the pid list and the listeners, not with established connections', async () => {
     built = buildHost({ procs: [{ pid: 10, argv: ['init'] }], procFiles: { 'net/tcp': HEADER + tcpLine('00000000:1F90', '0A', 7001) } });
-    const host = new HostAccess(built);
-    const first = probe(host);
-    expect(first).toMatchObject({ pidCount: 1, listenerCount: 1 });
+    const snapshot = await gatherSnapshot(built);
+    const p = new HostProbe(new HostAccess(built));
+    expect(p.componentsMayHaveChanged(snapshot)).toBe(false); // the baseline
+    const first = p.listeners();
     appendFileSync(join(built.procRoot, 'net/tcp'), tcpLine('0100007F:9C40', '01', 7002, '0100007F:1F90'));
-    expect(probeChanges(first, probe(host))).toEqual({ processes: false, listeners: false });
+    expect(p.listeners()).toBe(first);
     appendFileSync(join(built.procRoot, 'net/tcp'), tcpLine('00000000:2382', '0A', 7003));
-    const second = probe(host);
-    expect(probeChanges(first, second)).toEqual({ processes: false, listeners: true });
+    const second = p.listeners();
+    expect(second).not.toBe(first);
+    // A new process that is no component changes nothing a re-gather of components would find.
     writeProc(11, ['sleep', '1']);
-    expect(probeChanges(second, probe(host))).toEqual({ processes: true, listeners: false });
+    expect(p.componentsMayHaveChanged(snapshot)).toBe(false);
+    expect(p.listeners()).toBe(second);
+  });
+
+  it('a new component process, a component\'s process gone, and a pid that execs a component after it was first seen', async () => {
+    built = buildHost({ files: hardenedWorkerFiles(), procs: hardenedWorkerProcs() });
+    const snapshot = await gatherSnapshot(built);
+    const p = new HostProbe(new HostAccess(built));
+    p.componentsMayHaveChanged(snapshot);
+    writeProc(5000, ['/usr/local/bin/kube-apiserver', '--profiling=false']);
+    expect(p.componentsMayHaveChanged(snapshot)).toBe(true);
+    expect(p.componentsMayHaveChanged(snapshot)).toBe(false);
+    rmSync(join(built.procRoot, String(WORKER_PIDS.kubelet)), { recursive: true });
+    expect(p.componentsMayHaveChanged(snapshot)).toBe(true);
+    // Seen between fork and exec (its parent's command line), then the component under the same pid.
+    writeProc(5001, ['/bin/sh', '-c', 'exec kubelet']);
+    expect(p.componentsMayHaveChanged(snapshot)).toBe(false);
+    writeProc(5001, ['kubelet', '--config=/var/lib/kubelet/config.yaml']);
+    expect(p.componentsMayHaveChanged(snapshot)).toBe(true);
+    writeProc(5002, ['k3s', 'server']);
+    expect(p.componentsMayHaveChanged(snapshot)).toBe(true);
+  });
+
+  it('reads the socket tables only when the kernel\'s socket counters moved, and at least every 10 s', async () => {
+    const sockstat = (inuse: number): string => `sockets: used 51\nTCP: inuse ${inuse} orphan 0 tw 197 alloc 5 mem 232\nUDP: inuse 0 mem 0\n`;
+    built = buildHost({ procs: [{ pid: 10, argv: ['init'] }], procFiles: {
+      'net/tcp': HEADER + tcpLine('00000000:1F90', '0A', 7001), 'net/sockstat': sockstat(1), 'net/sockstat6': 'TCP6: inuse 0\nUDP6: inuse 0\n',
+    } });
+    let clock = 1_000_000;
+    const p = new HostProbe(new HostAccess(built), () => clock);
+    const first = p.listeners();
+    appendFileSync(join(built.procRoot, 'net/tcp'), tcpLine('00000000:2382', '0A', 7003));
+    // The counters did not move (as when one socket closed as another opened): the tables are not read yet.
+    writeFileSync(join(built.procRoot, 'net/sockstat'), sockstat(1).replace('mem 232', 'mem 300').replace('used 51', 'used 60'));
+    expect(p.listeners()).toBe(first);
+    clock += 10_001;
+    const second = p.listeners();
+    expect(second).not.toBe(first);
+    appendFileSync(join(built.procRoot, 'net/tcp'), tcpLine('00000000:2383', '0A', 7004));
+    writeFileSync(join(built.procRoot, 'net/sockstat'), sockstat(3));
+    expect(p.listeners()).not.toBe(second);
+  });
+
+  it('reads the tables when any counter but mem moved, and within a second when none did', async () => {
+    const sockstat = (tw: number): string => `sockets: used 51\nTCP: inuse 2 orphan 0 tw ${tw} alloc 5 mem 232\nUDP: inuse 0 mem 0\n`;
+    built = buildHost({ procs: [{ pid: 10, argv: ['init'] }], procFiles: {
+      'net/tcp': HEADER + tcpLine('00000000:1F90', '0A', 7001), 'net/sockstat': sockstat(197), 'net/sockstat6': 'TCP6: inuse 0\nUDP6: inuse 0\n',
+    } });
+    let clock = 1_000_000;
+    const p = new HostProbe(new HostAccess(built), () => clock);
+    const first = p.listeners();
+    // A listener came as a connection went (inuse as it was), the closing side left in TIME_WAIT: tw moved.
+    appendFileSync(join(built.procRoot, 'net/tcp'), tcpLine('00000000:2382', '0A', 7003));
+    writeFileSync(join(built.procRoot, 'net/sockstat'), sockstat(198));
+    const second = p.listeners();
+    expect(second).not.toBe(first);
+    // The same with no counter moved at all: seen once a second has passed since the tables were last read.
+    appendFileSync(join(built.procRoot, 'net/tcp'), tcpLine('00000000:2383', '0A', 7004));
+    clock += 500;
+    expect(p.listeners()).toBe(second);
+    clock += 501;
+    expect(p.listeners()).not.toBe(second);
   });
 
   it('sees a real listener opened on this machine', async () => {
-    const host = new HostAccess({ hostRoot: '/', procRoot: '/proc' });
-    const before = probe(host);
+    const p = new HostProbe(new HostAccess({ hostRoot: '/', procRoot: '/proc' }));
+    const before = p.listeners();
     server = createServer();
     await new Promise<void>((done) => server!.listen(0, '0.0.0.0', () => done()));
-    expect(probeChanges(before, probe(host)).listeners).toBe(true);
+    expect(p.listeners()).not.toBe(before);
   });
 });
 
@@ -116,6 +180,15 @@ describe('regather', () => {
     expect(r.snapshot.containers.items.find((c) => c.id === containerId(3))).toMatchObject({ pod: 'p3', declared: { privileged: true } });
     // Unchanged containers are the very same facts.
     expect(r.snapshot.containers.items.find((c) => c.id === containerId(1))).toBe(snapshot.containers.items.find((c) => c.id === containerId(1)));
+
+    // All of them (after a resubscription, or a change in the state dir): the same answer, read whole.
+    const all = await regather(snapshot, { containers: 'all' }, opts, host);
+    expect(all.changed.containers).toEqual(r.changed.containers);
+    expect(all.snapshot.containers.items.map((c) => c.id)).toEqual(ids);
+    expect(all.changed.sockets).toBe(false);
+    const again = await regather(all.snapshot, { containers: 'all' }, opts, host);
+    expect(again.snapshot).toBe(all.snapshot); // nothing changed: the same snapshot
+    expect(again.changed.containers).toEqual([]);
     host.close();
   });
 

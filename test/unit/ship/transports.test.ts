@@ -48,7 +48,7 @@ describe('agent transports', () => {
 
   it('vigil-agent run parses --transport, durations and sizes with the common parsers', async () => {
     const defaults = await runOptions(['--collector', '127.0.0.1:7443', '--insecure']);
-    expect(defaults).toMatchObject({ rescanInterval: 30_000, fullInterval: 300_000, outboxMaxBytes: 64 * 1024 ** 2, cluster: 'default' });
+    expect(defaults).toMatchObject({ rescanInterval: 300_000, fastInterval: 500, fullInterval: 300_000, outboxMaxBytes: 64 * 1024 ** 2, cluster: 'default' });
     expect(defaults.transport).toBeUndefined();
     const opts = await runOptions(['--transport', 'both', '--collector', '[::1]:7443', '--nats-url', 'nats://127.0.0.1:4222',
       '--rescan-interval', '90', '--full-interval', '1h30m', '--outbox-max-bytes', '64MB', '--metrics-listen', ':9110']);

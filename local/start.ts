@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   collector.on('exit', (code) => { if (!stopping) { process.stderr.write(`collector exited (${code}); see ${logPath('collector')}\n`); void stop(1); } });
   await waitFor(async () => ok(await fetch(`http://127.0.0.1:${httpPort}/readyz`)), 'the collector to be ready');
 
-  const agent = launch('agent', ['--max-semi-space-size=1', join(DIST, 'agent/cli.js'), 'run', '--collector', `127.0.0.1:${grpcPort}`, '--insecure',
+  const agent = launch('agent', ['--max-semi-space-size=1', join(DIST, 'bin/vigil-agent.js'), 'run', '--collector', `127.0.0.1:${grpcPort}`, '--insecure',
     '--node-name', node, '--outbox-dir', join(HOME, 'outbox'), '--rescan-interval', '30s']);
   children.push(agent);
   agent.on('exit', (code) => { if (!stopping) { process.stderr.write(`agent exited (${code}); see ${logPath('agent')}\n`); void stop(1); } });

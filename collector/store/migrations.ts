@@ -155,16 +155,25 @@ function problemsFirstAndProbeV4(d: Dialect): string[] {
   ];
 }
 
+/**
+ * Each finding's hash of its stored JSON (rows.ts bodyHash): a report's unchanged findings are recognised from it
+ * without reading their bodies. Rows written before stay NULL and are compared by body until next rewritten.
+ */
+function findingHashV6(): string[] {
+  return ['ALTER TABLE findings ADD COLUMN hash TEXT'];
+}
+
 export function migrations(d: Dialect): Migration[] {
   return [
     { version: 1, name: 'initial schema', statements: schemaV1(d) },
     { version: 2, name: 'failures by severity per node, trend, change feed', statements: schemaV2(d) },
     { version: 3, name: 'node identity and sequence epochs', statements: nodeIdentityV3(d) },
     { version: 4, name: 'problems-first order and the readiness probe', statements: problemsFirstAndProbeV4(d) },
+    { version: 6, name: 'finding body hashes', statements: findingHashV6() },
   ];
 }
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 6;
 
 /** What the runner needs of a database: one connection (so BEGIN … COMMIT spans the statements between them). */
 export interface MigrationConnection {

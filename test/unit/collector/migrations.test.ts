@@ -2,7 +2,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { migrations, runMigrations, type Migration } from '../../../collector/store/migrations.js';
+import { migrations, runMigrations, SCHEMA_VERSION, type Migration } from '../../../collector/store/migrations.js';
 import { SQLITE_FILE, SqliteStore, sqliteMigrationConnection } from '../../../collector/store/sqlite.js';
 import { tempDir } from '../../harness/integration.js';
 
@@ -44,7 +44,7 @@ describe('migration 2 (failures by severity, trend, change feed)', () => {
       db.close();
 
       const store = new SqliteStore(dir.path);
-      expect(await store.migrate()).toBe(4);
+      expect(await store.migrate()).toBe(SCHEMA_VERSION);
       expect((await store.node('w1'))?.failingBySeverity).toEqual({ critical: 1, high: 2, medium: 0, low: 0, info: 0 });
       expect((await store.node('w2'))?.failingBySeverity).toEqual({ critical: 0, high: 0, medium: 0, low: 0, info: 0 });
       expect(await store.trend(0)).toEqual([]);
@@ -73,7 +73,7 @@ describe('migration 4 (problems-first order, readiness probe) after the dashboar
       db.close();
 
       const store = new SqliteStore(dir.path);
-      expect(await store.migrate()).toBe(4);
+      expect(await store.migrate()).toBe(SCHEMA_VERSION);
       const order = (await store.findings({ sort: 'problems', limit: 10 })).items.map((i) => i.finding.id);
       expect(order).toEqual(['fail-high', 'warn-info', 'skip-critical']);
       expect(await store.node('w1')).toMatchObject({ lastSeq: 7, epoch: 'e1', boundAt: 5, identity: { kind: 'service-account' },
@@ -86,6 +86,7 @@ describe('migration 4 (problems-first order, readiness probe) after the dashboar
       expect(names).toEqual([
         { version: 1, name: 'initial schema' }, { version: 2, name: 'failures by severity per node, trend, change feed' },
         { version: 3, name: 'node identity and sequence epochs' }, { version: 4, name: 'problems-first order and the readiness probe' },
+        { version: 6, name: 'finding body hashes' },
       ]);
     } finally {
       dir.cleanup();

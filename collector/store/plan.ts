@@ -26,7 +26,9 @@ export interface CheckMeta {
 }
 
 export interface IngestPlan {
-  /** New, changed or reopened findings: written in full, changed_at = at; first_seen kept when the row exists. */
+  /** Findings the node never had: rows to insert (no row can exist: the node's writes are serialised). */
+  inserts: FindingColumns[];
+  /** Changed or reopened findings: written in full, changed_at = at; first_seen kept. */
   upserts: FindingColumns[];
   /** Open findings that are gone: resolved_at = at, last_seen = the node's previous scan. */
   resolve: string[];
@@ -80,7 +82,7 @@ export function* planSteps(existing: readonly ExistingFinding[], message: Ingest
   }
 
   const plan: IngestPlan = {
-    upserts: [], resolve: [], events: [], countDeltas: new Map(), checks: new Map(), summary: emptySummary(),
+    inserts: [], upserts: [], resolve: [], events: [], countDeltas: new Map(), checks: new Map(), summary: emptySummary(),
     failing: emptySeverityCounts(), counts: { opened: 0, changed: 0, resolved: 0 },
   };
   const statusDeltas = emptySummary();
@@ -122,7 +124,7 @@ export function* planSteps(existing: readonly ExistingFinding[], message: Ingest
     const prev = byId.get(f.id);
     const wasOpen = open.get(f.id);
     if (!prev) {
-      plan.upserts.push(findingColumns(f, body, digest));
+      plan.inserts.push(findingColumns(f, body, digest));
       plan.counts.opened++;
     } else if (prev.resolvedAt !== null) {
       plan.upserts.push(findingColumns(f, body, digest));

@@ -90,6 +90,9 @@ function prepareStatements(db: Database.Database) {
     /** A delta reads only the findings it names (a JSON array of ids). */
     existingOf: db.prepare(`SELECT ${EXISTING_COLUMNS} FROM findings WHERE node = ? AND fid IN (SELECT value FROM json_each(?))`),
     resolve: db.prepare('UPDATE findings SET resolved_at = ?, last_seen = ? WHERE node = ? AND fid = ?'),
+    insert: db.prepare(`INSERT INTO findings (node, fid, check_id, status, severity, sev_rank, status_rank, resource_kind, namespace,
+        pod, evidence_key, pss, value_key, body, hash, first_status, first_seen, changed_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     upsert: db.prepare(`INSERT INTO findings (node, fid, check_id, status, severity, sev_rank, status_rank, resource_kind, namespace,
         pod, evidence_key, pss, value_key, body, hash, first_status, first_seen, changed_at, last_seen, resolved_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
@@ -303,6 +306,11 @@ export class SqliteStore implements Store {
     let n = 0;
     for (const fid of plan.resolve) {
       s.resolve.run(at, previousScan, message.node, fid);
+      if (++n % ROW_STEP === 0) yield;
+    }
+    for (const c of plan.inserts) {
+      s.insert.run(message.node, c.fid, c.checkId, c.status, c.severity, c.sevRank, c.statusRank, c.resourceKind, c.namespace, c.pod,
+        c.evidenceKey, c.pss, c.valueKey, c.body, c.hash, c.status, at, at);
       if (++n % ROW_STEP === 0) yield;
     }
     for (const c of plan.upserts) {

@@ -267,6 +267,16 @@ function render(results: RunResult[], skipped: string[]): string {
       + `${cores(c.nats, r.full.seconds)} | ${cores(c.bench, r.full.seconds)} | ${r.deltas.toLocaleString('en')} `
       + `(${r.changes.toLocaleString('en')}) | ${fmt(r.p50, 0)} | ${fmt(r.p99, 0)} | ${fmt(r.max, 0)} | ${fmt(r.load[0], 1)} → ${fmt(r.load[1], 1)} |`);
   }
+  lines.push('');
+  for (const r of results) {
+    const c = r.full.cpu;
+    const busy = (c.collectors + c.database + c.nats + c.bench) / r.full.seconds;
+    const db = r.store === 'SQLite' ? '' : `, PostgreSQL ${fmt(c.database / r.full.seconds, 2)}`;
+    lines.push(`- ${r.store} × ${r.replicas}: this run kept ${fmt(busy, 2)} of the ${cpus().length} cores busy during the full round `
+      + `(collectors ${fmt(c.collectors / r.full.seconds, 2)}${db}, nats-server ${fmt(c.nats / r.full.seconds, 2)}, publisher `
+      + `${fmt(c.bench / r.full.seconds, 2)}); per finding: collectors ${fmt((c.collectors / r.fullFindings) * 1e6, 1)} µs of CPU`
+      + `${r.store === 'SQLite' ? '' : `, PostgreSQL ${fmt((c.database / r.fullFindings) * 1e6, 1)} µs`}.`);
+  }
   for (const s of skipped) lines.push(`- ${s}`);
   return lines.join('\n');
 }

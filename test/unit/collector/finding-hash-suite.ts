@@ -66,4 +66,17 @@ export function defineFindingHashSuite(open: () => Promise<HashSuiteHandle>): vo
     expect((await row(kubelet('false').id)).hash).toMatch(/^[A-Za-z0-9+/]{27}$/);
     expect(await stored(other.id)).toMatchObject({ changedAt: T0 });
   });
+
+  it('stores new findings exactly, whatever characters their fields hold (tabs, line breaks, backslashes, quotes)', async () => {
+    const odd = finding({
+      checkId: 'odd\\check', cis: null, status: 'fail', severity: 'low', title: 'tab\there, line\nbreak, \\N, "quoted", \r\n',
+      component: 'container', pss: 'p\\\t', resource: { kind: 'container', id: 'c\t1', namespace: 'ns\\n', pod: 'pod\nx', container: 'main' },
+      evidence: { source: 'flag', key: '--k\t\\', value: { 'a\tb': 'c\\d\n', n: null, u: '\u00e9\u2603' } },
+    });
+    await ingest(1, T0, [odd, other]);
+    expect((await stored(odd.id))?.finding).toEqual(odd);
+    expect((await h.store.findings({ sort: 'node', limit: 10, namespace: 'ns\\n', pod: 'pod\nx' })).items.map((i) => i.finding.id)).toEqual([odd.id]);
+    await ingest(2, T0 + 60_000, [odd, other]);
+    expect(await stored(odd.id)).toMatchObject({ changedAt: T0 });
+  });
 }

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Store } from '../../../collector/store/types.js';
 import { finding, full, iso, report, T0 } from './helpers.js';
 
-export interface HashSuiteHandle {
+interface HashSuiteHandle {
   store: Store;
   /** A statement straight on the database (`?` placeholders), beside the store. */
   sql(text: string, values?: unknown[]): Promise<Array<Record<string, unknown>>>;

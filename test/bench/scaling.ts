@@ -295,6 +295,17 @@ function render(results: RunResult[], skipped: string[]): string {
       + `${fmt(c.bench / r.full.seconds, 2)}); per finding: collectors ${fmt((c.collectors / r.fullFindings) * 1e6, 1)} µs of CPU`
       + `${r.store === 'SQLite' ? '' : `, PostgreSQL ${fmt((c.database / r.fullFindings) * 1e6, 1)} µs`}.`);
   }
+  const pgRuns = results.filter((r) => r.store === 'PostgreSQL');
+  if (pgRuns.length > 0) {
+    // What the work costs in CPU is what the cores allow, whatever the replicas: the ceiling of this machine.
+    const perFinding = (r: RunResult): number => (r.full.cpu.collectors + r.full.cpu.database + r.full.cpu.nats) / r.fullFindings;
+    const least = Math.min(...pgRuns.map(perFinding));
+    lines.push(`- What bounds PostgreSQL here: each finding costs ${fmt(least * 1e6, 1)} µs of CPU or more in all (collectors, `
+      + `PostgreSQL, nats-server; the least of the runs), so ${cpus().length} free cores could not store more than `
+      + `${Math.round(cpus().length / least).toLocaleString('en')} findings/s whatever the number of replicas; replicas add `
+      + 'parallelism (one PostgreSQL backend each), not cores. Where a run kept fewer than the machine\'s cores busy, the rest '
+      + 'went to the other work on the shared machine (the load average column), not to a limit of the collectors or the database.');
+  }
   for (const s of skipped) lines.push(`- ${s}`);
   return lines.join('\n');
 }

@@ -153,12 +153,12 @@ export class Observers {
 
 /** Remembers check metadata already written, so steady-state reports do not rewrite the checks table. */
 export class CheckMetaCache {
-  private readonly known = new Map<string, string>();
+  private readonly known = new Map<string, CheckMeta>();
   /** Whether the check's metadata must be written (and from now on it counts as written). */
   isNew(c: CheckMeta): boolean {
-    const key = `${c.cis ?? ''}\u0000${c.title}\u0000${c.component}\u0000${c.severity}`;
-    if (this.known.get(c.checkId) === key) return false;
-    this.known.set(c.checkId, key);
+    const k = this.known.get(c.checkId);
+    if (k && k.cis === c.cis && k.title === c.title && k.component === c.component && k.severity === c.severity) return false;
+    this.known.set(c.checkId, c);
     return true;
   }
   /** After a rollback nothing is known to be written. */

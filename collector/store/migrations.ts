@@ -187,6 +187,14 @@ function replicasV5(d: Dialect): string[] {
   ];
 }
 
+/**
+ * Each finding's hash of its stored JSON (rows.ts bodyHash): a report's unchanged findings are recognised from it
+ * without reading their bodies. Rows written before stay NULL and are compared by body until next rewritten.
+ */
+function findingHashV6(): string[] {
+  return ['ALTER TABLE findings ADD COLUMN hash TEXT'];
+}
+
 export function migrations(d: Dialect): Migration[] {
   return [
     { version: 1, name: 'initial schema', statements: schemaV1(d) },
@@ -194,10 +202,11 @@ export function migrations(d: Dialect): Migration[] {
     { version: 3, name: 'node identity and sequence epochs', statements: nodeIdentityV3(d) },
     { version: 4, name: 'problems-first order and the readiness probe', statements: problemsFirstAndProbeV4(d) },
     { version: 5, name: 'leader terms and the stored correlation result', statements: replicasV5(d) },
+    { version: 6, name: 'finding body hashes', statements: findingHashV6() },
   ];
 }
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** What the runner needs of a database: one connection (so BEGIN … COMMIT spans the statements between them). */
 export interface MigrationConnection {

@@ -1,7 +1,7 @@
 // What one message does to one node's findings, decided in pure code so both stores execute the same plan.
 import { SEVERITIES, STATUSES, type Finding, type Status, type Summary } from '../../proto/report.js';
 import type { IngestMessage } from './messages.js';
-import { emptySeverityCounts, emptySummary, findingColumns, type FindingColumns } from './rows.js';
+import { bodyHash, emptySeverityCounts, emptySummary, findingColumns, type FindingColumns } from './rows.js';
 import type { FindingEvent, SeverityCounts } from './types.js';
 
 /** The stored state of one of the node's findings, as the plan needs it. */
@@ -10,8 +10,10 @@ export interface ExistingFinding {
   checkId: string;
   status: Status;
   severity: Finding['severity'];
-  /** The stored JSON, compared with the incoming finding's to tell a changed finding from an unchanged one. */
-  body: string;
+  /** bodyHash of the stored JSON, compared with the incoming finding's to tell a changed finding from an unchanged one. */
+  hash: string | null;
+  /** The stored JSON, read only for rows written before hashes were stored (hash null), and compared instead. */
+  body: string | null;
   resolvedAt: number | null;
 }
 
@@ -24,7 +26,9 @@ export interface CheckMeta {
 }
 
 export interface IngestPlan {
-  /** New, changed or reopened findings: written in full, changed_at = at; first_seen kept when the row exists. */
+  /** Findings the node never had: rows to insert (no row can exist: the node's writes are serialised). */
+  inserts: FindingColumns[];
+  /** Changed or reopened findings: written in full, changed_at = at; first_seen kept. */
   upserts: FindingColumns[];
   /** Open findings that are gone: resolved_at = at, last_seen = the node's previous scan. */
   resolve: string[];
@@ -78,7 +82,7 @@ export function* planSteps(existing: readonly ExistingFinding[], message: Ingest
   }
 
   const plan: IngestPlan = {
-    upserts: [], resolve: [], events: [], countDeltas: new Map(), checks: new Map(), summary: emptySummary(),
+    inserts: [], upserts: [], resolve: [], events: [], countDeltas: new Map(), checks: new Map(), summary: emptySummary(),
     failing: emptySeverityCounts(), counts: { opened: 0, changed: 0, resolved: 0 },
   };
   const statusDeltas = emptySummary();
@@ -114,21 +118,25 @@ export function* planSteps(existing: readonly ExistingFinding[], message: Ingest
     if (!plan.checks.has(f.checkId)) {
       plan.checks.set(f.checkId, { checkId: f.checkId, cis: f.cis, title: f.title, component: f.component, severity: f.severity });
     }
-    const cols = findingColumns(f);
+    // Rows are built only for findings that are written: most of a steady report is unchanged.
+    const body = JSON.stringify(f);
+    const digest = bodyHash(body);
     const prev = byId.get(f.id);
     const wasOpen = open.get(f.id);
     if (!prev) {
-      plan.upserts.push(cols);
+      plan.inserts.push(findingColumns(f, body, digest));
       plan.counts.opened++;
     } else if (prev.resolvedAt !== null) {
-      plan.upserts.push(cols);
+      plan.upserts.push(findingColumns(f, body, digest));
       plan.events.push({ findingId: f.id, checkId: f.checkId, status: f.status, event: 'reopened' });
       plan.counts.opened++;
-    } else if (prev.body !== cols.body) {
-      plan.upserts.push(cols);
+    } else if (prev.hash === null ? prev.body !== body : prev.hash !== digest) {
+      plan.upserts.push(findingColumns(f, body, digest));
       if (prev.status !== f.status) plan.events.push({ findingId: f.id, checkId: f.checkId, status: f.status, event: 'changed' });
       plan.counts.changed++;
     }
+    // Open before and after under the same (check, status, severity): the counts do not move.
+    if (wasOpen && wasOpen.checkId === f.checkId && wasOpen.status === f.status && wasOpen.severity === f.severity) continue;
     if (wasOpen) change(wasOpen.checkId, wasOpen.status, wasOpen.severity, -1);
     change(f.checkId, f.status, f.severity, +1);
     open.set(f.id, { checkId: f.checkId, status: f.status, severity: f.severity });

@@ -1,10 +1,13 @@
 // PostgreSQL store (`--database-url`): for large clusters and several collector replicas sharing one database.
 // Each message locks its node row (SELECT ... FOR UPDATE), so replicas never interleave one node's writes.
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { isRecord } from '../../common/json.js';
 import type { IngestMessage, IngestResult } from './messages.js';
-import { planSteps, type CheckMeta, type ExistingFinding } from './plan.js';
+import { planSteps, type CheckMeta, type ExistingFinding, type IngestPlan } from './plan.js';
 import { admit, ChangeTotals, CheckMetaCache, CountTotals, nodeWrite, Observers, touchedIds } from './apply.js';
 import { StoreHealth } from './errors.js';
 import { buildHistory, type HistoryEventRow } from './history.js';
@@ -82,6 +85,123 @@ function parsePayload(text: string): { origin: unknown; changes: StoredChanges }
   }
 }
 
+/** What a plan reads of a stored finding: the body only of rows stored before their hash was (see ExistingFinding). */
+const existingColumns = (f: string): string => `${f}fid, ${f}check_id AS "checkId", ${f}status, ${f}severity, ${f}hash, `
+  + `CASE WHEN ${f}hash IS NULL THEN ${f}body END AS body, ${f}resolved_at AS "resolvedAt"`;
+
+type NodeWrite = ReturnType<typeof nodeWrite>;
+
+/**
+ * Changed findings' rows as one JSON document: V8 writes it natively, where array parameters are escaped element by
+ * element in JavaScript (a third of the write path's time with findings' quote-laden bodies).
+ */
+const findingRows = (part: ReadonlyArray<[string, number, FindingColumns]>): string =>
+  JSON.stringify(part.map(([node, at, u]) => ({ node, at, ...u })));
+
+const upsertFindings = `INSERT INTO findings (node, fid, check_id, status, severity, sev_rank, status_rank, resource_kind, namespace, pod,
+    evidence_key, pss, value_key, body, hash, first_status, first_seen, changed_at)
+  SELECT u.node, u.fid, u."checkId", u.status, u.severity, u."sevRank", u."statusRank", u."resourceKind", u.namespace, u.pod,
+    u."evidenceKey", u.pss, u."valueKey", u.body, u.hash, u.status, u.at, u.at
+  FROM json_to_recordset($1::json) AS u(node text, at bigint, fid text, "checkId" text, status text, severity text,
+    "sevRank" int, "statusRank" int, "resourceKind" text, namespace text, pod text, "evidenceKey" text, pss text,
+    "valueKey" text, body text, hash text)
+  ON CONFLICT (node, fid) DO UPDATE SET check_id = excluded.check_id,
+    status = excluded.status, severity = excluded.severity, sev_rank = excluded.sev_rank, status_rank = excluded.status_rank,
+    resource_kind = excluded.resource_kind, namespace = excluded.namespace, pod = excluded.pod,
+    evidence_key = excluded.evidence_key, pss = excluded.pss, value_key = excluded.value_key, body = excluded.body,
+    hash = excluded.hash, changed_at = excluded.changed_at, last_seen = NULL, resolved_at = NULL`;
+
+/**
+ * New findings go in by COPY: PostgreSQL reads its text format for a quarter of the CPU it spends parsing the same
+ * rows from JSON or array parameters (a plain insert is right: their node's row lock keeps every other writer out).
+ */
+const COPY_FINDINGS = `COPY findings (node, fid, check_id, status, severity, sev_rank, status_rank, resource_kind, namespace, pod,
+  evidence_key, pss, value_key, body, hash, first_status, first_seen, changed_at) FROM STDIN`;
+
+const COPY_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** A value in COPY's text format: NULL as \N; backslash, tab and line breaks escaped. */
+function copyField(v: string | number | null): string {
+  if (v === null) return '\\N';
+  if (typeof v === 'number') return String(v);
+  return /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (ch) => COPY_ESCAPES[ch]) : v;
+}
+
+function copyRows(part: ReadonlyArray<[string, number, FindingColumns]>): string {
+  let text = '';
+  for (const [node, at, u] of part) {
+    text += [node, u.fid, u.checkId, u.status, u.severity, u.sevRank, u.statusRank, u.resourceKind, u.namespace, u.pod, u.evidenceKey,
+      u.pss, u.valueKey, u.body, u.hash, u.status, at, at].map(copyField).join('\t') + '\n';
+  }
+  return text;
+}
+
+/** A segment's rows, written together: one statement per table (per ROWS_PER_STATEMENT rows), whatever the messages. */
+class SegmentWrites {
+  /** [node, fid, resolved at, last seen] */
+  readonly resolve: Array<[string, string, number, number]> = [];
+  /** [node, at, columns] of findings new to their node */
+  readonly inserts: Array<[string, number, FindingColumns]> = [];
+  /** [node, at, columns] of changed or reopened ones */
+  readonly upserts: Array<[string, number, FindingColumns]> = [];
+  /** [node, at, event] */
+  readonly events: Array<[string, number, IngestPlan['events'][number]]> = [];
+  readonly checks = new Map<string, CheckMeta>();
+  readonly nodes: NodeWrite[] = [];
+
+  async flush(c: pg.PoolClient): Promise<void> {
+    for (const r of chunks(this.resolve)) {
+      await c.query(`UPDATE findings f SET resolved_at = u.at, last_seen = u.last_seen
+        FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS u(node, fid, at, last_seen)
+        WHERE f.node = u.node AND f.fid = u.fid`, [r.map((x) => x[0]), r.map((x) => x[1]), r.map((x) => x[2]), r.map((x) => x[3])]);
+    }
+    for (const part of chunks(this.inserts)) await pipeline(Readable.from([copyRows(part)]), c.query(copyFrom(COPY_FINDINGS)));
+    for (const part of chunks(this.upserts)) await c.query(upsertFindings, [findingRows(part)]);
+    for (const part of chunks(this.events)) {
+      const e = part.map((x) => x[2]);
+      await c.query(`INSERT INTO finding_events (node, fid, check_id, at, status, event)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[])`,
+      [part.map((x) => x[0]), e.map((x) => x.findingId), e.map((x) => x.checkId), part.map((x) => x[1]), e.map((x) => x.status),
+        e.map((x) => x.event)]);
+    }
+    for (const part of chunks([...this.checks.values()])) {
+      await c.query(`INSERT INTO checks (check_id, cis, title, component, severity)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+        ON CONFLICT (check_id) DO UPDATE SET cis = excluded.cis, title = excluded.title,
+          component = excluded.component, severity = excluded.severity`,
+      [part.map((x) => x.checkId), part.map((x) => x.cis), part.map((x) => x.title), part.map((x) => x.component),
+        part.map((x) => x.severity)]);
+    }
+    for (const n of chunks(this.nodes)) {
+      const col = <T>(f: (w: NodeWrite) => T): T[] => n.map(f);
+      await c.query(`UPDATE nodes SET roles = u.roles, role_key = u.role_key, agent_version = u.agent_version, info = u.info,
+          first_seen = u.first_seen, last_report = u.last_report, last_scan = u.last_scan, last_seq = u.last_seq, pass = u.pass,
+          fail = u.fail, warn = u.warn, skip = u.skip, error = u.error, fail_critical = u.fail_critical, fail_high = u.fail_high,
+          fail_medium = u.fail_medium, fail_low = u.fail_low, fail_info = u.fail_info, epoch = u.epoch, seq_scan = u.seq_scan,
+          identity_kind = u.identity_kind, identity_subject = u.identity_subject, bound_at = u.bound_at
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[],
+          $10::int[], $11::int[], $12::int[], $13::int[], $14::int[], $15::int[], $16::int[], $17::int[], $18::int[], $19::int[],
+          $20::text[], $21::bigint[], $22::text[], $23::text[], $24::bigint[])
+          AS u(name, roles, role_key, agent_version, info, first_seen, last_report, last_scan, last_seq, pass, fail, warn, skip, error,
+            fail_critical, fail_high, fail_medium, fail_low, fail_info, epoch, seq_scan, identity_kind, identity_subject, bound_at)
+        WHERE nodes.name = u.name`,
+      [col((w) => w.name), col((w) => JSON.stringify(w.roles)), col((w) => w.roleKey), col((w) => w.agentVersion), col((w) => w.info),
+        col((w) => w.firstSeen), col((w) => w.lastReport), col((w) => w.lastScan), col((w) => w.lastSeq),
+        col((w) => w.summary.pass), col((w) => w.summary.fail), col((w) => w.summary.warn), col((w) => w.summary.skip),
+        col((w) => w.summary.error), col((w) => w.failing.critical), col((w) => w.failing.high), col((w) => w.failing.medium),
+        col((w) => w.failing.low), col((w) => w.failing.info), col((w) => w.epoch), col((w) => w.seqScan),
+        col((w) => w.identity?.kind ?? null), col((w) => w.identity?.subject ?? null), col((w) => w.boundAt)]);
+      const scored = n.filter((w) => w.scoreChanged);
+      if (scored.length > 0) {
+        await c.query(`INSERT INTO node_scores (node, at, pass, fail, warn, skip, error)
+          SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[])`,
+        [scored.map((w) => w.name), scored.map((w) => w.lastScan), scored.map((w) => w.summary.pass), scored.map((w) => w.summary.fail),
+          scored.map((w) => w.summary.warn), scored.map((w) => w.summary.skip), scored.map((w) => w.summary.error)]);
+      }
+    }
+  }
+}
+
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
@@ -126,93 +246,82 @@ export class PostgresStore implements Store {
     if (fault) throw fault;
   }
 
-  private async lockNode(c: pg.PoolClient, name: string, at: number): Promise<NodeRecord | undefined> {
-    for (;;) {
-      const found = await c.query<NodeRowOut>('SELECT * FROM nodes WHERE name = $1 FOR UPDATE', [name]);
-      if (found.rows.length) return toNodeRecord(found.rows[0]);
-      // A placeholder row to lock; nodeWrite fills it in. Another replica may win the insert: then lock theirs.
-      const inserted = await c.query(`INSERT INTO nodes (name, roles, role_key, info, first_seen, last_report, last_scan)
-        VALUES ($1, '[]', 'none', '{}', $2, $2, $2) ON CONFLICT (name) DO NOTHING RETURNING name`, [name, at]);
-      if (inserted.rows.length) return undefined;
+  /**
+   * Locks the named nodes' rows (in name order, so replicas locking overlapping sets wait rather than deadlock); a
+   * node never seen gets a placeholder row to lock, which nodeWrite fills in (undefined in the answer). Another
+   * replica may win a placeholder's insert: then its row is locked like any other.
+   */
+  private async lockNodes(c: pg.PoolClient, names: readonly string[], at: number): Promise<Map<string, NodeRecord | undefined>> {
+    const locked = new Map<string, NodeRecord | undefined>();
+    let wanted = [...names].sort();
+    while (wanted.length > 0) {
+      const found = await c.query<NodeRowOut>('SELECT * FROM nodes WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE', [wanted]);
+      for (const row of found.rows) locked.set(row.name, toNodeRecord(row));
+      const missing = wanted.filter((n) => !locked.has(n));
+      if (missing.length === 0) break;
+      const inserted = await c.query<{ name: string }>(`INSERT INTO nodes (name, roles, role_key, info, first_seen, last_report, last_scan)
+        SELECT n, '[]', 'none', '{}', $2, $2, $2 FROM unnest($1::text[]) AS n ON CONFLICT (name) DO NOTHING RETURNING name`, [missing, at]);
+      for (const row of inserted.rows) locked.set(row.name, undefined);
+      wanted = missing.filter((n) => !locked.has(n));
     }
+    return locked;
   }
 
-  private async upsert(c: pg.PoolClient, node: string, at: number, u: readonly FindingColumns[]): Promise<void> {
-    await c.query(`INSERT INTO findings (node, fid, check_id, status, severity, sev_rank, status_rank, resource_kind, namespace, pod,
-        evidence_key, pss, value_key, body, first_status, first_seen, changed_at)
-      SELECT $1, u.fid, u.check_id, u.status, u.severity, u.sev_rank, u.status_rank, u.resource_kind, u.namespace, u.pod,
-        u.evidence_key, u.pss, u.value_key, u.body, u.status, $2, $2
-      FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], $9::text[], $10::text[], $11::text[],
-        $12::text[], $13::text[], $14::text[], $15::text[])
-        AS u(fid, check_id, status, severity, sev_rank, status_rank, resource_kind, namespace, pod, evidence_key, pss, value_key, body)
-      ON CONFLICT (node, fid) DO UPDATE SET check_id = excluded.check_id, status = excluded.status,
-        severity = excluded.severity, sev_rank = excluded.sev_rank, status_rank = excluded.status_rank,
-        resource_kind = excluded.resource_kind, namespace = excluded.namespace, pod = excluded.pod,
-        evidence_key = excluded.evidence_key, pss = excluded.pss, value_key = excluded.value_key, body = excluded.body,
-        changed_at = excluded.changed_at, last_seen = NULL, resolved_at = NULL`,
-    [node, at, u.map((x) => x.fid), u.map((x) => x.checkId), u.map((x) => x.status), u.map((x) => x.severity),
-      u.map((x) => x.sevRank), u.map((x) => x.statusRank), u.map((x) => x.resourceKind), u.map((x) => x.namespace),
-      u.map((x) => x.pod), u.map((x) => x.evidenceKey), u.map((x) => x.pss), u.map((x) => x.valueKey), u.map((x) => x.body)]);
+  /** The stored findings the plans need, by node: all of a full report's node, the named ones of a delta. */
+  private async existingOf(c: pg.PoolClient, messages: readonly IngestMessage[]): Promise<Map<string, ExistingFinding[]>> {
+    const byNode = new Map<string, ExistingFinding[]>(messages.map((m) => [m.node, []]));
+    const fulls = messages.filter((m) => m.kind === 'full').map((m) => m.node);
+    const named: Array<[string, string]> = messages.filter((m) => m.kind === 'delta').flatMap((m) => touchedIds(m).map((fid): [string, string] => [m.node, fid]));
+    const add = (rows: Array<ExistingFinding & { node: string }>): void => { for (const r of rows) byNode.get(r.node)!.push(r); };
+    if (fulls.length > 0) {
+      add((await c.query<ExistingFinding & { node: string }>(`SELECT node, ${existingColumns('')} FROM findings WHERE node = ANY($1::text[])`,
+        [fulls])).rows);
+    }
+    for (const part of chunks(named)) {
+      add((await c.query<ExistingFinding & { node: string }>(`SELECT f.node, ${existingColumns('f.')}
+        FROM unnest($1::text[], $2::text[]) AS t(node, fid) JOIN findings f ON f.node = t.node AND f.fid = t.fid`,
+      [part.map((x) => x[0]), part.map((x) => x[1])])).rows);
+    }
+    return byNode;
   }
 
-  private async applyOne(c: pg.PoolClient, message: IngestMessage, receivedAt: number, totals: CountTotals,
-    changes: ChangeTotals, slicer: TimeSlicer): Promise<IngestResult> {
-    const node = await this.lockNode(c, message.node, receivedAt);
-    const admission = admit(message, node, receivedAt);
-    // A node never seen is always admitted: the placeholder row lockNode made is filled in below.
-    if (admission.kind === 'skip') return admission.result;
-    // A delta reads only the findings it names: its cost follows the delta, not the node.
-    const { rows: existing } = message.kind === 'full'
-      ? await c.query<ExistingFinding>(
-        'SELECT fid, check_id AS "checkId", status, severity, body, resolved_at AS "resolvedAt" FROM findings WHERE node = $1', [message.node])
-      : await c.query<ExistingFinding>(`SELECT fid, check_id AS "checkId", status, severity, body, resolved_at AS "resolvedAt"
-          FROM findings WHERE node = $1 AND fid = ANY($2::text[])`, [message.node, touchedIds(message)]);
-    const before = node && { summary: node.summary, failing: node.failingBySeverity };
-    const plan = await runStepsSliced(planSteps(existing, message, before), slicer);
-    const write = nodeWrite(message, node, plan, receivedAt, admission.position);
-    const at = write.lastScan;
-    for (const fids of chunks(plan.resolve)) {
-      await c.query('UPDATE findings SET resolved_at = $1, last_seen = $2 WHERE node = $3 AND fid = ANY($4::text[])',
-        [at, node?.lastScan ?? at, message.node, fids]);
+  /**
+   * One batch's messages in segments of distinct nodes (a node's second message in a batch starts the next one: it
+   * is planned on what the first wrote). Each segment costs a fixed number of statements, not a few per message.
+   */
+  private async applySegment(c: pg.PoolClient, messages: ReadonlyArray<{ index: number; message: IngestMessage }>, receivedAt: number,
+    results: IngestResult[], totals: CountTotals, changes: ChangeTotals, slicer: TimeSlicer): Promise<void> {
+    const nodes = await this.lockNodes(c, messages.map((m) => m.message.node), receivedAt);
+    const admitted: Array<{ message: IngestMessage; node: NodeRecord | undefined; position: SeqPosition; index: number }> = [];
+    for (const { index, message } of messages) {
+      const node = nodes.get(message.node);
+      const admission = admit(message, node, receivedAt);
+      // A node never seen is always admitted: its placeholder row is filled in below.
+      if (admission.kind === 'skip') results[index] = admission.result;
+      else admitted.push({ message, node, position: admission.position, index });
     }
-    for (const u of chunks(plan.upserts)) await this.upsert(c, message.node, at, u);
-    for (const e of chunks(plan.events)) {
-      await c.query(`INSERT INTO finding_events (node, fid, check_id, at, status, event)
-        SELECT $1, u.fid, u.check_id, $2, u.status, u.event FROM unnest($3::text[], $4::text[], $5::text[], $6::text[])
-          AS u(fid, check_id, status, event)`,
-      [message.node, at, e.map((x) => x.findingId), e.map((x) => x.checkId), e.map((x) => x.status), e.map((x) => x.event)]);
+    if (admitted.length === 0) return;
+    const existing = await this.existingOf(c, admitted.map((a) => a.message));
+    const w = new SegmentWrites();
+    for (const { message, node, position, index } of admitted) {
+      const before = node && { summary: node.summary, failing: node.failingBySeverity };
+      const plan = await runStepsSliced(planSteps(existing.get(message.node) ?? [], message, before), slicer);
+      const write = nodeWrite(message, node, plan, receivedAt, position);
+      const at = write.lastScan;
+      for (const fid of plan.resolve) w.resolve.push([message.node, fid, at, node?.lastScan ?? at]);
+      for (const u of plan.inserts) w.inserts.push([message.node, at, u]);
+      for (const u of plan.upserts) w.upserts.push([message.node, at, u]);
+      for (const e of plan.events) w.events.push([message.node, at, e]);
+      await runStepsSliced(totals.add(plan), slicer);
+      changes.add(write, plan);
+      for (const check of plan.checks.values()) {
+        if (this.checkCache.isNew(check)) w.checks.set(check.checkId, check);
+        if (slicer.due) await slicer.next();
+      }
+      w.nodes.push(write);
+      results[index] = { applied: true, duplicate: false, lastSeq: write.lastSeq ?? undefined };
     }
-    await runStepsSliced(totals.add(plan), slicer);
-    changes.add(write, plan);
-    const checks: CheckMeta[] = [];
-    for (const c of plan.checks.values()) {
-      if (this.checkCache.isNew(c)) checks.push(c);
-      if (slicer.due) await slicer.next();
-    }
-    for (const part of chunks(checks)) {
-      await c.query(`INSERT INTO checks (check_id, cis, title, component, severity)
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
-        ON CONFLICT (check_id) DO UPDATE SET cis = excluded.cis, title = excluded.title,
-          component = excluded.component, severity = excluded.severity`,
-      [part.map((x) => x.checkId), part.map((x) => x.cis), part.map((x) => x.title), part.map((x) => x.component),
-        part.map((x) => x.severity)]);
-    }
-    const m = write.summary;
-    const f = write.failing;
-    await c.query(`UPDATE nodes SET roles = $2, role_key = $3, agent_version = $4, info = $5, first_seen = $6,
-        last_report = $7, last_scan = $8, last_seq = $9, pass = $10, fail = $11, warn = $12, skip = $13, error = $14,
-        fail_critical = $15, fail_high = $16, fail_medium = $17, fail_low = $18, fail_info = $19,
-        epoch = $20, seq_scan = $21, identity_kind = $22, identity_subject = $23, bound_at = $24
-      WHERE name = $1`,
-    [write.name, JSON.stringify(write.roles), write.roleKey, write.agentVersion, write.info, write.firstSeen,
-      write.lastReport, write.lastScan, write.lastSeq, m.pass, m.fail, m.warn, m.skip, m.error,
-      f.critical, f.high, f.medium, f.low, f.info,
-      write.epoch, write.seqScan, write.identity?.kind ?? null, write.identity?.subject ?? null, write.boundAt]);
-    if (write.scoreChanged) {
-      await c.query('INSERT INTO node_scores (node, at, pass, fail, warn, skip, error) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-        [message.node, at, m.pass, m.fail, m.warn, m.skip, m.error]);
-    }
-    return { applied: true, duplicate: false, lastSeq: write.lastSeq ?? undefined };
+    await w.flush(c);
   }
 
   async applyBatch(messages: IngestMessage[], receivedAt: number): Promise<IngestResult[]> {
@@ -223,11 +332,23 @@ export class PostgresStore implements Store {
     const c = await this.pool.connect();
     try {
       await c.query('BEGIN');
-      const results: IngestResult[] = [];
+      const results: IngestResult[] = new Array(messages.length);
       const totals = new CountTotals();
       const changes = new ChangeTotals();
       const slicer = new TimeSlicer();
-      for (const m of messages) results.push(await this.applyOne(c, m, receivedAt, totals, changes, slicer));
+      let segment: Array<{ index: number; message: IngestMessage }> = [];
+      const inSegment = new Set<string>();
+      for (let index = 0; index <= messages.length; index++) {
+        const message = messages[index];
+        if (segment.length > 0 && (message === undefined || inSegment.has(message.node))) {
+          await this.applySegment(c, segment, receivedAt, results, totals, changes, slicer);
+          segment = [];
+          inSegment.clear();
+        }
+        if (message === undefined) break;
+        segment.push({ index, message });
+        inSegment.add(message.node);
+      }
       const rows: Array<[string, string, string, number]> = [];
       for (const row of totals.rows()) {
         rows.push(row);

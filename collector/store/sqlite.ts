@@ -82,23 +82,28 @@ function isCorruption(err: unknown): boolean {
   return typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code);
 }
 
+/** What a plan reads of a stored finding: the body only of rows stored before their hash was (see ExistingFinding). */
+const EXISTING_COLUMNS = 'fid, check_id AS checkId, status, severity, hash, CASE WHEN hash IS NULL THEN body END AS body, resolved_at AS resolvedAt';
+
 /** The write path's statements, compiled once the schema exists. */
 function prepareStatements(db: Database.Database) {
   return {
     node: db.prepare('SELECT * FROM nodes WHERE name = ?'),
-    existing: db.prepare('SELECT fid, check_id AS checkId, status, severity, body, resolved_at AS resolvedAt FROM findings WHERE node = ?'),
+    existing: db.prepare(`SELECT ${EXISTING_COLUMNS} FROM findings WHERE node = ?`),
     /** A delta reads only the findings it names (a JSON array of ids). */
-    existingOf: db.prepare(`SELECT fid, check_id AS checkId, status, severity, body, resolved_at AS resolvedAt FROM findings
-      WHERE node = ? AND fid IN (SELECT value FROM json_each(?))`),
+    existingOf: db.prepare(`SELECT ${EXISTING_COLUMNS} FROM findings WHERE node = ? AND fid IN (SELECT value FROM json_each(?))`),
     resolve: db.prepare('UPDATE findings SET resolved_at = ?, last_seen = ? WHERE node = ? AND fid = ?'),
+    insert: db.prepare(`INSERT INTO findings (node, fid, check_id, status, severity, sev_rank, status_rank, resource_kind, namespace,
+        pod, evidence_key, pss, value_key, body, hash, first_status, first_seen, changed_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     upsert: db.prepare(`INSERT INTO findings (node, fid, check_id, status, severity, sev_rank, status_rank, resource_kind, namespace,
-        pod, evidence_key, pss, value_key, body, first_status, first_seen, changed_at, last_seen, resolved_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
+        pod, evidence_key, pss, value_key, body, hash, first_status, first_seen, changed_at, last_seen, resolved_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
       ON CONFLICT (node, fid) DO UPDATE SET check_id = excluded.check_id, status = excluded.status,
         severity = excluded.severity, sev_rank = excluded.sev_rank, status_rank = excluded.status_rank,
         resource_kind = excluded.resource_kind,
         namespace = excluded.namespace, pod = excluded.pod, evidence_key = excluded.evidence_key, pss = excluded.pss,
-        value_key = excluded.value_key, body = excluded.body,
+        value_key = excluded.value_key, body = excluded.body, hash = excluded.hash,
         changed_at = excluded.changed_at, last_seen = NULL, resolved_at = NULL`),
     event: db.prepare('INSERT INTO finding_events (node, fid, check_id, at, status, event) VALUES (?, ?, ?, ?, ?, ?)'),
     count: db.prepare(`INSERT INTO check_counts (check_id, status, severity, n) VALUES (?, ?, ?, ?)
@@ -306,9 +311,14 @@ export class SqliteStore implements Store {
       s.resolve.run(at, previousScan, message.node, fid);
       if (++n % ROW_STEP === 0) yield;
     }
+    for (const c of plan.inserts) {
+      s.insert.run(message.node, c.fid, c.checkId, c.status, c.severity, c.sevRank, c.statusRank, c.resourceKind, c.namespace, c.pod,
+        c.evidenceKey, c.pss, c.valueKey, c.body, c.hash, c.status, at, at);
+      if (++n % ROW_STEP === 0) yield;
+    }
     for (const c of plan.upserts) {
       s.upsert.run(message.node, c.fid, c.checkId, c.status, c.severity, c.sevRank, c.statusRank, c.resourceKind, c.namespace, c.pod,
-        c.evidenceKey, c.pss, c.valueKey, c.body, c.status, at, at);
+        c.evidenceKey, c.pss, c.valueKey, c.body, c.hash, c.status, at, at);
       if (++n % ROW_STEP === 0) yield;
     }
     for (const e of plan.events) {

@@ -11,6 +11,7 @@ import { loadTokens } from '../../collector/serve/auth.js';
 import { SQLITE_FILE } from '../../collector/store/sqlite.js';
 import { postgresBinaries, startPostgres } from '../harness/postgres.js';
 import { tempDir } from '../harness/integration.js';
+import { ownCpuSeconds, pidByArgs, treeCpuSeconds } from './collector-cpu.js';
 import { simulatedFindings, simulatedReport } from './collector-sim.js';
 
 const NODES = Number(process.env.VIGIL_BENCH_NODES ?? 5000);
@@ -21,9 +22,13 @@ const HTTP_REPORTS = Math.min(200, NODES);
 const TOKEN = 'bench-token-0123456789abcdef';
 const STORES = (process.env.VIGIL_BENCH_STORES ?? 'sqlite,postgres').split(',');
 
-interface Phase { name: string; reports: number; findings: number; seconds: number; note?: string }
+/** CPU seconds of the phase: this process (the collector runs in it) and the database server (PostgreSQL). */
+interface PhaseCpu { collector: number; database?: number }
+interface Phase { name: string; reports: number; findings: number; seconds: number; cpu?: PhaseCpu; note?: string }
 interface QueryStat { name: string; p50: number; p99: number; max: number }
-interface StoreResult { store: string; phases: Phase[]; queries: QueryStat[]; correlateMs: number; correlations: string; size: string }
+interface StoreResult {
+  store: string; phases: Phase[]; queries: QueryStat[]; correlateMs: number; correlations: string; size: string; load: [number, number];
+}
 
 const nodeName = (n: number): string => `node-${String(n).padStart(5, '0')}`;
 
@@ -37,9 +42,10 @@ function* nodePicker(): Generator<number> {
   for (;;) { x = (x * 1103515245 + 12345) % 2 ** 31; yield x % NODES; }
 }
 
-async function ingestRound(c: RunningCollector, variant: number, seq: number): Promise<Phase> {
+async function ingestRound(c: RunningCollector, variant: number, seq: number, databasePid?: number): Promise<Phase> {
   let seconds = 0;
   let changed = 0;
+  const cpu: PhaseCpu = { collector: 0, ...(databasePid ? { database: 0 } : {}) };
   for (let start = 0; start < NODES; start += CHUNK) {
     const reports = [];
     for (let n = start; n < Math.min(NODES, start + CHUNK); n++) reports.push(simulatedReport(n, variant, PER_NODE));
@@ -50,14 +56,18 @@ async function ingestRound(c: RunningCollector, variant: number, seq: number): P
       }
     }
     const t = performance.now();
+    const own = ownCpuSeconds();
+    const db = databasePid ? treeCpuSeconds(databasePid) : 0;
     const results = await Promise.all(reports.map((report) => c.ingestor.ingest({ kind: 'full', node: report.node.name, seq, report })));
     seconds += (performance.now() - t) / 1000;
+    cpu.collector += ownCpuSeconds() - own;
+    if (databasePid) cpu.database! += treeCpuSeconds(databasePid) - db;
     if (results.some((r) => !r.applied)) throw new Error('a benchmark report was not applied');
   }
   const findings = NODES * PER_NODE;
   return variant === 0
-    ? { name: `full reports (${NODES.toLocaleString('en')} nodes × ${PER_NODE})`, reports: NODES, findings, seconds }
-    : { name: 'churn round (full reports, ~1% of findings changed)', reports: NODES, findings, seconds,
+    ? { name: `full reports (${NODES.toLocaleString('en')} nodes × ${PER_NODE})`, reports: NODES, findings, seconds, cpu }
+    : { name: 'churn round (full reports, ~1% of findings changed)', reports: NODES, findings, seconds, cpu,
       note: `${changed.toLocaleString('en')} findings changed status (${((changed / findings) * 100).toFixed(2)}%)` };
 }
 
@@ -129,7 +139,7 @@ async function timeQueries(c: RunningCollector): Promise<QueryStat[]> {
   return out;
 }
 
-async function benchStore(store: string, storeOptions: Partial<CollectorOptions>, size: () => string): Promise<StoreResult> {
+async function benchStore(store: string, storeOptions: Partial<CollectorOptions>, size: () => string, databasePid?: number): Promise<StoreResult> {
   const options: CollectorOptions = {
     http: { host: '127.0.0.1', port: 0 },
     tokens: loadTokens(`${TOKEN} read,report bench\n`),
@@ -144,14 +154,15 @@ async function benchStore(store: string, storeOptions: Partial<CollectorOptions>
   const c = await startCollector(options, { log: pino({ level: 'warn' }, pino.destination(2)) });
   try {
     console.error(`bench collector: ${store}: ingesting ${NODES} × ${PER_NODE}`);
-    const phases = [await ingestRound(c, 0, 1), await ingestRound(c, 1, 2), await httpRound(c)];
+    const loadBefore = loadavg()[0];
+    const phases = [await ingestRound(c, 0, 1, databasePid), await ingestRound(c, 1, 2, databasePid), await httpRound(c)];
     const t = performance.now();
     const snap = await c.engine.current();
     const correlateMs = performance.now() - t;
     const kinds = ['drift', 'attack-path', 'coverage'].map((k) => `${snap.items.filter((i) => i.kind === k).length} ${k}`).join(', ');
     console.error(`bench collector: ${store}: queries`);
     const queryStats = await timeQueries(c);
-    return { store, phases, queries: queryStats, correlateMs, correlations: kinds, size: size() };
+    return { store, phases, queries: queryStats, correlateMs, correlations: kinds, size: size(), load: [loadBefore, loadavg()[0]] };
   } finally {
     await c.close();
   }
@@ -167,13 +178,20 @@ function render(results: StoreResult[], skipped: string[]): string {
     + `ingested through the collector's ingest function (validation, dedupe, batched transactions), then a churn round, `
     + `then ${QUERY_RUNS} timed REST calls per query over loopback HTTP with a bearer token. `
     + `Machine: ${cpus().length} cores, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end. `
-    + 'SQLite: WAL, synchronous=FULL. PostgreSQL 15: a private cluster with default (durable) settings.');
+    + 'SQLite: WAL, synchronous=FULL. PostgreSQL 15: a private cluster with default (durable) settings. CPU per finding: the '
+    + 'CPU seconds of the phase (this process, where the collector runs; the PostgreSQL server and its backends, from /proc) '
+    + 'over its findings: what the phase costs whatever else the shared machine runs (1,000,000 / µs = findings/s on a free core).');
   lines.push('');
-  lines.push('| store | phase | reports | findings | seconds | findings/s | note |');
-  lines.push('| --- | --- | ---: | ---: | ---: | ---: | --- |');
+  lines.push('| store | phase | reports | findings | seconds | findings/s | CPU µs per finding: collector / database | note |');
+  lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |');
+  const perFinding = (p: Phase): string => {
+    if (!p.cpu) return '';
+    const us = (s: number): string => fmt((s / p.findings) * 1e6, 1);
+    return p.cpu.database === undefined ? us(p.cpu.collector) : `${us(p.cpu.collector)} / ${us(p.cpu.database)}`;
+  };
   for (const r of results) {
     for (const p of r.phases) {
-      lines.push(`| ${r.store} | ${p.name} | ${p.reports.toLocaleString('en')} | ${p.findings.toLocaleString('en')} | ${fmt(p.seconds, 2)} | ${Math.round(p.findings / p.seconds).toLocaleString('en')} | ${p.note ?? ''} |`);
+      lines.push(`| ${r.store} | ${p.name} | ${p.reports.toLocaleString('en')} | ${p.findings.toLocaleString('en')} | ${fmt(p.seconds, 2)} | ${Math.round(p.findings / p.seconds).toLocaleString('en')} | ${perFinding(p)} | ${p.note ?? ''} |`);
     }
   }
   lines.push('');
@@ -189,7 +207,8 @@ function render(results: StoreResult[], skipped: string[]): string {
     const worst = Math.max(...r.queries.map((q) => q.p99));
     const full = r.phases[0];
     lines.push(`- ${r.store}: correlation recompute over the whole cluster ${fmt(r.correlateMs, 0)} ms (${r.correlations}); `
-      + `served from cache afterwards. Store size ${r.size}. Worst query p99 ${fmt(worst, 1)} ms.`
+      + `served from cache afterwards. Store size ${r.size}. Worst query p99 ${fmt(worst, 1)} ms. `
+      + `Load average (1 min) ${fmt(r.load[0], 1)} at its start, ${fmt(r.load[1], 1)} at its end.`
       + (r.store === 'SQLite' ? ` Goals: ingest ≥ 50,000 findings/s (${Math.round(full.findings / full.seconds).toLocaleString('en')}), `
         + `query p99 < 50 ms (${fmt(worst, 1)} ms).` : ''));
   }
@@ -218,7 +237,7 @@ export async function run(): Promise<string> {
     try {
       const url = await server.createDatabase('vigil_bench');
       let size = 'unknown';
-      const result = await benchStore('PostgreSQL', { databaseUrl: url }, () => size);
+      const result = await benchStore('PostgreSQL', { databaseUrl: url }, () => size, pidByArgs(['-p', String(server.port)]));
       const pg = await import('pg');
       const client = new pg.default.Client({ connectionString: url });
       await client.connect();

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 // Suite name → module ./<name>.js beside this file.
-const SUITES = ['scan', 'containers', 'collector', 'delivery', 'dashboard', 'fastpath', 'hostile', 'correlation'];
+const SUITES = ['scan', 'containers', 'collector', 'delivery', 'dashboard', 'fastpath', 'hostile', 'correlation', 'scaling'];
 const loadSuite = (name: string): Promise<{ run(): Promise<string> }> => import(`./${name}.js`);
 
 const BENCH_FILE = join(process.cwd(), 'BENCHMARKS.md');

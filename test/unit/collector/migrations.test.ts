@@ -87,6 +87,7 @@ describe('migration 4 (problems-first order, readiness probe) after the dashboar
         { version: 1, name: 'initial schema' }, { version: 2, name: 'failures by severity per node, trend, change feed' },
         { version: 3, name: 'node identity and sequence epochs' }, { version: 4, name: 'problems-first order and the readiness probe' },
         { version: 5, name: 'leader terms and the stored correlation result' },
+        { version: 6, name: 'finding body hashes' },
       ]);
     } finally {
       dir.cleanup();

@@ -119,11 +119,12 @@ export class CorrelationEngine {
   }
 
   /** Whether the result in hand may be served: not older than maxAgeMs, and nothing changed or it is younger than the least interval. */
-  private isFresh(): boolean {
+  private isFresh(forQuery = false): boolean {
     const latest = this.latest;
     if (!latest) return false;
-    // A computation that takes T ms runs at most every 5 T: correlation never eats more than a fifth of the CPU.
-    const minInterval = Math.max(this.opts.minIntervalMs, 5 * latest.ms);
+    // In the background, a computation that takes T ms runs at most every 5 T: correlation never eats more than a
+    // fifth of the CPU. A query asks for what is stored now: it waits only for --correlate-interval.
+    const minInterval = forQuery ? this.opts.minIntervalMs : Math.max(this.opts.minIntervalMs, 5 * latest.ms);
     return this.now() - latest.computedAt < this.opts.maxAgeMs && (!this.dirty || performance.now() - this.latestAt < minInterval);
   }
 
@@ -150,7 +151,12 @@ export class CorrelationEngine {
       // No leader has stored a result yet: a stand-in computed here (not stored) until one has.
     }
     const latest = this.latest;
-    if (latest && this.isFresh()) return latest;
+    if (latest && this.isFresh(true)) return latest;
+    // A pass under way may have read the store before the change that made this one dirty: then one more after it.
+    if (this.running && latest && latest.ms <= SLOW_COMPUTE_MS) {
+      await this.running.catch(() => undefined);
+      if (this.latest && this.isFresh(true)) return this.latest;
+    }
     const running = this.refreshNow();
     // On a large cluster, answer with the previous result (its computedAt says how old) while the next one runs.
     if (latest && latest.ms > SLOW_COMPUTE_MS) return latest;

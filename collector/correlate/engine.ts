@@ -144,6 +144,18 @@ export class CorrelationEngine {
     return this.running;
   }
 
+  /** Resolves once no pass runs and none is due (benchmarks time queries on a quiet engine). */
+  async settled(): Promise<void> {
+    while (this.running || (this.leading && this.dirty)) await (this.running ?? this.refreshNow()).catch(() => undefined);
+  }
+
+  /** A full recompute now, as a new leader's first pass (after any pass under way). */
+  async repair(): Promise<CorrelationSnapshot> {
+    await this.settled();
+    this.full = true;
+    return this.refreshNow();
+  }
+
   async current(): Promise<CorrelationSnapshot> {
     if (!this.leading) {
       const stored = await this.fromStore();

@@ -55,6 +55,9 @@ interface CorrelatorOptions {
 }
 
 const HEADS_EVERY_MS = 1_000;
+/** How many nodes or drift groups a full pass evaluates between two turns of the event loop. */
+const YIELD_EVERY = 200;
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class IncrementalCorrelator {
   private nodes = new Map<string, NodeRecord>();
@@ -95,12 +98,20 @@ export class IncrementalCorrelator {
     for (const [name, list] of this.facts) this.peerFacts.set(name, list.filter(isPeerInput));
     this.peerResults = undefined;
     this.nodeResults.clear();
-    for (const name of this.nodes.keys()) this.evaluateNode(name);
+    let n = 0;
+    // A full pass over thousands of nodes yields now and then: REST and /healthz keep answering while it runs.
+    for (const name of this.nodes.keys()) {
+      this.evaluateNode(name);
+      if (++n % YIELD_EVERY === 0) await yieldToEventLoop();
+    }
     this.headsAt = performance.now();
     this.groups.clear();
     for (const [node, rows] of this.settings) for (const r of rows) this.groupOf(this.roleOf(node), r.findingId).set(node, r);
     this.driftResults.clear();
-    for (const key of this.groups.keys()) this.evaluateGroup(key);
+    for (const key of [...this.groups.keys()]) {
+      this.evaluateGroup(key);
+      if (++n % YIELD_EVERY === 0) await yieldToEventLoop();
+    }
     this.loaded = true;
     return this.result(now);
   }

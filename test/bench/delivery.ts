@@ -1,6 +1,6 @@
 // Delivery bench: detection latency from a file mode change on a watched fixture host to the change being
 // stored at the collector (seen through its REST API), over gRPC with mTLS; and the agent's idle CPU and
-// RSS with its watchers on a control-plane fixture. Real processes: dist/agent/cli.js run and the collector.
+// RSS with its watchers on a control-plane fixture. Real processes: the agent as shipped (dist/bin/vigil-agent.js run) and the collector.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
@@ -95,7 +95,7 @@ export async function run(): Promise<string> {
 
     const client = pki.client(NODE);
     const startAgent = (nodeFlags: string[]): ChildProcess => {
-      const p = spawn(process.execPath, [...nodeFlags, join(ROOT, 'dist', 'agent', 'cli.js'), 'run', '--host-root', host.hostRoot,
+      const p = spawn(process.execPath, [...nodeFlags, join(ROOT, 'dist', 'bin', 'vigil-agent.js'), 'run', '--host-root', host.hostRoot,
         '--proc-root', host.procRoot, '--node-name', NODE, '--outbox-dir', join(dir, 'outbox'), '--collector', `127.0.0.1:${grpcPort}`,
         '--tls-ca', pki.ca, '--tls-cert', client.cert, '--tls-key', client.key, '--metrics-listen', `127.0.0.1:${metricsPort}`],
       { stdio: 'ignore', env: { ...process.env, VIGIL_LOG_LEVEL: 'warn', NODE_OPTIONS: '' } });
@@ -147,6 +147,8 @@ export async function run(): Promise<string> {
     await until('the restarted agent', async () => (await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).ok, 60_000, 100);
     const idleSmall = await idle(agent.pid!);
     const mib = (b: number): string => (b / 1024 / 1024).toFixed(1);
+    const verdict = (r: { cpuPct: number; rssMax: number }): string =>
+      `CPU ${r.cpuPct < 1 ? 'met' : 'MISSED'}, RSS max ${r.rssMax / 1024 / 1024 < 80 ? 'met' : 'MISSED'}`;
     const idleRow = (label: string, r: { cpuPct: number; rssMean: number; rssMax: number }): string =>
       `| ${label} | ${r.cpuPct.toFixed(2)} % | ${mib(r.rssMean)} MiB | ${mib(r.rssMax)} MiB |`;
     const ms = (v: number): string => v.toFixed(0);
@@ -169,16 +171,17 @@ export async function run(): Promise<string> {
       '| --- | --- | --- | --- | --- |',
       `| ${ms(percentile(latencies, 50))} ms | ${ms(percentile(latencies, 90))} ms | ${ms(percentile(latencies, 99))} ms | ${ms(latencies[latencies.length - 1])} ms | < 500 ms |`,
       '',
-      `### Agent at idle (${IDLE_SECONDS} s, watchers on, connected, default --rescan-interval 30s)`,
+      `### Agent at idle (${IDLE_SECONDS} s, watchers on, connected, default options)`,
       '',
       '| node flags | CPU (% of one core) | RSS mean | RSS max |',
       '| --- | --- | --- | --- |',
       idleRow('(none)', idleDefault),
       idleRow(`\`${SMALL_HEAP_FLAGS.join(' ')}\``, idleSmall),
       '',
-      'Goals: CPU < 1 % of a core, RSS < 80 MiB. The idle window includes the periodic full rescans (every 30 s)',
-      'and heartbeats (every 10 s). Loading the agent\'s modules alone (node + gather + gRPC + prom-client) is about',
-      '80 MiB resident before any scan; most of the rest is V8\'s young generation, which the second row shrinks.',
+      `Goals: CPU < 1 % of a core, RSS < 80 MiB. With the image's flag (second row, as Dockerfile.agent runs it): ${verdict(idleSmall)};`,
+      `without it: ${verdict(idleDefault)}. The idle window holds the fast path's looks (every 500 ms) and heartbeats; the`,
+      'full rescan comes every 5 minutes by default, outside the window. Most of the first row\'s extra RSS is V8\'s young',
+      'generation, which the flag shrinks. The fast path section below measures the same agent on a node with 150 containers.',
     ].join('\n');
   } finally {
     for (const p of procs.reverse()) await stop(p);

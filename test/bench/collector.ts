@@ -13,6 +13,7 @@ import { postgresBinaries, startPostgres } from '../harness/postgres.js';
 import { tempDir } from '../harness/integration.js';
 import { ownCpuSeconds, pidByArgs, treeCpuSeconds } from './collector-cpu.js';
 import { simulatedFindings, simulatedReport } from './collector-sim.js';
+import { percentile } from './processes.js';
 
 const NODES = Number(process.env.VIGIL_BENCH_NODES ?? 5000);
 const PER_NODE = Number(process.env.VIGIL_BENCH_FINDINGS ?? 150);
@@ -31,10 +32,6 @@ interface StoreResult {
 }
 
 const nodeName = (n: number): string => `node-${String(n).padStart(5, '0')}`;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
 
 /** Deterministic pseudo-random node indexes for the queries. */
 function* nodePicker(): Generator<number> {

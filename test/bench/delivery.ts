@@ -3,11 +3,11 @@
 // RSS with its watchers on a control-plane fixture. Real processes: the agent as shipped (dist/bin/vigil-agent.js run) and the collector.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, connect as netConnect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHost } from '../fixtures/build.js';
 import { kubeadmControlPlane } from '../fixtures/hosts/kubeadm-control-plane.js';
+import { cpuTicks, freePort, percentile, portOpen, sleep, stopProcess as stop, until } from './processes.js';
 import { createTestPki } from '../harness/mtls.js';
 
 const ROOT = process.cwd();
@@ -20,58 +20,11 @@ const NODE = 'bench-cp';
 const CLK_TCK = 100;
 const SMALL_HEAP_FLAGS = ['--max-semi-space-size=1'];
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = netConnect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });
-    s.on('error', () => { s.destroy(); resolve(false); });
-  });
-}
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 20): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`bench delivery: timed out waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
 function collectorCommand(): string[] {
   const cli = join(ROOT, 'dist', 'collector', 'cli.js');
   const help = spawnSync(process.execPath, [cli, 'serve', '--help'], { encoding: 'utf8' });
   if (!/--grpc-listen/.test(help.stdout ?? '')) throw new Error(`${cli} serve has no --grpc-listen`);
   return [cli, 'serve'];
-}
-
-async function stop(p: ChildProcess | undefined): Promise<void> {
-  if (!p || p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise((r) => p.once('exit', r));
-  p.kill('SIGTERM');
-  const t = setTimeout(() => p.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(t);
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime
 }
 
 function rssBytes(pid: number): number {

@@ -11,13 +11,14 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, connect as netConnect, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHost } from '../fixtures/build.js';
 import { KUBEADM_PIDS, kubeadmControlPlane } from '../fixtures/hosts/kubeadm-control-plane.js';
 import { kubeadmApiserverFlags } from '../fixtures/hosts/kubeadm.js';
 import { containerHeavyNode } from './containers.js';
+import { cpuTicks, freePort, percentile, portOpen, sleep, stopProcess as stop, until } from './processes.js';
 import { containerdBinaries, startContainerd, TEST_IMAGE, type ContainerdHarness } from '../harness/containerd.js';
 import { createTestPki, type TestPki } from '../harness/mtls.js';
 
@@ -35,52 +36,7 @@ const SMALL_HEAP = ['--max-semi-space-size=1'];
 const LITE = ['--max-semi-space-size=1', '--lite-mode'];
 const MANIFEST = '/etc/kubernetes/manifests/kube-apiserver.yaml';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
-const portOpen = (port: number): Promise<boolean> => new Promise((resolve) => {
-  const s = netConnect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });
-  s.on('error', () => { s.destroy(); resolve(false); });
-});
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 5): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`bench fastpath: timed out waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
-async function stop(p: ChildProcess | undefined): Promise<void> {
-  if (!p || p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise((r) => p.once('exit', r));
-  p.kill('SIGTERM');
-  const t = setTimeout(() => p.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(t);
-}
-
-const percentile = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-};
 const median = (xs: number[]): number => percentile(xs, 50);
-
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 /** Resident bytes, and the anonymous part of them (the process's own; the rest is mostly the node binary's pages). */
 function rssBytes(pid: number): { rss: number; anon: number } {
@@ -142,7 +98,7 @@ async function listenerTrials(rig: Rig, fastInterval?: string): Promise<number[]
       const started = performance.now();
       const shows = async (): Promise<boolean> => (await findings(rig, node, 'port-listener'))
         .some((f) => f.title.includes(`0.0.0.0:${port}`));
-      await until(`listener ${port}`, shows, 30_000);
+      await until(`listener ${port}`, shows, 30_000, 5);
       out.push(performance.now() - started);
       await new Promise<void>((r) => server.close(() => r()));
       await until(`listener ${port} resolved`, async () => !(await shows()), 30_000, 20);
@@ -178,7 +134,7 @@ async function fixtureTrials(rig: Rig): Promise<{ swap: number[]; chmod: number[
       const started = performance.now();
       rmSync(join(host.procRoot, String(pid)), { recursive: true, force: true });
       pid = next;
-      await until(`swap ${i}`, async () => (await status('cis-1.2.15')) === (profilingOff ? 'pass' : 'fail'), 30_000);
+      await until(`swap ${i}`, async () => (await status('cis-1.2.15')) === (profilingOff ? 'pass' : 'fail'), 30_000, 5);
       swap.push(performance.now() - started);
     }
     await sleep(1_500);
@@ -187,7 +143,7 @@ async function fixtureTrials(rig: Rig): Promise<{ swap: number[]; chmod: number[
       const toFail = i % 2 === 0;
       const started = performance.now();
       chmodSync(join(host.hostRoot, MANIFEST), toFail ? 0o644 : 0o600);
-      await until(`chmod ${i}`, async () => (await status('cis-1.1.1')) === (toFail ? 'fail' : 'pass'), 30_000);
+      await until(`chmod ${i}`, async () => (await status('cis-1.1.1')) === (toFail ? 'fail' : 'pass'), 30_000, 5);
       chmod.push(performance.now() - started);
       await sleep(1_600); // past the confirming full gather, so each change is seen on its own
     }
@@ -228,7 +184,7 @@ async function containerTrials(rig: Rig): Promise<{ fromCall: number[]; fromRetu
       await h.cri.call('StartContainer', { container_id: id }, 60_000);
       const returned = performance.now();
       await until(`container ${name}`, async () => (await findings(rig, node, 'container-privileged'))
-        .some((f) => f.status === 'fail' && f.resource.pod === name), 30_000);
+        .some((f) => f.status === 'fail' && f.resource.pod === name), 30_000, 5);
       fromCall.push(performance.now() - started);
       fromReturn.push(performance.now() - returned);
       await h.cri.call('StopPodSandbox', { pod_sandbox_id: sandboxId }, 60_000);

@@ -23,6 +23,7 @@ import { startNats, type NatsHarness } from '../harness/nats.js';
 import { postgresBinaries, startPostgres, type PostgresServer } from '../harness/postgres.js';
 import { ownCpuSeconds, pidByArgs, treeCpuSeconds } from './collector-cpu.js';
 import { simulatedReport } from './collector-sim.js';
+import { percentile } from './processes.js';
 
 const NODES = Number(process.env.VIGIL_BENCH_NODES ?? 5000);
 const PER_NODE = 150;
@@ -50,10 +51,6 @@ interface RunResult {
 
 const nodeName = (n: number): string => `node-${String(n).padStart(5, '0')}`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
 
 interface Collector { pid: number; url: string; proc: ChildProcess; output(): string }
 

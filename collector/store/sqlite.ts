@@ -23,8 +23,6 @@ import {
 import { hourOf } from './trend.js';
 import type {
   CorrelationHead, CorrelationWrite, LeaderLease, LeaderTerm, NodeHead, StoredCorrelationResult,
-} from './types.js';
-import type {
   ChangeKey, ChangeRecord, ChangesQuery, CheckRecord, FactSelector, OpenCount, FindingEvent, FindingQuery, HistoryQuery,
   HistoryRecord, NodeQuery, NodeRecord, Page, ScorePoint, SeqPosition, SettingRow, Store, StoredChanges, StoredFinding,
   TrendSample,

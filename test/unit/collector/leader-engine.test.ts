@@ -52,4 +52,43 @@ describe('correlation leader and followers (SQLite)', () => {
     expect((await store.leaderTerms()).map((t) => [t.term, t.replica])).toEqual([[1, 'a'], [2, 'b']]);
     await leader.stop();
   });
+  it('a query waits for the pass that includes the last stored change, even when a pass was under way', async () => {
+    // The settings read of the pass under way is held back until after the next change is stored: that pass
+    // cannot see the change, so the query must not answer with it.
+    let gate: Promise<void> | undefined;
+    let release!: () => void;
+    let readDone!: () => void;
+    const read = new Promise<void>((r) => { readDone = r; });
+    const gated = new Proxy(store, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target) as unknown;
+        if (key === 'settingsOf') {
+          return async (...args: Parameters<SqliteStore['settingsOf']>) => {
+            const rows = await target.settingsOf(...args);
+            if (gate) { readDone(); await gate; }
+            return rows;
+          };
+        }
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const leader = new CorrelationEngine(gated, {
+      silentAfterMs: 3_600_000, minIntervalMs: 0, maxAgeMs: 3_600_000, scoreHistoryIntervalMs: 3_600_000, replica: 'a', now: () => T0 + 1000,
+    });
+    store.observe((c) => leader.stored(c));
+    await leader.lead((await store.leaderLease('a').tryAcquire(T0))!);
+    expect((await leader.current()).items).toEqual([]);
+
+    gate = new Promise<void>((r) => { release = r; });
+    await store.applyBatch([full(report('w1', [anon(false)])), full(report('w2', [anon(false)])), full(report('w3', [anon(false)]))], T0);
+    const before = leader.current();
+    await read;
+    await store.applyBatch([full(report('w3', [anon(true)], { scannedAt: new Date(T0 + 500).toISOString() }), 2)], T0 + 500);
+    const answer = leader.current();
+    release();
+    gate = undefined;
+    expect((await before).items).toEqual([]);
+    expect((await answer).items.map((c) => c.id)).toEqual([expect.stringMatching(/^drift:worker:cis-4\.2\.1:.*:w3$/)]);
+    await leader.stop();
+  });
 });

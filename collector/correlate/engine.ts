@@ -144,9 +144,9 @@ export class CorrelationEngine {
     return this.running;
   }
 
-  /** Resolves once no pass runs and none is due (benchmarks time queries on a quiet engine). */
+  /** Resolves once no pass runs and none is due (benchmarks time queries on a quiet engine); a failed pass throws. */
   async settled(): Promise<void> {
-    while (this.running || (this.leading && this.dirty)) await (this.running ?? this.refreshNow()).catch(() => undefined);
+    while (this.running || (this.leading && this.dirty)) await (this.running ?? this.refreshNow());
   }
 
   /** A full recompute now, as a new leader's first pass (after any pass under way). */
